@@ -1,0 +1,64 @@
+# sectorblog: two commands for a newcomer (`make run`, `make test`), plus a few for the team.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+# The first Python >= 3.12 that really runs: python3, python3.13, python3.12, then pyenv's copies
+# (pyenv shims exist on PATH even when the version behind them is not selected).
+PYTHON_CANDIDATES := python3 python3.13 python3.12 \
+	$(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)
+find_python = $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(p))))
+
+.PHONY: help run test test-e2e lint format bench soak cluster-demo lock clean
+
+help:
+	@echo "make run    serve the demo site on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
+	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
+	@echo "make lint   ruff check and ruff format --check"
+	@echo "make bench  load-test the site against PostgreSQL (see README)"
+
+$(VENV)/.installed: requirements.lock
+	@py="$(call find_python)"; \
+	if [ -z "$$py" ]; then echo "error: sectorblog needs Python >= 3.12 (tried: python3 python3.13 python3.12)" >&2; exit 1; fi; \
+	echo "Using $$py ($$($$py --version))"; \
+	[ -x "$(PY)" ] || $$py -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@touch $@
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py ensure_demo_admin
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --no-reload --interval 1 & \
+	DEBUG=$${DEBUG-1} $(VENV)/bin/gunicorn sectorblog.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - & \
+	wait
+
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+test-e2e: $(VENV)/.installed
+	$(VENV)/bin/pytest -m e2e
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerate the lock file after editing pyproject.toml (needs uv: `pip install uv`).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.12 --universal -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/static var/e2e

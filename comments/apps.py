@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommentsConfig(AppConfig):
+    # The label "comments" does not clash with django_comments or django_comments_xtd.
+    name = "comments"
+    verbose_name = _("Discussion")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from comments import moderation, signals  # noqa: F401 (registers handlers)

@@ -1,0 +1,196 @@
+"""The discussion: one comment model for reader comments and linkbacks, plus linkback records.
+
+`Comment` extends django-comments-xtd's `XtdComment` (multi-table) with a `kind`, the fields a
+linkback needs, and `body_html` rendered once on save.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.db import models, transaction
+from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
+from django_comments_xtd.models import XtdComment
+
+from sectorblog.markup import render_markdown
+
+
+class Comment(XtdComment):
+    # An explicit parent link: the default reverse accessor "comment" clashes with the
+    # inherited text field of the same name.
+    xtdcomment_ptr = models.OneToOneField(
+        XtdComment,
+        on_delete=models.CASCADE,
+        parent_link=True,
+        primary_key=True,
+        related_name="sectorblog_comment",
+    )
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", _("Comment")
+        PINGBACK = "pingback", _("Pingback")
+        TRACKBACK = "trackback", _("Trackback")
+        WEBMENTION = "webmention", _("Webmention")
+
+    post = models.ForeignKey(
+        "posts.Post",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="discussion",
+        help_text=_("The post this comment belongs to (mirrors content_type/object_pk)."),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=Kind.choices, default=Kind.COMMENT, db_index=True
+    )
+    body_html = models.TextField(editable=False, blank=True)
+    source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
+    source_title = models.CharField(_("source title"), max_length=300, blank=True)
+    excerpt = models.TextField(_("excerpt"), blank=True)
+    author_avatar_url = models.URLField(_("author avatar"), max_length=2000, blank=True)
+    is_spam = models.BooleanField(_("spam"), default=False, db_index=True)
+    is_internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("A linkback from another post on this site.")
+    )
+    # A digest of (object, email, text) for reader comments: a unique key that refuses an
+    # identical duplicate even under concurrent POSTs. Empty for linkbacks.
+    duplicate_key = models.CharField(max_length=64, blank=True, editable=False)
+    verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        permissions = [("can_moderate", _("Can moderate comments"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "source_url"],
+                condition=~models.Q(kind="comment"),
+                name="linkback_unique_source_target",
+            ),
+            models.UniqueConstraint(
+                fields=["duplicate_key"],
+                condition=~models.Q(duplicate_key=""),
+                name="comment_unique_duplicate_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "source_url"], name="linkback_source_idx"),
+            models.Index(fields=["post", "kind"], name="comment_post_kind_idx"),
+        ]
+
+    @property
+    def is_linkback(self) -> bool:
+        return self.kind != self.Kind.COMMENT
+
+    @staticmethod
+    def make_duplicate_key(*, content_type_id: int, object_pk: str, email: str, text: str) -> str:
+        raw = f"{content_type_id}\x1f{object_pk}\x1f{email.strip().lower()}\x1f{text.strip()}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def render_body(self) -> str:
+        if self.is_linkback:
+            return f"<p>[…] {escape(self.excerpt)} […]</p>" if self.excerpt else ""
+        return render_markdown(self.comment, "comment")
+
+    def save(self, *args, **kwargs):
+        if self.post_id is None and self.content_type_id and self.object_pk:
+            from posts.models import Post
+
+            if self.content_type.model_class() is Post:
+                self.post_id = int(self.object_pk)
+        self.body_html = self.render_body()
+        if self.kind == self.Kind.COMMENT and not self.duplicate_key and self.content_type_id:
+            self.duplicate_key = self.make_duplicate_key(
+                content_type_id=self.content_type_id,
+                object_pk=str(self.object_pk),
+                email=self.user_email or "",
+                text=self.comment,
+            )
+        if self.pk is None and self.parent_id:
+            # xtd computes `order` with read-then-update; concurrent replies to one thread got
+            # the same order. Lock the thread's root row so replies are numbered one at a time.
+            with transaction.atomic():
+                parent = XtdComment.norel_objects.only("thread_id").get(pk=self.parent_id)
+                list(
+                    XtdComment.norel_objects.select_for_update()
+                    .filter(pk=parent.thread_id)
+                    .values_list("pk", flat=True)
+                )
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
+
+class LinkbackAttempt(models.Model):
+    """One outbound notification of a linked page: what was tried, and what came back."""
+
+    class Protocol(models.TextChoices):
+        WEBMENTION = "webmention", "Webmention"
+        PINGBACK = "pingback", "Pingback"
+        TRACKBACK = "trackback", "TrackBack"
+        INTERNAL = "internal", _("Internal")
+        NONE = "none", _("No endpoint")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCESS = "success", _("Success")
+        RETRY = "retry", _("Will retry")
+        FAILED = "failed", _("Failed")
+        NO_ENDPOINT = "no_endpoint", _("No endpoint")
+
+    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="linkback_attempts")
+    target_url = models.URLField(_("target"), max_length=2000)
+    protocol = models.CharField(max_length=12, choices=Protocol.choices, default=Protocol.NONE)
+    endpoint = models.URLField(max_length=2000, blank=True)
+    removed = models.BooleanField(
+        default=False, help_text=_("Sent because the link was removed from the post.")
+    )
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    fault_code = models.IntegerField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    tries = models.PositiveSmallIntegerField(default=0)
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("linkback attempt")
+        verbose_name_plural = _("linkback attempts")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "target_url"], name="linkback_attempt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} → {self.target_url} ({self.outcome})"
+
+
+class IncomingWebmention(models.Model):
+    """A received Webmention request and its verification status (the status URL shows it)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.URLField(max_length=2000)
+    target = models.URLField(max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=300, blank=True)
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.SET_NULL)
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("incoming webmention")
+        verbose_name_plural = _("incoming webmentions")
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target} ({self.status})"

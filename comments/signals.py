@@ -1,0 +1,1 @@
+"""Cross-app signal handlers: posts never imports comments, so comments listens to posts."""

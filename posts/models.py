@@ -1,0 +1,279 @@
+"""Articles and taxonomy: Post, Category, Tag and the author profile.
+
+Every public surface starts from `Post.objects.published()`: that is the one publication rule.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext_lazy as _
+
+from sectorblog.markup import plain_text, render_markdown
+
+EXCERPT_WORDS = 55
+WORDS_PER_MINUTE = 220
+
+
+class AuthorProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    bio = models.TextField(_("short bio"), blank=True, max_length=2000)
+    website = models.URLField(_("website"), blank=True, max_length=500)
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+
+    class Meta:
+        verbose_name = _("author profile")
+        verbose_name_plural = _("author profiles")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:category", kwargs={"slug": self.slug})
+
+    def descendant_ids(self) -> set[int]:
+        """This category's id and all its sub-categories' ids (one query for the whole table)."""
+        pairs = list(Category.objects.values_list("id", "parent_id"))
+        children: dict[int | None, list[int]] = {}
+        for cid, parent_id in pairs:
+            children.setdefault(parent_id, []).append(cid)
+        found, stack = set(), [self.pk]
+        while stack:
+            cid = stack.pop()
+            if cid in found:
+                continue
+            found.add(cid)
+            stack.extend(children.get(cid, []))
+        return found
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:tag", kwargs={"slug": self.slug})
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self) -> PostQuerySet:
+        """The one publication rule: published status and a publication time that has passed."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def search(self, q: str) -> PostQuerySet:
+        """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
+        from posts.search import search_posts
+
+        return search_posts(self, q)
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        SPANISH = "es", "Español"
+        FRENCH = "fr", "Français"
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=200, allow_unicode=True)
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="PostAuthor",
+        related_name="posts",
+        verbose_name=_("authors"),
+    )
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    body_html = models.TextField(editable=False, blank=True)
+    excerpt = models.TextField(
+        _("excerpt"), blank=True, help_text=_("Optional. Otherwise the first 55 words.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        _("publication date"),
+        null=True,
+        blank=True,
+        help_text=_("A future date schedules the post."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="posts", verbose_name=_("categories")
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts", verbose_name=_("tags"))
+    allow_comments = models.BooleanField(_("allow comments"), default=True)
+    allow_pings = models.BooleanField(_("allow pings"), default=True)
+    featured = models.BooleanField(_("featured"), default=False)
+    is_page = models.BooleanField(
+        _("page"), default=False, help_text=_("A standalone page rather than a dated article.")
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    translation_group = models.UUIDField(
+        _("translation group"), default=uuid.uuid4, db_index=True, editable=False
+    )
+    featured_image = models.ImageField(_("featured image"), upload_to="featured/", blank=True)
+    featured_image_alt = models.CharField(_("featured image alt text"), max_length=300, blank=True)
+    trackback_urls = models.TextField(_("send trackbacks to"), blank=True, help_text=_("One URL per line."))
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        get_latest_by = "published_at"
+        constraints = [
+            models.UniqueConstraint(
+                models.F("slug"),
+                models.functions.TruncDate("published_at"),
+                name="post_slug_unique_per_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="post_published_idx"),
+            models.Index(fields=["slug"], name="post_slug_idx"),
+        ]
+        permissions = [
+            ("publish_post", _("Can publish posts")),
+            ("edit_others_posts", _("Can edit other authors' posts")),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title, allow_unicode=True)[:200] or "post"
+        self.body_html = render_markdown(self.body, "post")
+        text = plain_text(self.body_html)
+        self.word_count = len(text.split())
+        self.search_text = f"{self.title}\n{self.excerpt}\n{text}"
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "body_html",
+                "word_count",
+                "search_text",
+                "slug",
+            }
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:detail", kwargs=self._date_kwargs())
+
+    @property
+    def is_published(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    def _date_kwargs(self) -> dict[str, str]:
+        when = timezone.localtime(self.published_at or self.created_at or timezone.now())
+        return {
+            "year": f"{when.year:04d}",
+            "month": f"{when.month:02d}",
+            "day": f"{when.day:02d}",
+            "slug": self.slug,
+        }
+
+    @property
+    def summary(self) -> str:
+        """The excerpt, or about 55 words of the body cut at a word boundary."""
+        if self.excerpt:
+            return self.excerpt
+        return Truncator(plain_text(self.body_html)).words(EXCERPT_WORDS, truncate="…")
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
+
+    @property
+    def has_toc(self) -> bool:
+        return len(re.findall(r"<h[23][ >]", self.body_html)) >= 3
+
+
+class PostAuthor(models.Model):
+    """Ordered authorship: the author with the lowest position is the byline author."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="authorships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorships")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="post_author_unique"),
+        ]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.post}"
+
+
+def published_filter(prefix: str = "") -> Q:
+    """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
+    return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})

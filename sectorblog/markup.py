@@ -1,0 +1,152 @@
+"""Markdown to safe HTML: the one rendering pipeline for posts and comments.
+
+`render_markdown(text, profile)` runs Python-Markdown with a fixed set of extensions, then nh3
+(the Ammonia sanitizer). Two profiles: "post" (richer, raw HTML allowed and sanitized) and
+"comment" (smaller; raw HTML is escaped, links get rel="nofollow ugc noopener noreferrer").
+URL attributes are limited to http, https and mailto, and relative URLs only where they are
+plainly relative paths or fragments, so tricks like "\\u2028javascript:" cannot pass.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Literal
+
+import markdown
+import nh3
+
+Profile = Literal["post", "comment"]
+
+_POST_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s",
+    "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "time", "tr", "u", "ul", "var",
+}  # fmt: skip
+_COMMENT_TAGS = {
+    "a", "b", "blockquote", "br", "code", "del", "em", "i", "li", "ol", "p", "pre", "strong",
+    "ul",
+}  # fmt: skip
+_POST_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start", "reversed"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+    "sup": {"id"},
+    "li": {"id"},
+}
+_COMMENT_ATTRIBUTES = {"a": {"href"}, "code": {"class"}, "span": {"class"}}
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+# A URL value is allowed when it starts with an allowed scheme, or is plainly relative
+# (path, query or fragment) with no scheme at all. Anything else is dropped.
+_SAFE_URL = re.compile(r"^(?:(?:https?|mailto):|[/#?.]|[\w\-~%]+(?:[/#?]|$))", re.IGNORECASE)
+_FORBIDDEN_IN_URL = re.compile(
+    r"[\x00-\x20\x7f-\x9f\u00ad\u061c\u115f\u1160\u17b4\u17b5"
+    r"\u180e\u2000-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff]"
+)
+
+
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    if attribute in {"href", "src"}:
+        stripped = value.strip()
+        if _FORBIDDEN_IN_URL.search(stripped) or not _SAFE_URL.match(stripped):
+            return None
+        scheme = stripped.split(":", 1)[0].lower() if ":" in stripped.split("/", 1)[0] else ""
+        if scheme and scheme not in _URL_SCHEMES:
+            return None
+        return stripped
+    if attribute == "class":
+        # Keep only Pygments/codehilite and footnote classes; no styling hooks from authors.
+        kept = [c for c in value.split() if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", c)]
+        return " ".join(kept) or None
+    return value
+
+
+_EXTENSIONS = {
+    "post": [
+        "markdown.extensions.tables",
+        "markdown.extensions.fenced_code",
+        "markdown.extensions.codehilite",
+        "markdown.extensions.footnotes",
+        "markdown.extensions.toc",
+        "markdown.extensions.smarty",
+        "markdown.extensions.sane_lists",
+    ],
+    "comment": [
+        "markdown.extensions.fenced_code",
+        "markdown.extensions.codehilite",
+        "markdown.extensions.smarty",
+        "markdown.extensions.sane_lists",
+    ],
+}
+_EXTENSION_CONFIGS = {
+    "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
+    "markdown.extensions.toc": {"permalink": False, "toc_depth": "2-3"},
+}
+
+# Bare URLs become links. Applied to text outside code spans by a Markdown inline pattern.
+_AUTOLINK_RE = r"(?<![\(\[<\"'=/])\b(https?://[^\s<>\"'\)\]]+[^\s<>\"'\)\]\.,;:!?])"
+
+
+class _BareUrlExtension(markdown.Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
+        from markdown.inlinepatterns import InlineProcessor
+
+        class BareUrl(InlineProcessor):
+            def handleMatch(self, m, data):  # noqa: N802
+                import xml.etree.ElementTree as etree
+
+                el = etree.Element("a")
+                el.set("href", m.group(1))
+                el.text = m.group(1)
+                return el, m.start(0), m.end(0)
+
+        md.inlinePatterns.register(BareUrl(_AUTOLINK_RE, md), "bare_url", 15)
+
+
+def _escape_raw_html(text: str) -> str:
+    # Comments may not contain raw HTML: escape angle brackets outside code, keeping autolinks.
+    return re.sub(r"<(?!(?:https?://|mailto:)[^>\s]+>)", "&lt;", text)
+
+
+def render_markdown(text: str, profile: Profile = "post") -> str:
+    """Render Markdown to sanitized HTML. Deterministic: the same text gives the same bytes."""
+    if profile not in _EXTENSIONS:
+        raise ValueError(f"unknown profile {profile!r}")
+    text = text.replace("\x00", "")
+    if profile == "comment":
+        text = _escape_raw_html(text)
+    md = markdown.Markdown(
+        extensions=[*_EXTENSIONS[profile], _BareUrlExtension()],
+        extension_configs=_EXTENSION_CONFIGS,
+        output_format="html",
+    )
+    raw = md.convert(text)
+    return sanitize(raw, profile)
+
+
+def sanitize(raw_html: str, profile: Profile = "post") -> str:
+    """Sanitize HTML with nh3 for the given profile. Idempotent."""
+    is_comment = profile == "comment"
+    return nh3.clean(
+        raw_html,
+        tags=_COMMENT_TAGS if is_comment else _POST_TAGS,
+        attributes=_COMMENT_ATTRIBUTES if is_comment else _POST_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        attribute_filter=_filter_attribute,
+        link_rel="nofollow ugc noopener noreferrer" if is_comment else None,
+        strip_comments=True,
+    )
+
+
+def plain_text(html_fragment: str) -> str:
+    """Text content of an HTML fragment, for excerpts, meta descriptions and search."""
+    text = nh3.clean(html_fragment, tags=set())
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()

@@ -1,0 +1,4 @@
+// sectorblog: small progressive enhancements. Everything works without this file.
+(function () {
+  "use strict";
+})();
