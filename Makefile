@@ -31,6 +31,8 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
 	@touch $@
 
+# The demo runs in development mode (DEBUG=1) unless the environment says otherwise.
+run: export DEBUG := $(if $(DEBUG),$(DEBUG),1)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -39,7 +41,7 @@ run: $(VENV)/.installed
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker --no-reload --interval 1 & \
-	DEBUG=$${DEBUG-1} $(VENV)/bin/gunicorn sectorblog.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - & \
+	$(VENV)/bin/gunicorn sectorblog.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - & \
 	wait
 
 test: $(VENV)/.installed

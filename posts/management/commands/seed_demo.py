@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
@@ -137,8 +138,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, posts: int, comments: int, pingbacks: int, **options):
-        from comments.models import Comment
-
+        # posts never imports comments (ARCHITECTURE.md): look the model up by label instead.
+        Comment = apps.get_model("comments", "Comment")
         self.now = timezone.now()
         users = self._authors()
         cats = self._categories()
