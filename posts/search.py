@@ -39,9 +39,15 @@ _HEADLINE_OPTIONS = (
 
 
 def clean_query(q: str) -> str:
-    """Normalise user input: no control characters, collapsed spaces, at most 200 characters."""
+    """Normalise user input: no control characters, collapsed spaces, at most 200 characters
+    (cut at a word boundary when it is longer)."""
     q = _CONTROL.sub(" ", q or "").replace(_START, " ").replace(_STOP, " ")
-    return re.sub(r"\s+", " ", q).strip()[:MAX_QUERY_CHARS].strip()
+    q = re.sub(r"\s+", " ", q).strip()
+    if len(q) > MAX_QUERY_CHARS:
+        # Cut at a word boundary: half a word would match nothing on PostgreSQL.
+        cut = q[: MAX_QUERY_CHARS + 1]
+        q = cut.rsplit(" ", 1)[0] if " " in cut else cut[:MAX_QUERY_CHARS]
+    return q.strip()
 
 
 def _is_postgresql() -> bool:

@@ -86,7 +86,7 @@ def _list(
         return HttpResponsePermanentRedirect(_page_url(url_name, url_kwargs, 1, query))
     paginator = Paginator(queryset, PAGE_SIZE, allow_empty_first_page=True)
     try:
-        page_obj = paginator.page(page or 1)
+        page_obj = paginator.page(1 if page is None else page)
     except (EmptyPage, PageNotAnInteger) as exc:
         raise Http404(_("No such page.")) from exc
     if empty_is_404 and paginator.count == 0:
@@ -235,7 +235,7 @@ def archive(request, year, month=None, day=None, page=None):
             when.date()
             for when in Post.objects.published()
             .filter(is_page=False, published_at__gte=start, published_at__lt=end)
-            .datetimes("published_at", "month")
+            .datetimes("published_at", "month", order="DESC")
         ]
     return _list(
         request,

@@ -212,6 +212,10 @@ def share_links(post):
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
+def _iso(when):
+    return when.isoformat(timespec="seconds") if when else None
+
+
 @register.simple_tag(takes_context=True)
 def post_json_ld(context, post):
     """JSON-LD BlogPosting (schema.org) for a post, in a script element carrying the CSP nonce."""
@@ -236,8 +240,8 @@ def post_json_ld(context, post):
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "inLanguage": post.language,
-        "datePublished": post.published_at,
-        "dateModified": post.updated_at,
+        "datePublished": _iso(post.published_at),
+        "dateModified": _iso(post.updated_at),
         "author": authors,
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": origin + "/"},
         "wordCount": post.word_count,
