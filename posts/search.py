@@ -29,6 +29,20 @@ CONFIG_SQL = (
 VECTOR_SQL = f'to_tsvector({CONFIG_SQL}, "posts_post"."search_text")'
 QUERY_SQL = f"websearch_to_tsquery({CONFIG_SQL}, %s)"
 
+# The match is one branch per language, each with a constant configuration on the query side:
+# "vector @@ websearch_to_tsquery('spanish', q)" can use the GIN index, while a configuration
+# that depends on the row would force a scan of every post.
+_LANGUAGE_CONFIGS = [("= 'es'", "spanish"), ("= 'fr'", "french"), ("NOT IN ('es', 'fr')", "english")]
+MATCH_SQL = (
+    "("
+    + " OR ".join(
+        f"({VECTOR_SQL} @@ websearch_to_tsquery('{config}'::regconfig, %s)"
+        f' AND "posts_post"."language" {condition})'
+        for condition, config in _LANGUAGE_CONFIGS
+    )
+    + ")"
+)
+
 # Highlight markers from the Unicode private-use area: the headline text is HTML-escaped first,
 # then only these markers become <mark> elements, so post text can never inject markup.
 _START, _STOP = "\ue000", "\ue001"
@@ -62,7 +76,7 @@ def search_posts(queryset: QuerySet, q: str) -> QuerySet:
     if _is_postgresql():
         return (
             queryset.annotate(search_rank=RawSQL(f"ts_rank({VECTOR_SQL}, {QUERY_SQL})", (q,)))
-            .extra(where=[f"{VECTOR_SQL} @@ {QUERY_SQL}"], params=[q])
+            .extra(where=[MATCH_SQL], params=[q] * len(_LANGUAGE_CONFIGS))
             .order_by("-search_rank", "-published_at", "-id")
         )
     condition = Q()

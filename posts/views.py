@@ -118,7 +118,7 @@ def _list(
 def home(request, page=None):
     if "s" in request.GET:
         # WordPress answers searches at /?s=; old links and browser search engines still use it.
-        return search(request)
+        return search(request, page=page)
     queryset = listing_queryset().order_by("-featured", "-published_at", "-id")
     return _list(request, queryset, page=page, url_name="posts:home", is_home=True)
 

@@ -73,6 +73,17 @@ def test_each_language_uses_its_own_stemmer_on_postgresql(client, library):
     assert result_titles(get_page(client, "/search/?q=publiés")) == ["Apprendre en réseau"]
 
 
+def test_the_match_can_use_the_gin_index_on_postgresql(library):
+    needs_postgresql()
+    from posts.models import Post
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned anyway
+    # The word match alone (the publication filter has its own b-tree index).
+    plan = Post.objects.search("learning").explain()
+    assert "Bitmap Index Scan on post_search_gin" in plan
+
+
 def test_results_are_ranked_by_relevance_on_postgresql(client, author):
     needs_postgresql()
     PostFactory(title="Newer, one mention", body="Sanitation once.", authors=[author])

@@ -119,6 +119,13 @@ def test_sitemap_validates_against_the_sitemaps_org_schema(client, site):
     schema.assertValid(document)
 
 
+def test_an_empty_site_still_has_a_valid_sitemap(client, db):
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    document = sitemap(client)
+    schema.assertValid(document)
+    assert document.xpath("//sm:loc/text()", namespaces=NS) == [f"{ORIGIN}/"]
+
+
 def test_the_schema_test_would_catch_an_invalid_sitemap():
     schema = etree.XMLSchema(etree.parse(str(XSD)))
     bad = etree.fromstring(
