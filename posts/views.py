@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from posts.models import Category, Post, PostAuthor, Tag
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
@@ -114,7 +114,7 @@ def _list(
     return render(request, template, context)
 
 
-@require_GET
+@require_safe
 def home(request, page=None):
     if "s" in request.GET:
         # WordPress answers searches at /?s=; old links and browser search engines still use it.
@@ -123,7 +123,7 @@ def home(request, page=None):
     return _list(request, queryset, page=page, url_name="posts:home", is_home=True)
 
 
-@require_GET
+@require_safe
 def category(request, slug, page=None):
     cat = get_object_or_404(Category, slug=slug)
     # The whole category table in one small query: descendants for the list, children for links.
@@ -153,7 +153,7 @@ def category(request, slug, page=None):
     )
 
 
-@require_GET
+@require_safe
 def tag(request, slug, page=None):
     tag_obj = get_object_or_404(Tag, slug=slug)
     return _list(
@@ -169,7 +169,7 @@ def tag(request, slug, page=None):
     )
 
 
-@require_GET
+@require_safe
 def author(request, username, page=None):
     user = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
     profile = getattr(user, "profile", None)
@@ -212,7 +212,7 @@ def _date_range(year, month=None, day=None):
     )
 
 
-@require_GET
+@require_safe
 def archive(request, year, month=None, day=None, page=None):
     if year < 1 or year > 9998:
         raise Http404(_("No such date."))
@@ -251,7 +251,7 @@ def archive(request, year, month=None, day=None, page=None):
     )
 
 
-@require_GET
+@require_safe
 def search(request, page=None):
     raw = request.GET.get("q")
     if raw is None:
@@ -306,7 +306,7 @@ def _get_post_for_date(request, year, month, day, slug):
     raise Http404(_("No such post."))
 
 
-@require_GET
+@require_safe
 def detail(request, year, month, day, slug):
     post, is_preview = _get_post_for_date(request, year, month, day, slug)
     # Read by the linkbacks middleware to advertise this post's Pingback and Webmention endpoints.
@@ -333,7 +333,7 @@ def detail(request, year, month, day, slug):
             "seo_title": f"{post.title} · {settings.SITE_NAME}",
             "seo_description": post.summary,
             "og_type": "article",
-            "og_image": origin + post.featured_image.url if post.featured_image else "",
+            "og_image": urljoin(origin, post.featured_image.url) if post.featured_image else "",
         },
     )
     if is_preview:
@@ -397,6 +397,6 @@ def _translations(post: Post) -> list[dict]:
     ]
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     return render(request, "robots.txt", content_type="text/plain; charset=utf-8")

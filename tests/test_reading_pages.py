@@ -80,6 +80,12 @@ def test_featured_posts_are_pinned_first_on_the_home_page(client, author):
     assert card_titles(get_page(client, "/")) == ["Old but featured", "Newest"]
 
 
+def test_reading_pages_answer_head_and_refuse_post(client, post):
+    for url in ("/", post.get_absolute_url(), "/search/?q=field", "/author/amara/"):
+        assert client.head(url).status_code == 200, url
+        assert client.post(url).status_code == 405, url
+
+
 # --- Archives --------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from html.parser import HTMLParser
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 
 from django import template
 from django.conf import settings
@@ -248,7 +248,8 @@ def post_json_ld(context, post):
         "keywords": [t.name for t in post.tags.all()],
     }
     if post.featured_image:
-        data["image"] = origin + post.featured_image.url
+        # Media may live on another host (object storage): only relative URLs get the site origin.
+        data["image"] = urljoin(origin, post.featured_image.url)
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
     # Escaped JSON, not formatted HTML: the same treatment Django's json_script gives its payload.
     return format_html(
