@@ -48,7 +48,6 @@ def listing_queryset():
                 queryset=PostAuthor.objects.select_related("user__profile"),
             ),
             "categories",
-            "tags",
         )
         .defer("body", "search_text")
         .order_by("-published_at", "-id")
