@@ -3,7 +3,7 @@
 No maintained RSS/Atom validator installs from PyPI here, so `check_rss` and `check_atom` test
 the rules that matter with lxml: the required channel/feed and item/entry elements (RSS 2.0
 spec; RFC 4287 §4.1), RFC 822 and RFC 3339 dates, absolute links (also inside HTML content) and
-unique guid/id values. Other feed test files import these helpers and the `blog` fixture.
+unique guid/id values. Other feed test files import these helpers and `build_blog`.
 """
 
 from __future__ import annotations
@@ -167,8 +167,7 @@ def check_feed(response) -> feedparser.FeedParserDict:
     return parsed
 
 
-@pytest.fixture
-def blog(db, make_comment):
+def build_blog(make_comment) -> dict:
     """A small site: two authors, nested categories, a tag, posts in two languages, a draft, a
     scheduled post and comments in every moderation state."""
     amara = factories.UserFactory(username="amara", first_name="Amara", last_name="Okafor")
@@ -239,6 +238,11 @@ def blog(db, make_comment):
         "hidden": [held, removed, spam, on_draft],
         "spanish_comment": spanish_comment,
     }
+
+
+@pytest.fixture
+def blog(db, make_comment):
+    return build_blog(make_comment)
 
 
 def every_feed_url(blog) -> list[str]:
