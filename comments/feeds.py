@@ -75,7 +75,12 @@ class CommentFeed(SiteFeed):
         return state["newest"], f"{state['count']}|{state['newest']}|{state['last_id']}"
 
     def items(self, obj):
-        return self.comment_queryset(obj).select_related("post").order_by("-submit_date", "-pk")[:FEED_ITEMS]
+        return (
+            self.comment_queryset(obj)
+            .select_related("post")
+            .defer("post__body", "post__body_html", "post__search_text")
+            .order_by("-submit_date", "-pk")[:FEED_ITEMS]
+        )
 
     def feed_url(self, obj) -> str:
         return reverse("feeds:comments")

@@ -17,6 +17,7 @@ well-formed document.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import html
@@ -204,11 +205,15 @@ class SiteFeed(Feed):
         lang = request.GET.get("lang", "") if self.accepts_language else ""
         if lang and lang not in dict(settings.LANGUAGES):
             raise Http404(_("There is no feed in that language."))
+        # The URLconf holds one instance for every thread: per-request state goes on a copy.
+        return copy.copy(self).respond(request, lang, *args, **kwargs)
+
+    def respond(self, request: HttpRequest, lang: str, *args, **kwargs) -> HttpResponse:
+        self.lang = lang
         try:
             obj = self.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as exc:
             raise Http404(_("There is no such feed.")) from exc
-        self.lang = lang
         last_modified, token = self.feed_state(obj)
         fingerprint = "\x1f".join(
             [
@@ -233,6 +238,8 @@ class SiteFeed(Feed):
         response["ETag"] = etag
         if timestamp is not None:
             response["Last-Modified"] = http_date(timestamp)
+        # LocaleMiddleware would otherwise name the reader's language, not the feed's.
+        response["Content-Language"] = self.feed_language(obj)
         patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
         return response
 
@@ -363,7 +370,8 @@ class PostFeed(SiteFeed):
         return post.get_absolute_url()
 
     def item_description(self, post: Post) -> str:
-        return post.summary
+        # RSS descriptions and Atom type="html" summaries are HTML; the summary is plain text.
+        return html.escape(post.summary, quote=False)
 
     def item_pubdate(self, post: Post) -> dt.datetime:
         return post.published_at

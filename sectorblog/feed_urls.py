@@ -2,7 +2,7 @@
 
 Included by sectorblog/urls.py before the posts URLs. A language-only feed is `?lang=es` on the
 site, taxonomy or all-comments feed (an unknown language is a 404). WordPress's query form
-(`/?feed=rss2`) is redirected by `sectorblog.feedredirects.WordPressFeedRedirectMiddleware`.
+(`/?feed=rss2`) is redirected by `sectorblog.feedredirects.FeedMiddleware`.
 """
 
 from django.urls import path, register_converter

@@ -1,8 +1,13 @@
-"""WordPress's query-string feed URLs (`/?feed=rss2`, `/?feed=atom`, …) answered with a 301.
+"""Feed plumbing that sits in front of the views.
 
-The home page is the reading views' business, so this runs as a middleware that only acts on
-a GET or HEAD of `/` carrying a `feed` parameter. An unknown `feed` value falls through to the
-home page, as WordPress serves its front page for those.
+- WordPress's query-string feed URLs (`/?feed=rss2`, `/?feed=atom`, `/?feed=comments-rss2`, …)
+  get a 301 to the matching feed. The home page belongs to the reading views, so this is a
+  middleware that acts only on a GET or HEAD of `/` carrying `feed`. An unknown `feed` value
+  falls through to the home page, as WordPress serves its front page for those.
+- Feed responses do not depend on Accept-Language (their language comes from `?lang=` or the
+  post), so the `Vary: Accept-Language` that LocaleMiddleware adds is taken off them again: a
+  CDN then keeps one copy per feed instead of one per reader language. This needs the
+  middleware listed before (outside) LocaleMiddleware.
 """
 
 from django.http import HttpResponsePermanentRedirect
@@ -21,7 +26,7 @@ WORDPRESS_FEEDS = {
 }
 
 
-class WordPressFeedRedirectMiddleware:
+class FeedMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -34,4 +39,12 @@ class WordPressFeedRedirectMiddleware:
                 if lang:
                     target += "?" + urlencode({"lang": lang})
                 return HttpResponsePermanentRedirect(target)
-        return self.get_response(request)
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and "feeds" in match.namespaces and response.has_header("Vary"):
+            kept = [v.strip() for v in response["Vary"].split(",") if v.strip().lower() != "accept-language"]
+            if kept:
+                response["Vary"] = ", ".join(kept)
+            else:
+                del response["Vary"]
+        return response

@@ -32,6 +32,8 @@ def test_headers_suit_a_cdn_and_name_the_feed_type(client, blog, url):
     assert response["Content-Type"] == f"{expected}; charset=utf-8"
     assert response["ETag"].startswith('"') and response["Last-Modified"].endswith("GMT")
     assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    # The body never depends on the reader's Accept-Language, so a CDN keeps a single copy.
+    assert "accept-language" not in response.get("Vary", "").lower()
 
 
 @pytest.mark.parametrize("url", FEEDS)
@@ -130,6 +132,13 @@ def test_unknown_wordpress_feed_value_shows_the_home_page(client, blog):
     assert response["Content-Type"].startswith("text/html")
 
 
+def test_content_language_names_the_feed_language(client, blog):
+    assert client.get("/feed/?lang=es", headers={"accept-language": "fr"})["Content-Language"] == "es"
+    assert client.get("/feed/atom/", headers={"accept-language": "fr"})["Content-Language"] == "en"
+    post_feed = client.get(blog["spanish"].get_absolute_url() + "feed/")
+    assert post_feed["Content-Language"] == "es"
+
+
 def test_feeds_refuse_other_methods(client, blog):
     assert client.post("/feed/").status_code == 405
     assert client.head("/feed/atom/").status_code == 200
@@ -170,6 +179,9 @@ def test_hostile_content_stays_well_formed(client, db, make_comment):
         assert "\u202e" in text
         if url == "/feed/":
             item = root.find("channel/item")
+            # The plain-text summary arrives as text, never as markup.
+            description = BeautifulSoup(item.findtext("description"), "html.parser")
+            assert description.find("b") is None and "<b>bold</b>" in description.get_text()
             assert item.findtext("dc:creator", namespaces=NS) == "Evil ]]>&"
             assert item.findtext("category") == "Cat ]]>"
         if url == "/feed/atom/":
