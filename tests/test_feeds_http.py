@@ -196,3 +196,21 @@ def test_every_html_page_links_the_site_feeds(client, blog):
         }
         assert alternates["application/rss+xml"] == "/feed/", url
         assert alternates["application/atom+xml"] == "/feed/atom/", url
+
+
+def test_feedparser_over_real_http_follows_redirects_and_revalidates(live_server, make_comment, monkeypatch):
+    """feedparser as a subscriber runs it: fetch over loopback HTTP, follow the WordPress
+    redirect, then revalidate with the ETag and Last-Modified it was given."""
+    monkeypatch.setenv("no_proxy", "*")
+    build_blog(make_comment)
+    moved = feedparser.parse(f"{live_server.url}/?feed=rss2")
+    assert moved.status == 301
+    assert moved.href == f"{live_server.url}/feed/"
+    assert moved.bozo == 0 and [e.title for e in moved.entries][:1] == ["Pumps that last"]
+    first = feedparser.parse(f"{live_server.url}/feed/atom/")
+    assert first.status == 200 and first.bozo == 0 and first.etag and first.modified
+    assert first.entries[0].content[0].value.startswith("<p>See <a href=")
+    by_etag = feedparser.parse(f"{live_server.url}/feed/atom/", etag=first.etag)
+    assert by_etag.status == 304 and by_etag.entries == []
+    by_date = feedparser.parse(f"{live_server.url}/feed/atom/", modified=first.modified)
+    assert by_date.status == 304
