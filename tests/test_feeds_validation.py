@@ -189,7 +189,7 @@ def build_blog(make_comment) -> dict:
     )
     spanish = factories.PostFactory(
         title="Bombas que duran",
-        slug="bombas-que-duran",
+        slug="bombas-que-durán",
         authors=[luis],
         categories=[sanitation],
         language="es",
