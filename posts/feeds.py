@@ -222,6 +222,9 @@ class SiteFeed(Feed):
                 request.path,
                 lang,
                 token,
+                # The channel's own title and the site name change the document too.
+                str(obj or ""),
+                settings.SITE_NAME,
                 str(getattr(settings, "FEED_FULL_TEXT", True)),
                 _hub_url(),
                 site_origin(),

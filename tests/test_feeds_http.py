@@ -9,6 +9,7 @@ import feedparser
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
+from django.template import engines
 from django.utils import timezone
 from lxml import etree
 
@@ -214,3 +215,24 @@ def test_feedparser_over_real_http_follows_redirects_and_revalidates(live_server
     assert by_etag.status == 304 and by_etag.entries == []
     by_date = feedparser.parse(f"{live_server.url}/feed/atom/", modified=first.modified)
     assert by_date.status == 304
+
+
+def test_renaming_a_category_changes_its_feed_etag(client, blog):
+    before = client.get("/category/water/feed/")
+    blog["water"].name = "Drinking water"
+    blog["water"].save()
+    after = client.get("/category/water/feed/", headers={"if-none-match": before["ETag"]})
+    assert after.status_code == 200
+    assert "Drinking water" in feedparser.parse(after.content).feed.title
+
+
+def test_pages_can_add_their_own_feed_link_in_the_feeds_block(rf, db):
+    """Taxonomy and post templates fill `{% block feeds %}` with their own alternate link."""
+    template = engines["django"].from_string(
+        '{% extends "base.html" %}{% block feeds %}'
+        '<link rel="alternate" type="application/rss+xml" title="Water" '
+        'href="{% url "feeds:category" "water" %}">{% endblock %}'
+    )
+    soup = BeautifulSoup(template.render({}, request=rf.get("/category/water/")), "html.parser")
+    hrefs = [link["href"] for link in soup.find_all("link", rel="alternate")]
+    assert hrefs == ["/feed/", "/feed/atom/", "/category/water/feed/"]
