@@ -68,11 +68,11 @@ class CommentFeed(SiteFeed):
             queryset = queryset.filter(post__language=self.lang)
         return queryset
 
-    def feed_state(self, obj) -> tuple[dt.datetime | None, str]:
+    def feed_state(self, obj) -> str:
         state = self.comment_queryset(obj).aggregate(
             count=Count("pk"), newest=Max("submit_date"), last_id=Max("pk")
         )
-        return state["newest"], f"{state['count']}|{state['newest']}|{state['last_id']}"
+        return f"{state['count']}|{state['newest']}|{state['last_id']}"
 
     def items(self, obj):
         return (

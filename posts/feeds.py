@@ -23,12 +23,14 @@ import hashlib
 import html
 import mimetypes
 import re
+import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -51,6 +53,8 @@ FEED_ICON = "img/feed-icon.png"
 FEED_ICON_SIZE = 144  # RSS 2.0 caps <image> width at 144 px.
 # Bump when the feed layout changes, so caches holding the old layout see a new ETag.
 FEED_FORMAT_VERSION = "1"
+# How long the time a feed state was first served is remembered (see _state_first_seen).
+FEED_STATE_TTL = 30 * 24 * 3600
 
 # XML 1.0 §2.2 Char production: everything outside it is dropped.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -190,8 +194,8 @@ class AtomFeedGenerator(_XmlSafeMixin, Atom1Feed):
 class SiteFeed(Feed):
     """A feed view with conditional GET, CDN cache headers and `?lang=` filtering.
 
-    Subclasses provide `items(obj)`, `feed_state(obj)` (a cheap aggregate: the newest change
-    and a token that changes whenever the item set does), `title(obj)`, `link(obj)`,
+    Subclasses provide `items(obj)`, `feed_state(obj)` (one cheap aggregate query giving a
+    token that changes whenever the items do), `title(obj)`, `link(obj)`,
     `description(obj)` and the `item_*` hooks. Links come from SITE_SCHEME/SITE_DOMAIN, not from
     the request's Host header, so a feed fetched through any proxy names the public site.
     """
@@ -214,7 +218,7 @@ class SiteFeed(Feed):
             obj = self.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as exc:
             raise Http404(_("There is no such feed.")) from exc
-        last_modified, token = self.feed_state(obj)
+        token = self.feed_state(obj)
         fingerprint = "\x1f".join(
             [
                 FEED_FORMAT_VERSION,
@@ -230,8 +234,9 @@ class SiteFeed(Feed):
                 site_origin(),
             ]
         )
-        etag = quote_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
-        timestamp = int(last_modified.timestamp()) if last_modified else None
+        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+        etag = quote_etag(digest)
+        timestamp = _state_first_seen(digest)
         response = get_conditional_response(request, etag=etag, last_modified=timestamp)
         if response is None:
             with translation.override(self.feed_language(obj)):
@@ -239,8 +244,7 @@ class SiteFeed(Feed):
             response = HttpResponse(content_type=feedgen.content_type)
             feedgen.write(response, "utf-8")
         response["ETag"] = etag
-        if timestamp is not None:
-            response["Last-Modified"] = http_date(timestamp)
+        response["Last-Modified"] = http_date(timestamp)
         # LocaleMiddleware would otherwise name the reader's language, not the feed's.
         response["Content-Language"] = self.feed_language(obj)
         patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
@@ -286,6 +290,23 @@ class SiteFeed(Feed):
                 **self.item_extra_kwargs(item),
             )
         return feed
+
+
+def _state_first_seen(digest: str) -> int:
+    """Last-Modified for one state of a feed: the time this state was first served.
+
+    Item dates alone would miss changes that bring in or drop an *old* item (an old comment
+    approved, a post unpublished), and an If-Modified-Since-only client would then get a 304
+    for a feed that did change. A new state is recorded at the time it is first seen; a cold
+    cache only moves Last-Modified forward, which costs a full response, never a stale one.
+    """
+    key = f"feeds:state:{digest}"
+    seen = cache.get(key)
+    if seen is None:
+        seen = int(time.time())
+        cache.add(key, seen, timeout=FEED_STATE_TTL)
+        seen = cache.get(key, seen)
+    return seen
 
 
 class AtomMixin:
@@ -334,13 +355,11 @@ class PostFeed(SiteFeed):
     def narrow(self, queryset: QuerySet[Post], obj) -> QuerySet[Post]:
         return queryset
 
-    def feed_state(self, obj) -> tuple[dt.datetime | None, str]:
+    def feed_state(self, obj) -> str:
         state = self.post_queryset(obj).aggregate(
             count=Count("pk"), newest=Max("published_at"), changed=Max("updated_at")
         )
-        dates = [d for d in (state["newest"], state["changed"]) if d is not None]
-        token = f"{state['count']}|{state['newest']}|{state['changed']}"
-        return (max(dates) if dates else None), token
+        return f"{state['count']}|{state['newest']}|{state['changed']}"
 
     def items(self, obj):
         return (

@@ -13,6 +13,7 @@ from django.template import engines
 from django.utils import timezone
 from lxml import etree
 
+from comments.models import Comment
 from tests import factories
 from tests.test_feeds_validation import ATOM, NS, build_blog, check_feed
 
@@ -88,6 +89,21 @@ def test_a_scheduled_post_going_live_changes_the_feed(client, blog):
         assert after.status_code == 200
         assert after["ETag"] != before["ETag"]
         assert feedparser.parse(after.content).entries[0].title == "Scheduled surprise"
+
+
+def test_approving_an_old_comment_changes_etag_and_last_modified(client, blog):
+    before = client.get("/comments/feed/")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=False):
+        held = Comment.objects.get(user_name="Held Back")
+        held.is_public = True
+        held.save()
+        # A client revalidating by date alone still sees the newly visible comment.
+        after = client.get("/comments/feed/", headers={"if-modified-since": before["Last-Modified"]})
+        assert after.status_code == 200
+        assert after["ETag"] != before["ETag"]
+        assert "Held Back" in [e.author for e in feedparser.parse(after.content).entries]
+        again = client.get("/comments/feed/", headers={"if-modified-since": after["Last-Modified"]})
+        assert again.status_code == 304
 
 
 def test_a_new_comment_changes_etag_and_last_modified(client, blog, make_comment):
