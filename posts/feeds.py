@@ -274,6 +274,7 @@ class SiteFeed(Feed):
             generator=GENERATOR_NAME,
             icon=absolute_url(static(FEED_ICON)),
             hub=_hub_url() or None,
+            ttl=FEED_MAX_AGE // 60,  # RSS <ttl> is in minutes; it matches Cache-Control.
             home=absolute_url("/"),
         )
         for item in self._get_dynamic_attr("items", obj):
