@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    "sectorblog.feedredirects.FeedMiddleware",
     "sectorblog.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -336,6 +337,10 @@ AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 # private. Empty in production; tests and local interop runs set it.
 LINKBACK_ALLOWED_HOSTS = env_list("LINKBACK_ALLOWED_HOSTS")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
+
+# --- Feeds ----------------------------------------------------------------------------------
+# Full post HTML in feeds (content:encoded / Atom content); off sends the summary only.
+FEED_FULL_TEXT = env_bool("FEED_FULL_TEXT", True)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
