@@ -208,11 +208,23 @@ def test_hostile_content_stays_well_formed(client, db, make_comment):
 def test_every_html_page_links_the_site_feeds(client, blog):
     for url in ("/", blog["lead"].get_absolute_url(), "/category/water/"):
         soup = BeautifulSoup(client.get(url).content, "html.parser")
-        alternates = {
-            link["type"]: link["href"] for link in soup.find_all("link", rel="alternate") if link.get("type")
-        }
-        assert alternates["application/rss+xml"] == "/feed/", url
-        assert alternates["application/atom+xml"] == "/feed/atom/", url
+        alternates = [
+            (link["type"], link["href"])
+            for link in soup.find_all("link", rel="alternate")
+            if link.get("type")
+        ]
+        assert ("application/rss+xml", "/feed/") in alternates, url
+        assert ("application/atom+xml", "/feed/atom/") in alternates, url
+
+
+def test_taxonomy_and_post_pages_also_link_their_own_feeds(client, blog):
+    post_url = blog["lead"].get_absolute_url()
+    for url, feed in (("/category/water/", "/category/water/feed/"), (post_url, post_url + "feed/")):
+        soup = BeautifulSoup(client.get(url).content, "html.parser")
+        hrefs = [link["href"] for link in soup.find_all("link", rel="alternate")]
+        assert feed in hrefs, url
+        assert feed + "atom/" in hrefs, url
+        assert client.get(feed).status_code == 200
 
 
 def test_feedparser_over_real_http_follows_redirects_and_revalidates(live_server, make_comment, monkeypatch):
