@@ -169,6 +169,7 @@ def _get_post_for_date(request, year, month, day, slug):
 @require_GET
 def detail(request, year, month, day, slug):
     post, is_preview = _get_post_for_date(request, year, month, day, slug)
+    request.viewed_post = post
     response = render(
         request,
         "posts/post_detail.html",

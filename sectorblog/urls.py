@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("comments.urls")),
     path("comments/", include("django_comments_xtd.urls")),
+    path("", include("comments.linkbacks.urls")),
     path("", include("posts.urls")),
 ]
 if settings.DEBUG:
