@@ -15,11 +15,34 @@ from tests import factories
 from tests.interop.loopback import LoopbackHTTP, Reply
 
 
+class ClientTransport(xmlrpc.client.Transport):
+    """xmlrpc.client's own marshalling, carried by Django's test client instead of a socket."""
+
+    def __init__(self, client):
+        super().__init__()
+        self.client = client
+
+    def request(self, host, handler, request_body, verbose=False):
+        response = self.client.post(handler, request_body, content_type="text/xml", HTTP_HOST=host)
+        if response.status_code != 200:
+            raise xmlrpc.client.ProtocolError(host + handler, response.status_code, "", {})
+        parser, unmarshaller = self.getparser()
+        parser.feed(response.content)
+        parser.close()
+        return unmarshaller.close()
+
+
 @pytest.fixture
-def site(live_server, settings, transactional_db):
-    settings.SITE_DOMAIN = live_server.url.split("://", 1)[1]
+def site(settings, db, client):
+    """The site as xmlrpc.client sees it, through the test client (fast); see the live test below."""
+    settings.SITE_DOMAIN = "testserver"
     settings.LINKBACK_HOLD_FIRST_FROM_SOURCE = False
-    return live_server
+
+    class Site:
+        url = "http://testserver"
+        proxy = xmlrpc.client.ServerProxy("http://testserver/xmlrpc.php", transport=ClientTransport(client))
+
+    return Site
 
 
 @pytest.fixture
@@ -39,7 +62,35 @@ def _linking_page(target: str) -> bytes:
 
 
 def _proxy(site):
-    return xmlrpc.client.ServerProxy(site.url + "/xmlrpc.php")
+    return site.proxy
+
+
+def test_xmlrpc_client_against_the_live_server(live_server, settings, transactional_db, source_server):
+    """Interop: Python's xmlrpc.client over real HTTP: success, 48, 17, 32 and 33."""
+    settings.SITE_DOMAIN = live_server.url.split("://", 1)[1]
+    settings.LINKBACK_HOLD_FIRST_FROM_SOURCE = False
+    proxy = xmlrpc.client.ServerProxy(live_server.url + "/xmlrpc.php")
+    post = factories.PostFactory()
+    closed = factories.PostFactory(allow_pings=False)
+    target = live_server.url + post.get_absolute_url()
+    source_server.routes["/lima"] = Reply(body=_linking_page(target))
+    source_server.routes["/nolink"] = Reply(body=b"<p>nothing</p>")
+    source = source_server.url("/lima")
+
+    assert "registered" in proxy.pingback.ping(source, target)
+    codes = []
+    for args in [
+        (source, target),
+        (source_server.url("/nolink"), target),
+        (source, live_server.url + "/2001/01/01/missing/"),
+        (source, live_server.url + closed.get_absolute_url()),
+    ]:
+        with pytest.raises(xmlrpc.client.Fault) as info:
+            proxy.pingback.ping(*args)
+        codes.append(info.value.faultCode)
+    assert codes == [48, 17, 32, 33]
+    assert Comment.objects.filter(post=post, kind="pingback", source_url=source).count() == 1
+    assert proxy.pingback.extensions.getPingbacks(target) == [source]
 
 
 def test_xmlrpc_client_pings_and_the_pingback_appears_on_the_post(site, source_server, client):
