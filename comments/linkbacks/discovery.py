@@ -13,7 +13,6 @@ One GET of the target (through fetch.py) serves both protocols.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -21,9 +20,6 @@ from bs4 import BeautifulSoup
 
 from comments.linkbacks.excerpt import decode_html
 from comments.linkbacks.fetch import FetchResponse, fetch
-
-_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^,;<]+(?:=\s*(?:\"[^\"]*\"|[^,;]*))?)*)")
-_PARAM = re.compile(r";\s*([^=\s;]+)\s*(?:=\s*(\"[^\"]*\"|[^,;]*))?")
 
 
 @dataclass
@@ -33,15 +29,45 @@ class Endpoint:
 
 
 def parse_link_header(values: list[str]) -> list[tuple[str, set[str]]]:
-    """Each (uri-reference, rel values) in one or more RFC 8288 Link header fields, in order."""
+    """Each (uri-reference, rel values) in one or more RFC 8288 Link header fields, in order.
+
+    A small scanner rather than a regex: commas and semicolons inside quoted parameters
+    (``title="a, b"``) do not split links or parameters.
+    """
     links: list[tuple[str, set[str]]] = []
     for value in values:
-        for match in _LINK_VALUE.finditer(value):
+        i, n = 0, len(value)
+        while i < n:
+            start = value.find("<", i)
+            end = value.find(">", start + 1)
+            if start < 0 or end < 0:
+                break
+            uri = value[start + 1 : end].strip()
+            i = end + 1
+            params: list[str] = []
+            current: list[str] = []
+            quoted = False
+            while i < n:
+                ch = value[i]
+                if ch == '"':
+                    quoted = not quoted
+                elif not quoted and ch in ";,":
+                    params.append("".join(current))
+                    current = []
+                    if ch == ",":
+                        i += 1
+                        break
+                    i += 1
+                    continue
+                current.append(ch)
+                i += 1
+            params.append("".join(current))
             rels: set[str] = set()
-            for name, raw in _PARAM.findall(match.group(2)):
-                if name.lower() == "rel":
+            for param in params:
+                name, _, raw = param.partition("=")
+                if name.strip().lower() == "rel":
                     rels.update(raw.strip().strip('"').lower().split())
-            links.append((match.group(1).strip(), rels))
+            links.append((uri, rels))
     return links
 
 

@@ -94,8 +94,15 @@ def decode_html(body: bytes, header_charset: str | None = None) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(body[:200_000]).best()
-    return str(best) if best is not None else body.decode("utf-8", "replace")
+    matches = list(from_bytes(body[:200_000]))
+    if not matches:
+        return body.decode("cp1252", "replace")
+    top = min((m.chaos, -m.coherence) for m in matches)
+    tied = [m.encoding for m in matches if (m.chaos, -m.coherence) == top]
+    # Ties are common between single-byte Western and Central European code pages; the HTML
+    # Standard's fallback for an undeclared page is windows-1252, so it wins a tie.
+    encoding = "cp1252" if "cp1252" in tied else tied[0]
+    return body.decode(encoding, "replace")
 
 
 def normalise_url(url: str) -> str:
@@ -126,24 +133,31 @@ def _strings(block):
 
 
 def _cut_before(text: str) -> str:
+    """The last ~100 characters before the link, starting at a word boundary."""
     text = _SPACE.sub(" ", text)
     if len(text) <= CONTEXT_CHARS:
         return text.lstrip()
     tail = text[-CONTEXT_CHARS:]
+    if text[-CONTEXT_CHARS - 1] == " ":
+        return tail
     cut = tail.find(" ")
     return tail[cut + 1 :] if 0 <= cut < len(tail) - 1 else tail
 
 
 def _cut_after(text: str) -> str:
+    """The first ~100 characters after the link, ending at a word boundary."""
     text = _SPACE.sub(" ", text)
     if len(text) <= CONTEXT_CHARS:
         return text.rstrip()
     head = text[:CONTEXT_CHARS]
+    if text[CONTEXT_CHARS] == " ":
+        return head.rstrip()
     cut = head.rfind(" ")
     return head[:cut] if cut > 0 else head
 
 
 def _excerpt_around(element) -> str:
+    """The link's text with up to ~100 characters of its block's text on each side."""
     block = next((p for p in element.parents if p.name in _BLOCKS), None) or element.parent
     inside = {id(s) for s in element.descendants if isinstance(s, str)}
     before: list[str] = []
@@ -155,12 +169,9 @@ def _excerpt_around(element) -> str:
             continue
         (after if seen_link else before).append(str(string))
     label = _text(element) or element.get("alt", "") or element.get("title", "")
-    parts = [
-        _cut_before("".join(before)).strip(),
-        _SPACE.sub(" ", label).strip(),
-        _cut_after("".join(after)).strip(),
-    ]
-    return " ".join(p for p in parts if p)[: 3 * CONTEXT_CHARS + 200]
+    label = _SPACE.sub(" ", label).strip()
+    excerpt = _cut_before("".join(before)) + label + _cut_after("".join(after))
+    return _SPACE.sub(" ", excerpt).strip()[: 3 * CONTEXT_CHARS + 200]
 
 
 def find_link(html: str, *, source_url: str, target_url: str) -> LinkContext | None:

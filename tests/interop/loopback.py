@@ -84,7 +84,7 @@ class LoopbackHTTP:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.host = f"127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
     def url(self, path: str) -> str:
         return f"http://{self.host}{path}"
