@@ -124,6 +124,9 @@ def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:
     except FetchError as exc:
         attempt.message = str(exc)
         return _finish(attempt, ok=False, transient=True)
+    if endpoint is None and (response.status >= 500 or response.status in (408, 429)):
+        attempt.http_status, attempt.message = response.status, "The target is unavailable."
+        return _finish(attempt, ok=False, transient=True)
     if endpoint is None:
         attempt.protocol, attempt.endpoint = Attempt.Protocol.NONE, ""
         attempt.http_status = response.status
