@@ -39,6 +39,11 @@ def _answer(error: str | None = None, status: int = 200) -> HttpResponse:
 
 def _form(request: HttpRequest) -> QueryDict:
     """Decode the form with the charset the sender names (the spec's ``charset`` field)."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY:
+        raise ValueError("too large")
+    if request.content_type == "multipart/form-data":
+        return request.POST
     raw = request.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise ValueError("too large")
