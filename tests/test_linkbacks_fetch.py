@@ -215,3 +215,27 @@ def test_every_failure_reads_the_same(peer, settings):
             fetch(url, deadline=0.5)
         messages.add(str(info.value))
     assert messages == {OPAQUE_MESSAGE}
+
+
+def test_dns_is_resolved_once_and_the_connection_goes_to_the_checked_address(peer, settings, monkeypatch):
+    """A rebinding resolver answers loopback once, then a private address: the client connects to
+    the first answer it checked and never asks again; Host keeps the name."""
+    import socket
+
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = "127.0.0.1" if not answers else "10.9.9.9"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    settings.LINKBACK_ALLOWED_HOSTS = [f"rebind.test:{peer.port}"]
+    peer.routes["/p"] = Reply(body=b"pinned")
+    response = fetch(f"http://rebind.test:{peer.port}/p")
+    assert response.body == b"pinned"
+    assert answers == ["127.0.0.1"]
+    assert peer.requests[0].headers["Host"] == f"rebind.test:{peer.port}"

@@ -293,3 +293,21 @@ def test_ping_flood_is_rate_limited_with_at_most_one_fetch_each(site, source_ser
         codes.append(info.value.faultCode)
     assert codes == [17, 17, 17] + [49] * 7
     assert len(source_server.requests) == 3
+
+
+def test_hostile_title_and_excerpt_are_inert_on_the_post_page(site, source_server, client):
+    post = factories.PostFactory()
+    target = site.url + post.get_absolute_url()
+    source_server.routes["/x"] = Reply(
+        body=(
+            "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title><p>&lt;img src=x onerror=alert(2)&gt; "
+            f"<a href='{target}'>&lt;svg onload=alert(3)&gt;</a> &lt;iframe src=javascript:alert(4)&gt;</p>"
+        ).encode()
+    )
+    assert "registered" in _proxy(site).pingback.ping(source_server.url("/x"), target)
+    page = BeautifulSoup(client.get(post.get_absolute_url()).content, "html5lib")
+    discussion = page.find("main")
+    assert "alert(2)" in discussion.get_text()  # shown as text
+    for element in discussion.find_all(True):
+        assert element.name not in {"script", "iframe", "svg", "img"} or "alert" not in str(element)
+        assert not [a for a in element.attrs if a.startswith("on")]

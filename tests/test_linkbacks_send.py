@@ -217,3 +217,16 @@ def test_end_to_end_publish_then_worker_notifies_the_receiver(peer, django_captu
     sent = _posts_to_endpoint(peer)
     assert [s["target"][0] for s in sent] == [peer.url("/far")]
     assert LinkbackAttempt.objects.get(post=post).outcome == "success"
+
+
+def test_scheduled_post_is_sent_at_its_publication_time(db, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    when = timezone.now() + dt.timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        post = factories.PostFactory(published_at=when)
+    task = DBTaskResult.objects.get(task_path__endswith="send_linkbacks")
+    assert task.args_kwargs["args"] == [post.pk] and task.run_after == when
+    assert post_linkbacks_send(post_id=post.pk) == []  # not yet published: nothing sent

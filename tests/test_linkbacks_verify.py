@@ -137,3 +137,39 @@ def test_long_excerpt_is_cut_in_characters_not_bytes(peer):
     before, after = ctx.excerpt.split("enlace")
     assert set(before.split()) == {"ñandú"} and set(after.split()) == {"ñandú"}
     assert len(before.strip()) <= 100 and len(after.strip()) <= 100
+
+
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">'
+    b'<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">'
+    b'<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">]>'
+    b"<html><body><p>&lol5;</p></body></html>"
+)
+
+
+@pytest.mark.parametrize("content_type", ["application/xhtml+xml", "text/xml", "text/html"])
+def test_xml_bomb_source_is_a_clean_no_link(peer, content_type):
+    import time
+
+    start = time.monotonic()
+    assert _verify(peer, BOMB, content_type=content_type).status == "no_link"
+    assert time.monotonic() - start < 5
+
+
+def test_hostile_sources_end_cleanly_within_the_deadline(peer, settings):
+    import gzip
+    import time
+
+    settings.LINKBACK_FETCH_DEADLINE = 1.5
+    peer.routes["/drip"] = Reply(body=f"<a href='{TARGET}'>x</a>".encode() * 20, drip_delay=0.02)
+    peer.routes["/loop"] = Reply(302, headers=[("Location", "/loop")])
+    peer.routes["/huge"] = Reply(stream=lambda: (b"<p>" + b"a" * 65536 for _ in range(800)))
+    peer.routes["/gzbomb"] = Reply(
+        body=gzip.compress(b" " * (50 * 1024 * 1024)), headers=[("Content-Encoding", "gzip")]
+    )
+    for path in ("/drip", "/loop", "/huge", "/gzbomb"):
+        start = time.monotonic()
+        assert linkback_verify(source=peer.url(path), target=TARGET).status == "no_link", path
+        assert time.monotonic() - start < 2.5, path

@@ -171,3 +171,18 @@ def test_ronkyuu_sends_a_webmention_that_ends_accepted_on_the_post_page(live_ser
     assert "esta entrada" in page.get_text()
     source_link = page.find("a", href=source_server.url("/post"))
     assert source_link is not None and source_link.get_text() == "Ronkyuu source"
+
+
+def test_accepting_a_webmention_starts_the_daily_reverification_chain(db, on_site, source_server):
+    post = factories.PostFactory()
+    target = "http://testserver" + post.get_absolute_url()
+    source_server.routes["/a"] = Reply(body=_page(target))
+    for _ in range(2):
+        verify_webmention.call(
+            IncomingWebmention.objects.create(source=source_server.url("/a"), target=target).pk
+        )
+    queued = DBTaskResult.objects.filter(task_path__endswith="reverify_webmentions")
+    assert queued.count() == 1
+    assert queued.get().run_after > timezone.now() + dt.timedelta(hours=23)
+    reverify_webmentions.call()  # the run queues the next one
+    assert queued.count() == 2

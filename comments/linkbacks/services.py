@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.http.request import validate_host
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -57,11 +58,13 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 2000
 
 
-def _our_hosts(request_host: str | None) -> set[str]:
-    hosts = {settings.SITE_DOMAIN.lower()}
-    if request_host:
-        hosts.add(request_host.lower())
-    return hosts
+def _is_our_host(netloc: str, request_host: str | None) -> bool:
+    """SITE_DOMAIN, the host the request came to, or a name in ALLOWED_HOSTS (never via "*")."""
+    if netloc in {settings.SITE_DOMAIN.lower(), (request_host or "").lower()}:
+        return True
+    hostname = netloc.rsplit(":", 1)[0] if not netloc.endswith("]") else netloc
+    patterns = [h for h in settings.ALLOWED_HOSTS if h != "*"]
+    return bool(hostname) and validate_host(hostname, patterns)
 
 
 def linkback_target_post(*, target: str, request_host: str | None = None) -> Post:
@@ -71,7 +74,7 @@ def linkback_target_post(*, target: str, request_host: str | None = None) -> Pos
         netloc = parts.netloc.lower()
     except ValueError as exc:
         raise TargetError("The target is not a valid URL.") from exc
-    if parts.scheme not in ("http", "https") or netloc not in _our_hosts(request_host):
+    if parts.scheme not in ("http", "https") or not _is_our_host(netloc, request_host):
         raise TargetError("The target is not on this site.")
     try:
         match = resolve(parts.path or "/")

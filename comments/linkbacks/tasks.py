@@ -19,6 +19,8 @@ def verify_webmention(incoming_id: int) -> str:
     from comments.linkbacks.webmention import webmention_verify
 
     incoming = webmention_verify(incoming_id=incoming_id)
+    if incoming is not None and incoming.status == "accepted":
+        schedule_reverification()
     return incoming.status if incoming else "missing"
 
 
@@ -63,7 +65,7 @@ def reverify_webmentions(limit: int = 100) -> int:
     """Re-fetch the sources of webmentions verified more than LINKBACK_REVERIFY_DAYS ago.
 
     A source that is gone or no longer links has its mention removed; others are refreshed.
-    Run it periodically (for example daily, from cron: see the README of the linkbacks work).
+    It keeps itself going: each run queues the next one a day later (see schedule_reverification).
     """
     from comments.linkbacks import services
     from comments.models import Comment
@@ -81,4 +83,23 @@ def reverify_webmentions(limit: int = 100) -> int:
             post=comment.post, kind=Comment.Kind.WEBMENTION, source=comment.source_url, target=target
         )
         count += 1
+    schedule_reverification(force=True)
     return count
+
+
+def schedule_reverification(*, force: bool = False) -> bool:
+    """Queue the next daily re-verification unless one is already queued (a cache marker says so).
+
+    Called after each run and whenever a webmention is accepted, so the chain starts by itself.
+    A duplicate run (another process's cache) is harmless: the task is idempotent.
+    """
+    from django.core.cache import cache
+
+    interval = timedelta(days=1)
+    key = "linkbacks:reverify-queued"
+    if force:
+        cache.delete(key)
+    if not cache.add(key, 1, int(interval.total_seconds())):
+        return False
+    reverify_webmentions.using(run_after=timezone.now() + interval).enqueue()
+    return True
