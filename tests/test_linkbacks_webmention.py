@@ -186,3 +186,28 @@ def test_accepting_a_webmention_starts_the_daily_reverification_chain(db, on_sit
     assert queued.get().run_after > timezone.now() + dt.timedelta(hours=23)
     reverify_webmentions.call()  # the run queues the next one
     assert queued.count() == 2
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["http://a.example/\x00x", "http://a.example/\r\nSet-Cookie: x=1", "http://a.example/" + "a" * 10_000],
+)
+def test_nul_crlf_and_huge_urls_are_400_not_500(client, db, on_site, source):
+    post = factories.PostFactory()
+    response = client.post(
+        "/webmention/", {"source": source, "target": "http://testserver" + post.get_absolute_url()}
+    )
+    assert response.status_code == 400
+    assert not IncomingWebmention.objects.exists()
+
+
+def test_control_and_bidi_characters_are_stripped_from_stored_text(db, on_site, source_server):
+    post = factories.PostFactory()
+    target = "http://testserver" + post.get_absolute_url()
+    body = _page(target, title="Tí\u202etle\x01").replace("Lucía Pérez".encode(), "Lu\u202ecía\x07".encode())
+    source_server.routes["/b"] = Reply(body=body)
+    verify_webmention.call(
+        IncomingWebmention.objects.create(source=source_server.url("/b"), target=target).pk
+    )
+    mention = Comment.objects.get(post=post)
+    assert mention.source_title == "Títle" and mention.user_name == "Lucía"

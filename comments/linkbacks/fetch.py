@@ -160,13 +160,13 @@ def _resolve(host: str, port: int, deadline_at: float) -> list[str]:
     def work() -> None:
         try:
             result["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
+        except (OSError, UnicodeError, ValueError) as exc:  # IDNA failures raise UnicodeError
             result["error"] = exc
 
     thread = threading.Thread(target=work, daemon=True, name="linkback-dns")
     thread.start()
     thread.join(_remaining(deadline_at))
-    if thread.is_alive() or "error" in result:
+    if thread.is_alive() or "infos" not in result:
         raise FetchError(f"cannot resolve {host!r}")
     return list(dict.fromkeys(info[4][0] for info in result["infos"]))  # type: ignore[union-attr]
 
@@ -315,18 +315,13 @@ def _one_request(
         if conn.sock is not None:
             conn.sock.settimeout(_remaining(deadline_at))
         response = conn.getresponse()
-        url = f"{target.scheme}://{conn.host if ':' not in conn.host else f'[{conn.host}]'}"
-        default_port = 443 if target.scheme == "https" else 80
-        if target.port != default_port:
-            url += f":{target.port}"
-        url += target.path
         items = [(k, v) for k, v in response.getheaders()]
         if response.status in REDIRECT_STATUSES or method == "HEAD":
             body = b""
         else:
             body = _read_body(response, conn.sock, deadline_at, max_bytes)
         return FetchResponse(
-            url=url,
+            url="",  # the caller sets the URL it asked for
             status=response.status,
             headers=Headers(items),
             body=body,

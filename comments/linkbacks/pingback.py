@@ -121,8 +121,8 @@ def _strings(params: list, count: int) -> list[str]:
     return [p.strip() for p in params]
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def _client_ip(request: HttpRequest) -> str | None:
+    return services.client_ip(request)
 
 
 def pingback_ping(request: HttpRequest, source: str, target: str) -> str:

@@ -50,7 +50,31 @@ def pings_open(post: Post) -> bool:
     return bool(post.allow_pings and post.is_published)
 
 
+_INVISIBLE = dict.fromkeys(
+    [*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Text from a peer, safe to store: no NUL or control characters, no bidirectional overrides."""
+    return (value or "").translate(_INVISIBLE).strip()[:limit]
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if len(hops) >= count:
+            return hops[-count][:45]
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL of sane length, without whitespace or control characters."""
+    if not url or len(url) > 2000 or any(ord(ch) <= 32 or ord(ch) == 127 for ch in url):
+        return False
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -204,10 +228,10 @@ def linkback_store(
     to its savepoint and updates the winner's row instead.
     """
     fields = {
-        "source_title": (context.title if context else title)[:300],
-        "excerpt": (context.excerpt if context else excerpt)[:2000],
+        "source_title": clean_text(context.title if context else title, 300),
+        "excerpt": clean_text(context.excerpt if context else excerpt, 2000),
         "author_avatar_url": (context.author_photo if context else "")[:2000],
-        "user_name": _author_name(context, source, blog_name),
+        "user_name": clean_text(_author_name(context, source, blog_name), 50),
         "user_url": ((context.author_url if context else "") or source)[:200],
         "verified_at": timezone.now() if context else None,
         "is_removed": False,

@@ -83,7 +83,7 @@ def trackback_receive(request: HttpRequest, year: int, month: int, day: int, slu
         post = services.linkback_target_post(target=target)
     except services.TargetError as exc:
         return _answer(str(exc), status=404 if not exc.closed else 403)
-    remote_ip = request.META.get("REMOTE_ADDR") or None
+    remote_ip = services.client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return _answer("Too many pings; try again later.", status=429)
     comment, _created = services.linkback_store(

@@ -51,7 +51,7 @@ def webmention_receive(request: HttpRequest) -> HttpResponse:
         services.linkback_target_post(target=target, request_host=request.get_host())
     except services.TargetError as exc:
         return _bad(str(exc))
-    remote_ip = request.META.get("REMOTE_ADDR") or None
+    remote_ip = services.client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return HttpResponse(
             _("Too many webmentions; try again later."), status=429, content_type="text/plain; charset=utf-8"
