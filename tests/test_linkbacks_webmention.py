@@ -211,3 +211,23 @@ def test_control_and_bidi_characters_are_stripped_from_stored_text(db, on_site, 
     )
     mention = Comment.objects.get(post=post)
     assert mention.source_title == "Títle" and mention.user_name == "Lucía"
+
+
+def test_endpoint_query_counts_are_fixed(client, db, on_site, django_assert_num_queries):
+    post = factories.PostFactory()
+    target = "http://testserver" + post.get_absolute_url()
+    # ATOMIC_REQUESTS wraps each request in a savepoint here (SAVEPOINT + RELEASE: 2 queries).
+    with django_assert_num_queries(2):  # no such URL: no lookup at all
+        assert (
+            client.post("/webmention/", {"source": "http://a.example/", "target": target + "x/"}).status_code
+            == 400
+        )
+    with django_assert_num_queries(3):  # the target post lookup
+        bad = client.post(
+            "/webmention/", {"source": "http://a.example/", "target": target.replace("/20", "/19", 1)}
+        )
+        assert bad.status_code == 400
+    with django_assert_num_queries(4):  # the target post lookup, then the queued row
+        assert (
+            client.post("/webmention/", {"source": "http://a.example/", "target": target}).status_code == 201
+        )
