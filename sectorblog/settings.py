@@ -350,6 +350,8 @@ LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
 LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
 LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
 LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
+LINKBACK_TLS_CA_FILE = os.environ.get("LINKBACK_TLS_CA_FILE", "")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
 
 # --- Logging --------------------------------------------------------------------------------

@@ -239,3 +239,41 @@ def test_dns_is_resolved_once_and_the_connection_goes_to_the_checked_address(pee
     assert response.body == b"pinned"
     assert answers == ["127.0.0.1"]
     assert peer.requests[0].headers["Host"] == f"rebind.test:{peer.port}"
+
+
+def test_https_connects_to_the_checked_address_with_sni_and_checks_the_name(settings, tmp_path, monkeypatch):
+    """TLS goes to the pinned address while SNI and the certificate check use the host name."""
+    import shutil
+    import socket
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pinned.test",
+         "-addext", "subjectAltName=DNS:pinned.test", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with LoopbackHTTP() as server:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+        server_names = []
+        tls.sni_callback = lambda sslsock, name, ctx: server_names.append(name)
+        server.server.socket = tls.wrap_socket(server.server.socket, server_side=True)
+        server.routes["/s"] = Reply(body=b"secure")
+        real = socket.getaddrinfo
+
+        def resolver(host, port, *args, **kwargs):
+            if host in ("pinned.test", "other.test"):
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+            return real(host, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        settings.LINKBACK_TLS_CA_FILE = str(cert)
+        settings.LINKBACK_ALLOWED_HOSTS = [f"pinned.test:{server.port}", f"other.test:{server.port}"]
+        assert fetch(f"https://pinned.test:{server.port}/s").body == b"secure"
+        assert server_names == ["pinned.test"]
+        with pytest.raises(FetchError):
+            fetch(f"https://other.test:{server.port}/s")  # same address, name not on the certificate

@@ -230,7 +230,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to the checked address, with SNI and certificate checks against the host name."""
 
     def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        context = ssl.create_default_context(cafile=getattr(settings, "LINKBACK_TLS_CA_FILE", "") or None)
+        super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
 
     def connect(self) -> None:
