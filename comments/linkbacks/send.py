@@ -22,6 +22,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from comments.linkbacks import services
@@ -65,7 +66,24 @@ def _is_ours(url: str) -> bool:
 
 
 def post_linkbacks_send(*, post_id: int) -> list[LinkbackAttempt]:
-    """Notify the targets that were added or removed since the last run; returns attempts made."""
+    """Notify the targets that were added or removed since the last run; returns attempts made.
+
+    One run per post at a time (a cache lock): two quick saves queue two tasks, and the second
+    waits a minute rather than racing the first over the same attempt rows.
+    """
+    lock = f"linkbacks:sending:{post_id}"
+    if not cache.add(lock, 1, 600):
+        from comments.linkbacks.tasks import send_linkbacks
+
+        send_linkbacks.using(run_after=timezone.now() + timedelta(minutes=1)).enqueue(post_id)
+        return []
+    try:
+        return _send_for_post(post_id)
+    finally:
+        cache.delete(lock)
+
+
+def _send_for_post(post_id: int) -> list[LinkbackAttempt]:
     post = Post.objects.filter(pk=post_id).first()
     if post is None or not post.is_published:
         return []
@@ -76,7 +94,9 @@ def post_linkbacks_send(*, post_id: int) -> list[LinkbackAttempt]:
     for url in current:
         attempt = attempts.get(url)
         if attempt is None:
-            attempt = Attempt.objects.create(post=post, target_url=url)
+            attempt, created = Attempt.objects.get_or_create(post=post, target_url=url)
+            if not created:
+                continue  # another run got here first
         elif attempt.removed:
             attempt.removed, attempt.tries, attempt.outcome = False, 0, Attempt.Outcome.PENDING
         elif attempt.outcome != Attempt.Outcome.PENDING:
