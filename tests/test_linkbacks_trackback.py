@@ -104,3 +104,18 @@ def test_verification_task_fills_in_what_the_source_says(client, db, on_site, se
     comment.refresh_from_db()
     assert comment.source_title == "Real title" and "this post" in comment.excerpt
     assert comment.verified_at is not None and comment.is_public is False
+
+
+def test_forged_forwarded_for_is_ignored_or_validated(client, db, on_site, settings):
+    post = factories.PostFactory()
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client.post(
+        _trackback_url(post), {"url": "http://blog.example/f"}, headers={"X-Forwarded-For": "not-an-ip"}
+    )
+    assert _answer(response)[0] == "0"
+    assert Comment.objects.get(post=post).ip_address is None
+    settings.TRUSTED_PROXY_COUNT = 0
+    client.post(
+        _trackback_url(post), {"url": "http://blog.example/g"}, headers={"X-Forwarded-For": "203.0.113.9"}
+    )
+    assert Comment.objects.get(source_url="http://blog.example/g").ip_address == "127.0.0.1"

@@ -6,6 +6,7 @@ to and from these.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -64,11 +65,15 @@ def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry."""
     count = settings.TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    address = request.META.get("REMOTE_ADDR") or ""
     if count and forwarded:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
         if len(hops) >= count:
-            return hops[-count][:45]
-    return request.META.get("REMOTE_ADDR") or None
+            address = hops[-count]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None  # stored as unknown rather than failing an inet column
 
 
 def is_http_url(url: str) -> bool:
