@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "sectorblog.urls"
@@ -336,6 +337,22 @@ AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 # Exact host:port pairs that the outbound client may reach even though they are loopback or
 # private. Empty in production; tests and local interop runs set it.
 LINKBACK_ALLOWED_HOSTS = env_list("LINKBACK_ALLOWED_HOSTS")
+# Ports the outbound linkback client may connect to.
+LINKBACK_ALLOWED_PORTS = [int(p) for p in env_list("LINKBACK_ALLOWED_PORTS", "80,443,8080")]
+# Total time for one outbound fetch (DNS, connect, headers, body), in seconds.
+LINKBACK_FETCH_DEADLINE = float(os.environ.get("LINKBACK_FETCH_DEADLINE", "5"))
+# Hold an external linkback the first time its source host appears (pingbacks, webmentions).
+LINKBACK_HOLD_FIRST_FROM_SOURCE = env_bool("LINKBACK_HOLD_FIRST_FROM_SOURCE", True)
+# Incoming linkbacks allowed per client IP and per source host in each window (seconds).
+LINKBACK_RATE_PER_IP = int(os.environ.get("LINKBACK_RATE_PER_IP", "20"))
+LINKBACK_RATE_PER_SOURCE_HOST = int(os.environ.get("LINKBACK_RATE_PER_SOURCE_HOST", "10"))
+LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
+# Sending: tries per target, first retry delay (doubling each time), webmention re-verify age.
+LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
+LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
+LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
+LINKBACK_TLS_CA_FILE = os.environ.get("LINKBACK_TLS_CA_FILE", "")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
 
 # --- Feeds ----------------------------------------------------------------------------------

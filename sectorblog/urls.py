@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("sectorblog.feed_urls")),
     path("", include("comments.urls")),
     path("comments/", include("django_comments_xtd.urls")),
+    path("", include("comments.linkbacks.urls")),
     path("", include("posts.urls")),
 ]
 if settings.DEBUG:
