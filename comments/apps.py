@@ -10,3 +10,6 @@ class CommentsConfig(AppConfig):
 
     def ready(self) -> None:
         from comments import moderation, signals  # noqa: F401 (registers handlers)
+
+        # The one moderator class with all the hold rules (comments/moderation.py).
+        moderation.register()
