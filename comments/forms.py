@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,10 @@ class CommentForm(XtdCommentForm):
         self.attached_to_parent = False
         super().__init__(target_object, *args, **kwargs)
         self.fields["comment"].max_length = settings.COMMENT_MAX_LENGTH
+        # clean_comment() gives the one, clearer length message.
+        self.fields["comment"].validators = [
+            v for v in self.fields["comment"].validators if not isinstance(v, MaxLengthValidator)
+        ]
         self.fields["comment"].label = _("Comment")
         self.fields["comment"].help_text = _(
             "Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes, `code` and "
@@ -88,7 +93,7 @@ class CommentForm(XtdCommentForm):
         if value == 0:
             return 0
         target = (
-            Comment.objects.filter(pk=value, is_public=True, is_removed=False, is_spam=False)
+            Comment.norel_objects.filter(pk=value, is_public=True, is_removed=False, is_spam=False)
             .only("pk", "parent_id", "level", "post_id", "content_type_id", "object_pk")
             .first()
         )

@@ -118,8 +118,7 @@ def comment_flood_claim(*, ip: str | None, email: str) -> bool:
     keys = [f"comments:flood:email:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"]
     if ip:
         keys.append(f"comments:flood:ip:{ip}")
-    claimed = [key for key in keys if cache.add(key, 1, timeout=seconds)]
-    return len(claimed) == len(keys)
+    return all(cache.add(key, 1, timeout=seconds) for key in keys)
 
 
 def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
