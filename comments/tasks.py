@@ -28,7 +28,8 @@ def _send(*, to: str, subject_template: str, body_template: str, context: dict, 
     context = {"SITE_NAME": settings.SITE_NAME, "SITE_ORIGIN": services.site_url(""), **context}
     subject = " ".join(render_to_string(subject_template, context).split())
     body = render_to_string(body_template, context)
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers=headers or {}).send()
+    headers = {"Content-Language": translation.get_language() or settings.LANGUAGE_CODE, **(headers or {})}
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers=headers).send()
 
 
 @task

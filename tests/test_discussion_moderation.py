@@ -29,7 +29,9 @@ def make_user(username, *perms, staff=False):
     user = get_user_model().objects.create_user(username, f"{username}@example.org", is_staff=staff)
     for perm in perms:
         app_label, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
     return get_user_model().objects.get(pk=user.pk)
 
 
@@ -218,7 +220,9 @@ def test_akismet_spam_verdict_stores_spam_and_sends_nothing(
     akismet.mode = "spam"
     data = comment_form_data(client, post, comment="cheap pills", name="Spammer")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/comments/post/", data, HTTP_USER_AGENT="bot/1.0", HTTP_REFERER="http://x.example")
+        response = client.post(
+            "/comments/post/", data, HTTP_USER_AGENT="bot/1.0", HTTP_REFERER="http://x.example"
+        )
     assert response.status_code == 302 and "/comments/posted/held/" in response["Location"]
     comment = Comment.objects.get()
     assert comment.is_spam and not comment.is_public

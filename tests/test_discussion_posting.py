@@ -106,7 +106,9 @@ def test_expired_confirmation_link_says_so(
     assert not Comment.objects.get().is_public
 
 
-def test_signed_in_user_posts_immediately(client, post, comment_form_data, immediate_tasks, django_capture_on_commit_callbacks):
+def test_signed_in_user_posts_immediately(
+    client, post, comment_form_data, immediate_tasks, django_capture_on_commit_callbacks
+):
     user = get_user_model().objects.create_user("kofi", "kofi@example.org", first_name="Kofi")
     client.force_login(user)
     data = comment_form_data(client, post, name="", email="", comment="Signed in and straight up.")
@@ -121,7 +123,9 @@ def test_signed_in_user_posts_immediately(client, post, comment_form_data, immed
 
 
 def test_validation_error_keeps_everything_typed_and_ties_errors(client, post, comment_form_data):
-    data = comment_form_data(client, post, email="not-an-address", url="https://ama.example", comment="Keep me")
+    data = comment_form_data(
+        client, post, email="not-an-address", url="https://ama.example", comment="Keep me"
+    )
     response = client.post("/comments/post/", data)
 
     assert response.status_code == 400
@@ -189,7 +193,9 @@ def test_flood_second_comment_within_15_seconds_gets_429(client, post, comment_f
     first = client.post("/comments/post/", comment_form_data(client, post, comment="One"))
     assert first.status_code == 302
     # Same IP, different email.
-    second = client.post("/comments/post/", comment_form_data(client, post, email="b@example.net", comment="Two"))
+    second = client.post(
+        "/comments/post/", comment_form_data(client, post, email="b@example.net", comment="Two")
+    )
     assert second.status_code == 429
     assert second["Retry-After"] == "15"
     assert "wait" in soup(second).h1.get_text().lower()
@@ -212,7 +218,9 @@ def test_block_list_rejects_address_and_domain(client, post, comment_form_data):
     BlackListedDomain.objects.create(domain="spam.example")
     BlackListedDomain.objects.create(domain="pest@example.net")
     for email in ("a@spam.example", "b@mail.spam.example", "pest@example.net"):
-        response = client.post("/comments/post/", comment_form_data(client, post, email=email), REMOTE_ADDR=email)
+        response = client.post(
+            "/comments/post/", comment_form_data(client, post, email=email), REMOTE_ADDR=email
+        )
         assert response.status_code == 403, email
         assert "not accepted" in soup(response).select_one("[role=status]").get_text()
     assert Comment.objects.count() == 0 and mail.outbox == []

@@ -25,13 +25,14 @@ def reader(client):
 
 
 def reply(client, post, comment_form_data, parent, text):
-    return client.post("/comments/post/", comment_form_data(client, post, reply_to=str(parent.pk), comment=text))
+    return client.post(
+        "/comments/post/", comment_form_data(client, post, reply_to=str(parent.pk), comment=text)
+    )
 
 
 def test_threaded_reply_at_every_depth_up_to_the_maximum(client, post, reader, comment_form_data, settings):
     settings.COMMENTS_FLOOD_SECONDS = 0
     assert settings.COMMENTS_XTD_MAX_THREAD_LEVEL == 3
-    root = Comment.objects.none()
     response = client.post("/comments/post/", comment_form_data(client, post, comment="level 0"))
     assert response.status_code == 302
     parent = root = Comment.objects.get()
