@@ -183,7 +183,8 @@ def comment_confirm(*, key: str) -> Comment:
         raise ConfirmationError("invalid") from exc
     if not isinstance(data, dict) or not isinstance(data.get("c"), int):
         raise ConfirmationError("invalid")
-    comment = Comment.objects.select_for_update().filter(pk=data["c"]).first()
+    # Lock the row so two simultaneous clicks confirm (and notify) once.
+    comment = Comment.norel_objects.select_for_update().filter(pk=data["c"]).first()
     if comment is None or _email_digest(comment.user_email) != data.get("e"):
         raise ConfirmationError("gone")
     if not comment.awaiting_confirmation:
