@@ -115,7 +115,9 @@ def comment_flood_claim(*, ip: str | None, email: str) -> bool:
     seconds = settings.COMMENTS_FLOOD_SECONDS
     if not seconds:
         return True
-    keys = [f"comments:flood:email:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"]
+    keys = []
+    if email.strip():
+        keys.append(f"comments:flood:email:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}")
     if ip:
         keys.append(f"comments:flood:ip:{ip}")
     return all(cache.add(key, 1, timeout=seconds) for key in keys)

@@ -34,7 +34,15 @@ def _message(request, title: str, text: str, *, status: int = 200, post: Post | 
     return response
 
 
-def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, reply_to=None):
+def _typed(data) -> dict:
+    """What the commenter typed, as initial data for a fresh form."""
+    typed = {name: data.get(name, "") for name in ("name", "email", "url", "comment")}
+    typed["followup"] = bool(data.get("followup"))
+    typed["reply_to"] = int(data["reply_to"]) if str(data.get("reply_to", "")).isdigit() else 0
+    return typed
+
+
+def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, reply_to=None, notice: str = ""):
     response = render(
         request,
         "comments/form_page.html",
@@ -42,6 +50,7 @@ def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, rep
             "form": form,
             "post": post,
             "reply_to": reply_to,
+            "notice": notice,
             "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
         },
         status=status,
@@ -69,13 +78,17 @@ def post_comment(request):
         return _message(request, _("Comment not posted"), _("This post does not take comments."), status=400)
     form = CommentForm(post, data=request.POST, user=request.user)
     if not form.is_valid():
+        if "honeypot" in form.errors:
+            return _message(request, _("Comment not posted"), _("Comment not posted."), status=400, post=post)
         if form.security_errors():
-            return _message(
+            # The page sat open too long (or was altered): a fresh form, keeping what was typed.
+            fresh = CommentForm(post, user=request.user, initial=_typed(request.POST))
+            return _form_page(
                 request,
-                _("Comment not posted"),
-                _("The form expired or was changed. Please go back, reload the page and try again."),
-                status=400,
+                form=fresh,
                 post=post,
+                status=400,
+                notice=_("The form had expired. Your text is kept below; please post it again."),
             )
         if form.has_reply_error():
             return _message(
@@ -96,14 +109,12 @@ def post_comment(request):
     }
     result = services.comment_submit(comment=comment, context=context)
     if result.outcome == "flood":
-        response = _message(
-            request,
-            _("Please wait a moment"),
+        form.add_error(
+            None,
             _("You just posted a comment. Please wait %(s)d seconds before posting another.")
             % {"s": settings.COMMENTS_FLOOD_SECONDS},
-            status=429,
-            post=post,
         )
+        response = _form_page(request, form=form, post=post, status=429, reply_to=form.reply_target)
         response["Retry-After"] = str(settings.COMMENTS_FLOOD_SECONDS)
         return response
     if result.outcome == "rejected":

@@ -198,7 +198,9 @@ def test_flood_second_comment_within_15_seconds_gets_429(client, post, comment_f
     )
     assert second.status_code == 429
     assert second["Retry-After"] == "15"
-    assert "wait" in soup(second).h1.get_text().lower()
+    page = soup(second)
+    assert "wait 15 seconds" in page.select_one("form#comment-form [role=alert]").get_text()
+    assert page.select_one("textarea[name=comment]").get_text().strip() == "Two"  # nothing lost
     # Same email, different IP.
     third = client.post(
         "/comments/post/", comment_form_data(client, post, comment="Three"), REMOTE_ADDR="10.9.9.9"
@@ -229,9 +231,20 @@ def test_block_list_rejects_address_and_domain(client, post, comment_form_data):
 def test_security_hash_and_honeypot_stay_on(client, post, comment_form_data):
     tampered = comment_form_data(client, post, security_hash="0" * 40)
     assert client.post("/comments/post/", tampered).status_code == 400
-    stale = comment_form_data(client, post)
+    stale = comment_form_data(client, post, comment="Typed before lunch")
     stale["timestamp"] = str(int(stale["timestamp"]) - 3 * 3600)
-    assert client.post("/comments/post/", stale).status_code == 400
+    expired = client.post("/comments/post/", stale)
+    assert expired.status_code == 400
+    # The text survives, in a fresh form that can be sent again.
+    page = soup(expired)
+    assert "expired" in page.select_one("[role=alert]").get_text()
+    fresh = {i["name"]: i.get("value", "") for i in page.select("form#comment-form input")}
+    fresh["comment"] = page.select_one("textarea[name=comment]").get_text().removeprefix("\n")
+    assert fresh["comment"] == "Typed before lunch" and fresh["name"] == "Ama Reader"
+    assert int(fresh["timestamp"]) > int(stale["timestamp"])
+    assert Comment.objects.count() == 0
+    assert client.post("/comments/post/", fresh).status_code == 302
+    Comment.objects.all().delete()
     bot = comment_form_data(client, post, honeypot="http://buy.example")
     assert client.post("/comments/post/", bot).status_code == 400
     assert Comment.objects.count() == 0
