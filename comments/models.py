@@ -98,6 +98,15 @@ class Comment(XtdComment):
         return reverse("comments:permalink", args=[self.pk])
 
     @property
+    def safe_user_url(self) -> str:
+        """The commenter's website, only when it is a plain http(s) URL (never javascript: etc.)."""
+        return self.user_url if self.user_url.lower().startswith(("http://", "https://")) else ""
+
+    @property
+    def safe_source_url(self) -> str:
+        return self.source_url if self.source_url.lower().startswith(("http://", "https://")) else ""
+
+    @property
     def is_linkback(self) -> bool:
         return self.kind != self.Kind.COMMENT
 

@@ -290,3 +290,21 @@ def test_comment_side_xss_renders_inert(client, post, make_comment, text):
             joined = " ".join(value) if isinstance(value, list) else value
             assert "javascript:" not in joined.lower() and "data:text" not in joined.lower(), tag
     assert node.select_one(".comment-author").get_text(strip=True).startswith("<b")
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "ftp://x.example"]
+)
+def test_stored_non_http_websites_and_sources_are_not_linked(client, post, make_comment, url):
+    """Rows written outside the form (admin, imports, linkbacks) still can't carry a script link."""
+    comment = make_comment(post, user_url=url, comment=f"site {url}")
+    ping = make_comment(post, kind="pingback", source_url=url, source_title="Src", comment="", user_email="")
+    page = soup(client.get(post.get_absolute_url()))
+    assert page.select_one(f"li#c{comment.pk} .comment-author a") is None
+    assert page.select_one(f"li#c{ping.pk} a.source") is None
+    assert page.select_one(f"li#c{ping.pk} .source").get_text() == "Src"
+
+
+def test_form_refuses_non_http_website(client, post, comment_form_data):
+    response = client.post("/comments/post/", comment_form_data(client, post, url="javascript:alert(1)"))
+    assert response.status_code == 400 and Comment.objects.count() == 0
