@@ -238,7 +238,8 @@ def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = N
         comment.needs_spam_check = False
         comment.is_public = _should_be_public(comment)
         Comment.objects.filter(pk=comment.pk).update(needs_spam_check=False, is_public=comment.is_public)
-        comment_stored(comment=comment)
+        if comment.is_public:  # authors already heard about it when it was held
+            comment_stored(comment=comment)
     return verdict
 
 
