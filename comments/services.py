@@ -95,7 +95,18 @@ def comment_stored(*, comment: Comment) -> None:
         transaction.on_commit(lambda: tasks.notify_authors_of_held.enqueue(pk))
     if comment.needs_spam_check:
         when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
-        transaction.on_commit(lambda: tasks.recheck_spam.using(run_after=when).enqueue(pk, 1))
+        transaction.on_commit(
+            lambda: enqueue_later(tasks.recheck_spam, when, pk, 1, run_now_if_unsupported=True)
+        )
+
+
+def enqueue_later(task, when, *args, run_now_if_unsupported: bool = False) -> None:
+    """Queue a task to run after `when`; backends that cannot defer (the immediate one, in
+    tests and debugging) run it now or skip it."""
+    if task.get_backend().supports_defer:
+        task.using(run_after=when).enqueue(*args)
+    elif run_now_if_unsupported:
+        task.enqueue(*args)
 
 
 # --- Posting -------------------------------------------------------------------------------------
@@ -148,7 +159,10 @@ def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
         from comments import tasks
 
         pk = comment.pk
+        expiry = timezone.now() + timedelta(seconds=settings.COMMENTS_CONFIRM_MAX_AGE + 3600)
         transaction.on_commit(lambda: tasks.send_confirmation_request.enqueue(pk))
+        # Once the link has expired, an unconfirmed comment is deleted rather than kept forever.
+        transaction.on_commit(lambda: enqueue_later(tasks.discard_unconfirmed, expiry, pk))
     else:
         comment_stored(comment=comment)
     if comment.awaiting_confirmation:

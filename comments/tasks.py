@@ -135,7 +135,19 @@ def recheck_spam(comment_id: int, attempt: int) -> str:
     verdict = services.comment_recheck_spam(comment=comment)
     if verdict is Verdict.UNKNOWN and attempt < MAX_SPAM_RECHECKS:
         delay = settings.COMMENTS_SPAM_RECHECK_SECONDS * (2**attempt)
-        recheck_spam.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
-            comment_id, attempt + 1
+        services.enqueue_later(
+            recheck_spam, timezone.now() + timedelta(seconds=delay), comment_id, attempt + 1
         )
     return str(verdict)
+
+
+@task
+def discard_unconfirmed(comment_id: int) -> int:
+    """Delete a comment whose confirmation link expired unused (queued to run after expiry)."""
+    from django_comments_xtd.models import XtdComment
+
+    still_waiting = Comment.objects.filter(pk=comment_id, awaiting_confirmation=True).exists()
+    if not still_waiting:
+        return 0
+    XtdComment.objects.filter(pk=comment_id).delete()
+    return 1

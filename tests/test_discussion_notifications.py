@@ -145,3 +145,28 @@ def test_confirmation_email_goes_through_a_real_worker_after_commit(client, post
     call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
     assert [m.to for m in mail.outbox] == [["ama@example.net"]]
     assert "/comments/confirm/" in mail.outbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unconfirmed_comment_is_discarded_after_its_link_expires(
+    client, post, comment_form_data, time_machine
+):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    client.post("/comments/post/", comment_form_data(client, post, comment="never confirmed"))
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
+    assert Comment.objects.filter(comment="never confirmed").exists()  # too early: link still valid
+    assert DBTaskResult.objects.filter(task_path="comments.tasks.discard_unconfirmed").count() == 1
+
+    time_machine.move_to(timezone.now() + timezone.timedelta(days=3, hours=2))
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
+    assert not Comment.objects.exists()
+
+
+def test_confirmed_comment_is_not_discarded(client, post, make_comment):
+    from comments.tasks import discard_unconfirmed
+
+    comment = make_comment(post)
+    assert discard_unconfirmed.call(comment.pk) == 0
+    assert Comment.objects.filter(pk=comment.pk).exists()
