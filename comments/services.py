@@ -118,7 +118,7 @@ class Submission:
     comment: Comment | None = None
 
 
-def comment_flood_claim(*, ip: str | None, email: str) -> bool:
+def comment_flood_claim(*, ip: str | None, email: str, scope: str = "post") -> bool:
     """Claim the flood-control slot for this IP and email; False if either was used recently.
 
     `cache.add` is atomic and the cache is shared across processes (Redis in production).
@@ -128,9 +128,10 @@ def comment_flood_claim(*, ip: str | None, email: str) -> bool:
         return True
     keys = []
     if email.strip():
-        keys.append(f"comments:flood:email:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}")
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        keys.append(f"comments:flood:{scope}:email:{digest}")
     if ip:
-        keys.append(f"comments:flood:ip:{ip}")
+        keys.append(f"comments:flood:{scope}:ip:{ip}")
     return all(cache.add(key, 1, timeout=seconds) for key in keys)
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import services
-from comments.forms import CommentForm
+from comments.forms import CommentForm, client_ip
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from posts.models import Post
@@ -239,6 +239,19 @@ class PrivacyRequestForm(forms.Form):
 def privacy_request(request):
     form = PrivacyRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # The same flood window as comments, so the form can't be used to bomb an inbox.
+        if not services.comment_flood_claim(
+            ip=client_ip(request), email=form.cleaned_data["email"], scope="privacy"
+        ):
+            response = _message(
+                request,
+                _("Please wait a moment"),
+                _("A link was just requested. Please wait %(s)d seconds before asking again.")
+                % {"s": settings.COMMENTS_FLOOD_SECONDS},
+                status=429,
+            )
+            response["Retry-After"] = str(settings.COMMENTS_FLOOD_SECONDS)
+            return response
         services.privacy_request(email=form.cleaned_data["email"])
         return _message(
             request,

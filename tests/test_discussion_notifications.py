@@ -121,6 +121,10 @@ def test_privacy_request_does_not_reveal_unknown_addresses(
     assert asked.status_code == 200 and len(mail.outbox) == 1
     bad = client.post("/comments/privacy/", {"email": "nope"})
     assert bad.status_code == 400
+    # Not a way to flood someone's inbox.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post("/comments/privacy/", {"email": "victim@example.net"})
+    assert again.status_code == 429 and len(mail.outbox) == 1
 
 
 def test_privacy_link_expires_and_resists_tampering(client, time_machine):
