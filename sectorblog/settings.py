@@ -368,3 +368,24 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+
+# --- Discussion (issue 5): moderation, abuse control, spam, privacy --------------------------
+# Seconds a second comment from the same IP address or email must wait (0 disables).
+COMMENTS_FLOOD_SECONDS = int(os.environ.get("COMMENTS_FLOOD_SECONDS", "15"))
+# A comment with at least this many links is held for a moderator.
+COMMENTS_HOLD_LINKS = int(os.environ.get("COMMENTS_HOLD_LINKS", "2"))
+# Words (or phrases) that hold a comment for a moderator, comma-separated.
+COMMENTS_MODERATION_WORDS = env_list("COMMENTS_MODERATION_WORDS")
+# Plain functions `check(comment, context) -> Verdict`, run in order (see comments/spam.py).
+COMMENTS_SPAM_CHECKS = ["comments.spam.link_stuffing_check", "comments.spam.akismet_check"]
+AKISMET_ENDPOINT = os.environ.get("AKISMET_ENDPOINT", "https://rest.akismet.com/1.1/comment-check")
+AKISMET_TIMEOUT = float(os.environ.get("AKISMET_TIMEOUT", "3"))
+# When the spam service fails, the comment is held and checked again after this many seconds.
+COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECONDS", "600"))
+# Email a post's authors about each comment held for moderation.
+COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
+# Top-level threads per page of a long discussion.
+COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"))
+# How long email confirmation and privacy links stay valid, in seconds.
+COMMENTS_CONFIRM_MAX_AGE = int(os.environ.get("COMMENTS_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
+COMMENTS_PRIVACY_MAX_AGE = int(os.environ.get("COMMENTS_PRIVACY_MAX_AGE", str(24 * 3600)))
