@@ -1,6 +1,6 @@
 """The comment form: xtd's form (security hash, timestamp, honeypot) plus our limits and checks.
 
-- The text is capped at COMMENT_MAX_LENGTH before anything renders it.
+- The text is capped at COMMENTS_MAX_CHARS before anything renders it.
 - `reply_to` must name a visible comment on the same post (XTD-NOTES trap 3) no deeper than the
   maximum level (trap 2); a reply to a comment at the maximum level attaches to its parent.
   Either failure is a REPLY_ERROR, answered with 400 by the view, with nothing stored.
@@ -38,7 +38,7 @@ class CommentForm(XtdCommentForm):
         self.reply_target: Comment | None = None
         self.attached_to_parent = False
         super().__init__(target_object, *args, **kwargs)
-        self.fields["comment"].max_length = settings.COMMENT_MAX_LENGTH
+        self.fields["comment"].max_length = settings.COMMENTS_MAX_CHARS
         # clean_comment() gives the one, clearer length message.
         self.fields["comment"].validators = [
             v for v in self.fields["comment"].validators if not isinstance(v, MaxLengthValidator)
@@ -47,7 +47,7 @@ class CommentForm(XtdCommentForm):
         self.fields["comment"].help_text = _(
             "Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes, `code` and "
             "``` code blocks. Up to %(max)s characters."
-        ) % {"max": f"{settings.COMMENT_MAX_LENGTH:,}"}
+        ) % {"max": f"{settings.COMMENTS_MAX_CHARS:,}"}
         self.fields["name"].label = _("Name")
         self.fields["email"].label = _("Email")
         self.fields["email"].help_text = _("Never shown. Used to confirm your comment.")
@@ -71,10 +71,10 @@ class CommentForm(XtdCommentForm):
     def clean_comment(self):
         text = self.data.get("comment", "") or ""
         # Checked on the raw text, before anything is rendered.
-        if len(text) > settings.COMMENT_MAX_LENGTH:
+        if len(text) > settings.COMMENTS_MAX_CHARS:
             raise forms.ValidationError(
                 _("Please keep comments under %(max)s characters (this one has %(n)s).")
-                % {"max": f"{settings.COMMENT_MAX_LENGTH:,}", "n": f"{len(text):,}"},
+                % {"max": f"{settings.COMMENTS_MAX_CHARS:,}", "n": f"{len(text):,}"},
                 code="max_length",
             )
         text = self.cleaned_data.get("comment", "")

@@ -324,7 +324,9 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
         "show_feedback": False,
     }
 }
-COMMENT_MAX_LENGTH = 10_000
+# Comment text cap, checked before rendering. (Not django_comments' COMMENT_MAX_LENGTH: that one
+# is baked into its model and would need a migration of the third-party app.)
+COMMENTS_MAX_CHARS = int(os.environ.get("COMMENTS_MAX_CHARS", "10000"))
 # Days after publication that comments stay open (0 = forever).
 COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "60"))
 # Show linkbacks inside the thread (True) or as a separate "Mentions" list.

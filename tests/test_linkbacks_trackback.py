@@ -47,7 +47,12 @@ def test_trackback_is_stored_held_and_answered_with_error_0(
     assert (
         comment.source_title == "A title" and comment.excerpt == "Some words" and comment.user_name == "Blog"
     )
-    assert len(callbacks) == 1  # verification queued after commit
+    # After commit: the source verification, and the "held comment" email to the post's authors.
+    assert len(callbacks) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    assert comment.hold_reason == "trackbacks are not verified"
 
 
 def test_charset_field_decodes_the_form(client, db, on_site):

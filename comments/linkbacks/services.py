@@ -23,6 +23,7 @@ from django.utils import timezone
 from comments.linkbacks.excerpt import LinkContext, decode_html, find_link, normalise_url
 from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment
+from comments.services import comment_moderate, comment_stored
 from posts.models import Post
 
 logger = logging.getLogger(__name__)
@@ -191,8 +192,8 @@ def linkback_moderate(*, source: str, kind: str, is_internal: bool) -> bool:
 
     Internal pingbacks are approved; trackbacks are always held (the spec does not verify them);
     other external linkbacks are held the first time their source host appears, unless
-    LINKBACK_HOLD_FIRST_FROM_SOURCE is off. (The discussion branch's moderation service replaces
-    this when merged.)
+    LINKBACK_HOLD_FIRST_FROM_SOURCE is off. The discussion's own rules (word list, spam checks)
+    apply as well, through comment_moderate().
     """
     if is_internal:
         return True
@@ -248,7 +249,7 @@ def linkback_store(
             return _update(existing, fields), False
         try:
             with transaction.atomic():
-                comment = Comment.objects.create(
+                comment = Comment(
                     content_type=ContentType.objects.get_for_model(Post),
                     object_pk=str(post.pk),
                     site=Site.objects.get_current(),
@@ -259,15 +260,34 @@ def linkback_store(
                     user_email="",
                     ip_address=remote_ip,
                     is_internal=is_internal,
-                    is_public=linkback_moderate(source=source, kind=kind, is_internal=is_internal),
                     **fields,
                 )
+                _moderate_new(comment, source=source, kind=kind, is_internal=is_internal)
+                comment.save()
+                comment_stored(comment=comment)
                 return comment, True
         except IntegrityError:
             existing = _locked(post, source)
             if existing is None:
                 raise
             return _update(existing, fields), False
+
+
+def _moderate_new(comment: Comment, *, source: str, kind: str, is_internal: bool) -> None:
+    """The discussion's moderation (word list, spam checks) plus the linkback rules above."""
+    if is_internal:
+        comment.is_public = True
+        return
+    outcome = comment_moderate(comment=comment)
+    if outcome == "rejected":
+        comment.is_public, comment.is_spam = False, True
+    elif outcome == "public" and not linkback_moderate(source=source, kind=kind, is_internal=False):
+        comment.is_public = False
+        comment.hold_reason = (
+            "trackbacks are not verified"
+            if kind == Comment.Kind.TRACKBACK
+            else "first linkback from this site"
+        )
 
 
 def _locked(post: Post, source: str) -> Comment | None:
