@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from posts import converters, views
+from posts import converters, preview, views
 
 register_converter(converters.FourDigitYear, "yyyy")
 register_converter(converters.TwoDigits, "mm")
@@ -8,6 +8,7 @@ register_converter(converters.PostSlug, "postslug")
 
 app_name = "posts"
 urlpatterns = [
+    path("preview/<str:token>/", preview.shared_preview, name="preview"),
     path("", views.home, name="home"),
     path("page/<int:page>/", views.home, name="home-page"),
     path("search/", views.search, name="search"),
