@@ -92,16 +92,44 @@ class MarkdownEditorWidget(forms.Textarea):
         initial_html = render_markdown(value or "", "post")
         return format_html(
             '<div class="md-editor" id="md-editor" data-preview-url="{}">'
-            '<div class="md-editor-pane">{}</div>'
+            '<div class="md-editor-pane">{}{}</div>'
             '<section class="md-preview-pane" aria-labelledby="post-preview-heading">'
             '<h3 id="post-preview-heading">{}</h3>'
             '<div id="post-preview" class="md-preview" aria-live="polite">{}</div>'
             "</section></div>",
             self.preview_url,
             textarea,
+            self._media_picker(),
             gettext("Preview"),
             # render_markdown() output is nh3-sanitized: the same HTML readers get.
             mark_safe(initial_html),  # noqa: S308
+        )
+
+    def _media_picker(self):
+        """Recent library images, each with its Markdown snippet and an Insert button (JS)."""
+        images = list(MediaImage.objects.order_by("-uploaded_at", "-id")[:12])
+        if not images:
+            return ""
+        items = format_html_join(
+            "",
+            '<li><img src="{}" alt="{}"><input class="media-snippet" readonly value="{}" aria-label="{}">'
+            '<button type="button" class="insert-snippet" data-snippet="{}">{}</button></li>',
+            (
+                (
+                    image.image.url,
+                    image.alt_text,
+                    image.markdown_snippet,
+                    gettext("Markdown snippet"),
+                    image.markdown_snippet,
+                    gettext("Insert"),
+                )
+                for image in images
+            ),
+        )
+        return format_html(
+            '<details class="media-insert" id="media-insert"><summary>{}</summary><ul>{}</ul></details>',
+            gettext("Insert an image from the library"),
+            items,
         )
 
 

@@ -178,3 +178,14 @@ def test_add_translation_creates_a_draft_sibling_with_taxonomy(client):
     again = client.post(translate_url, {"language": "fr"})
     assert again.status_code == 400
     assert Post.objects.filter(language="fr").count() == 1
+
+
+@pytest.mark.django_db
+def test_editor_offers_library_images_to_insert(client):
+    me = login_as(client, "Author", "auth")
+    assert _upload(client, _image_bytes()).status_code == 302
+    image = MediaImage.objects.get()
+    page = BeautifulSoup(client.get(change_url(draft(me))).content, "html.parser")
+    picker = page.find(id="media-insert")
+    assert picker.find("button", class_="insert-snippet")["data-snippet"] == image.markdown_snippet
+    assert picker.find("img")["alt"] == "A hand pump in a village"

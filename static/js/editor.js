@@ -100,6 +100,22 @@
     });
   }
 
+  function setupMediaInsert() {
+    var body = document.getElementById("id_body");
+    if (!body) { return; }
+    document.querySelectorAll("button.insert-snippet[data-snippet]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var snippet = button.getAttribute("data-snippet");
+        var start = body.selectionStart || 0;
+        var end = body.selectionEnd || start;
+        body.value = body.value.slice(0, start) + snippet + body.value.slice(end);
+        body.selectionStart = body.selectionEnd = start + snippet.length;
+        body.focus();
+        body.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("post_form");
     if (form) {
@@ -107,5 +123,6 @@
       setupAutosave(form);
     }
     setupCopyButtons();
+    setupMediaInsert();
   });
 })();
