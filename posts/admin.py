@@ -158,6 +158,16 @@ class PostAdminForm(forms.ModelForm):
             "featured_image_alt",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stored_status = self.instance.status
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            # Nothing is saved: show the post as it is stored, with its own buttons.
+            self.instance.status = self._stored_status
+
     def _action(self) -> str | None:
         return next((a for a in ACTIONS if a in self.data), None)
 
@@ -320,6 +330,9 @@ class PostAdmin(admin.ModelAdmin):
     def _may_touch(self, request, obj) -> bool:
         if obj is None or can_edit_others(request.user):
             return True
+        prefetched = getattr(obj, "_prefetched_objects_cache", {}).get("authorships")
+        if prefetched is not None:
+            return any(a.user_id == request.user.pk for a in prefetched)
         return is_author_of(request.user, obj)
 
     def has_view_permission(self, request, obj=None):

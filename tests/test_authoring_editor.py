@@ -315,3 +315,34 @@ def test_autosave_refuses_other_peoples_posts(client):
     )
     assert response.status_code == 403
     assert not PostRevision.objects.filter(post=theirs).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("token", ["garbage", "1:abc:def", "999999:1tQ0aa:bad-signature-value"])
+def test_bad_preview_tokens_get_a_clear_404(token):
+    response = Client().get(f"/preview/{token}/")
+    assert response.status_code == 404
+    assert BeautifulSoup(response.content, "html.parser").find(id="preview-error").text == (
+        "This preview link is not valid."
+    )
+
+
+@pytest.mark.django_db
+def test_preview_link_for_a_deleted_post_is_404(client):
+    me = login_as(client, "Author", "auth")
+    mine = draft(me)
+    from posts.preview import preview_url
+
+    path = preview_url(mine)
+    mine.delete()
+    assert Client().get(path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_enter_key_default_is_save_draft_not_publish(client):
+    me = login_as(client, "Author", "auth")
+    buttons = BeautifulSoup(client.get(change_url(draft(me))).content, "html.parser").select(
+        ".submit-row input[type=submit]"
+    )
+    assert buttons[0]["name"] == "_save_draft"
+    assert [b["id"] for b in buttons] == ["btn-save-draft", "btn-publish", "btn-schedule", "btn-continue"]

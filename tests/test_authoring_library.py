@@ -189,3 +189,16 @@ def test_editor_offers_library_images_to_insert(client):
     picker = page.find(id="media-insert")
     assert picker.find("button", class_="insert-snippet")["data-snippet"] == image.markdown_snippet
     assert picker.find("img")["alt"] == "A hand pump in a village"
+
+
+@pytest.mark.django_db
+def test_unknown_revision_or_post_is_404_not_500(client):
+    me = login_as(client, "Author", "auth")
+    post = draft(me)
+    assert client.post(reverse("admin:posts_post_restore", args=[post.pk, 999999])).status_code == 404
+    assert client.post(reverse("admin:posts_post_restore", args=[999999, 1])).status_code == 404
+    assert client.get(reverse("admin:posts_post_revisions", args=[999999])).status_code == 404
+    assert (
+        client.post(reverse("admin:posts_post_translate", args=[post.pk]), {"language": "xx"}).status_code
+        == 400
+    )

@@ -337,3 +337,53 @@ def test_author_bulk_actions_touch_only_their_posts(client):
     mine.refresh_from_db()
     assert mine.status == Post.Status.DRAFT
     assert not Post.objects.published().filter(pk=mine.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "allowed"), [("Author", False), ("Contributor", False), ("Editor", True)])
+def test_only_editors_manage_categories_and_tags(client, role, allowed):
+    login_as(client, role, "someone")
+    for model in ("category", "tag"):
+        response = client.post(f"/admin/posts/{model}/add/", {"name": "Hygiene", "slug": f"hygiene-{model}"})
+        assert (response.status_code == 302) is allowed, (model, response.status_code)
+    from posts.models import Category, Tag
+
+    assert Category.objects.filter(name="Hygiene").exists() is allowed
+    assert Tag.objects.filter(name="Hygiene").exists() is allowed
+
+
+@pytest.mark.django_db
+def test_bulk_publish_skips_posts_whose_slug_is_taken_today(client):
+    me = login_as(client, "Author", "auth")
+    factories.PostFactory(authors=[me], slug="same", published_at=timezone.now() - dt.timedelta(seconds=5))
+    clash = draft(me, title="Clash", slug="same")
+    fine = draft(me, title="Fine", slug="fine")
+    response = client.post(
+        CHANGELIST,
+        {"action": "publish_selected", "_selected_action": [str(clash.pk), str(fine.pk)], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    texts = [li.text for li in BeautifulSoup(response.content, "html.parser").select("ul.messagelist li")]
+    assert "Published 1 posts." in texts
+    assert any("Clash" in t for t in texts)
+    clash.refresh_from_db()
+    fine.refresh_from_db()
+    assert clash.status == Post.Status.DRAFT and fine.is_published
+
+
+@pytest.mark.django_db
+def test_failed_publish_shows_the_stored_status_and_its_buttons(client):
+    me = login_as(client, "Author", "auth")
+    factories.PostFactory(authors=[me], slug="taken", published_at=timezone.now() - dt.timedelta(seconds=5))
+    mine = draft(me, slug="taken")
+    response = submit(client, change_url(mine), "_publish", published_at_0="not a date")
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    assert page.select(".field-published_at .errorlist li")
+    assert page.select_one(".field-status_column .post-status").text == "draft"
+    assert page.find(id="btn-publish") is not None
+    response = submit(client, change_url(mine), "_publish")
+    assert BeautifulSoup(response.content, "html.parser").select(".field-slug .errorlist li")
+    mine.refresh_from_db()
+    assert mine.status == Post.Status.DRAFT and mine.published_at is None
