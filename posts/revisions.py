@@ -48,6 +48,8 @@ def revision_restore(*, post: Post, revision: PostRevision, user) -> Post:
     post.body = revision.body
     post.save(update_fields=["title", "body", "updated_at"])
     revision_record(post=post, user=user, note=f"restored from #{revision.pk}")
+    if revision.is_autosave:
+        revision.delete()  # recovered: the slot has done its job
     return post
 
 

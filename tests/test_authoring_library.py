@@ -202,3 +202,21 @@ def test_unknown_revision_or_post_is_404_not_500(client):
         client.post(reverse("admin:posts_post_translate", args=[post.pk]), {"language": "xx"}).status_code
         == 400
     )
+
+
+@pytest.mark.django_db
+def test_restoring_the_autosave_recovers_unsaved_text(client):
+    me = login_as(client, "Author", "auth")
+    post = draft(me, title="Kept", body="saved text")
+    autosave = reverse("admin:posts_post_autosave", args=[post.pk])
+    assert client.post(autosave, {"title": "Kept", "body": "typed but never saved\n"}).status_code == 200
+    slot = PostRevision.objects.get(post=post, is_autosave=True)
+    page = BeautifulSoup(
+        client.get(reverse("admin:posts_post_revisions", args=[post.pk])).content, "html.parser"
+    )
+    form = page.find(id="revision-autosave").find("form")
+    assert form["action"] == reverse("admin:posts_post_restore", args=[post.pk, slot.pk])
+    assert client.post(form["action"]).status_code == 302
+    post.refresh_from_db()
+    assert post.body == "typed but never saved\n"
+    assert not PostRevision.objects.filter(post=post, is_autosave=True).exists()
