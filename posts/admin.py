@@ -536,26 +536,34 @@ class PostAdmin(admin.ModelAdmin):
                 level=messages.WARNING,
             )
 
+    def _bulk_update(self, request, queryset, *, skip, **changes) -> int:
+        """Save each permitted post (not a queryset .update()), so post_save handlers such as
+        cache invalidation and linkback queues see the change."""
+        count = 0
+        for post in self._changeable(request, queryset):
+            if skip(post):
+                continue
+            for field_name, value in changes.items():
+                setattr(post, field_name, value)
+            post.save(update_fields=[*changes, "updated_at"])
+            count += 1
+        return count
+
     @admin.action(description=_("Unpublish selected posts to draft"), permissions=["publish"])
     def unpublish_selected(self, request, queryset):
-        posts = self._changeable(request, queryset)
-        n = (
-            Post.objects.filter(pk__in=[p.pk for p in posts])
-            .exclude(status=Post.Status.DRAFT)
-            .update(status=Post.Status.DRAFT, updated_at=timezone.now())
+        n = self._bulk_update(
+            request, queryset, skip=lambda p: p.status == Post.Status.DRAFT, status=Post.Status.DRAFT
         )
         self.message_user(request, gettext("Moved %(n)d posts to draft.") % {"n": n})
 
     @admin.action(description=_("Close comments on selected posts"), permissions=["change"])
     def close_comments(self, request, queryset):
-        posts = self._changeable(request, queryset)
-        n = Post.objects.filter(pk__in=[p.pk for p in posts]).update(allow_comments=False)
+        n = self._bulk_update(request, queryset, skip=lambda p: not p.allow_comments, allow_comments=False)
         self.message_user(request, gettext("Closed comments on %(n)d posts.") % {"n": n})
 
     @admin.action(description=_("Close pings on selected posts"), permissions=["change"])
     def close_pings(self, request, queryset):
-        posts = self._changeable(request, queryset)
-        n = Post.objects.filter(pk__in=[p.pk for p in posts]).update(allow_pings=False)
+        n = self._bulk_update(request, queryset, skip=lambda p: not p.allow_pings, allow_pings=False)
         self.message_user(request, gettext("Closed pings on %(n)d posts.") % {"n": n})
 
     # --- extra admin views ----------------------------------------------------------------

@@ -18,6 +18,7 @@ from tests import factories
 from tests.test_authoring_roles import CHANGELIST, change_url, draft, login_as, submit
 
 PREVIEW = "/admin/posts/post/preview/"
+QUERIES_CHANGE_PAGE = 19
 MARKDOWN = "## Field notes\n\n- pumps\n- kiosks\n\nSee [the report](https://example.org/report).\n"
 
 
@@ -346,3 +347,19 @@ def test_enter_key_default_is_save_draft_not_publish(client):
     )
     assert buttons[0]["name"] == "_save_draft"
     assert [b["id"] for b in buttons] == ["btn-save-draft", "btn-publish", "btn-schedule", "btn-continue"]
+
+
+@pytest.mark.django_db
+def test_change_page_query_count_does_not_grow_with_history(client, django_assert_num_queries):
+    me = login_as(client, "Editor", "ed")
+    post = draft(me, body="Text")
+    url = change_url(post)
+    client.get(url)
+    with django_assert_num_queries(QUERIES_CHANGE_PAGE):
+        assert client.get(url).status_code == 200
+    for n in range(6):
+        PostRevision.objects.create(post=post, title=post.title, body=f"v{n}", author=me)
+    for language in ("es", "fr"):
+        draft(me, language=language, translation_group=post.translation_group)
+    with django_assert_num_queries(QUERIES_CHANGE_PAGE):
+        assert client.get(url).status_code == 200

@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -164,8 +165,9 @@ def test_forged_post_to_someone_elses_post_changes_nothing(client, role):
 
 
 @pytest.mark.django_db
-def test_editor_changes_and_publishes_someone_elses_post(client):
-    login_as(client, "Editor", "ed")
+@pytest.mark.parametrize("role", ["Editor", None])
+def test_editor_and_superuser_change_and_publish_someone_elses_post(client, role):
+    login_as(client, role, "ed")
     other = factories.UserFactory(username="other")
     theirs = draft(other, title="Theirs")
     response = submit(client, change_url(theirs), "_publish", title="Edited by the editor")
@@ -387,3 +389,22 @@ def test_failed_publish_shows_the_stored_status_and_its_buttons(client):
     assert BeautifulSoup(response.content, "html.parser").select(".field-slug .errorlist li")
     mine.refresh_from_db()
     assert mine.status == Post.Status.DRAFT and mine.published_at is None
+
+
+@pytest.mark.django_db
+def test_delete_rights_follow_roles(client):
+    me = login_as(client, "Contributor", "cont")
+    mine = draft(me)
+    delete = reverse("admin:posts_post_delete", args=[mine.pk])
+    assert client.get(delete).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Post.objects.filter(pk=mine.pk).exists()
+
+    author = Client()
+    other = login_as(author, "Author", "auth")
+    own = draft(other)
+    assert author.post(reverse("admin:posts_post_delete", args=[own.pk]), {"post": "yes"}).status_code == 302
+    assert not Post.objects.filter(pk=own.pk).exists()
+    response = author.post(reverse("admin:posts_post_delete", args=[mine.pk]), {"post": "yes"})
+    assert response.status_code in {302, 403}
+    assert Post.objects.filter(pk=mine.pk).exists()
