@@ -408,3 +408,55 @@ def test_delete_rights_follow_roles(client):
     response = author.post(reverse("admin:posts_post_delete", args=[mine.pk]), {"post": "yes"})
     assert response.status_code in {302, 403}
     assert Post.objects.filter(pk=mine.pk).exists()
+
+
+# --- the whole role × action matrix -------------------------------------------------------
+
+MATRIX = {
+    # role: (lists own, lists others', changes own, changes others', publishes own, publishes others')
+    "Contributor": (True, False, True, False, False, False),
+    "Author": (True, False, True, False, True, False),
+    "Editor": (True, True, True, True, True, True),
+    "Moderator": (False, False, False, False, False, False),
+    None: (True, True, True, True, True, True),
+}
+
+
+def _attempt(client, post: Post, button: str, title: str) -> None:
+    """Send what a browser would (or, when the form is refused, a forged minimal POST)."""
+    url = change_url(post)
+    page = client.get(url)
+    soup = BeautifulSoup(page.content, "html.parser") if page.status_code == 200 else None
+    if soup is not None and soup.find("form", id="post_form") and soup.find(attrs={"name": "title"}):
+        data = form_values(page.content.decode())
+    else:
+        data = {"slug": post.slug, "body": post.body, "language": "en"}
+    data.update({"title": title, button: "1"})
+    client.post(url, data)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(MATRIX), ids=lambda r: r or "superuser")
+def test_role_action_matrix(client, role):
+    me = login_as(client, role, "me")
+    other = factories.UserFactory(username="other")
+    expected = MATRIX[role]
+
+    own, others = draft(me, title="Own"), draft(other, title="Others")
+    response = client.get(CHANGELIST)
+    titles = listed_titles(response) if response.status_code == 200 else []
+    seen = ("Own" in titles, "Others" in titles)
+
+    changed = []
+    for post in (draft(me, title="Own 2"), draft(other, title="Others 2")):
+        _attempt(client, post, "_save_draft", "Changed")
+        post.refresh_from_db()
+        changed.append(post.title == "Changed")
+
+    published = []
+    for post in (own, others):
+        _attempt(client, post, "_publish", post.title)
+        post.refresh_from_db()
+        published.append(Post.objects.published().filter(pk=post.pk).exists())
+
+    assert (*seen, *changed, *published) == expected
