@@ -323,6 +323,10 @@ class PostAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .prefetch_related(Prefetch("authorships", queryset=PostAuthor.objects.select_related("user")))
         )
+        match = getattr(request, "resolver_match", None)
+        if request.method == "GET" and match and match.url_name == "posts_post_changelist":
+            # The list never shows the text; don't load 50 bodies to draw it.
+            qs = qs.defer("body", "body_html", "search_text", "excerpt", "trackback_urls")
         if can_edit_others(request.user):
             return qs
         return qs.filter(pk__in=PostAuthor.objects.filter(user=request.user).values("post_id"))
