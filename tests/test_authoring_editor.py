@@ -175,9 +175,20 @@ def test_list_shows_statuses(client):
     me = login_as(client, "Editor", "ed")
     draft(me, title="A draft")
     draft(me, title="Waiting", status=Post.Status.REVIEW)
-    factories.PostFactory(authors=[me], title="Out")
+    factories.PostFactory(
+        authors=[me], title="Out", categories=[factories.CategoryFactory()], tags=[factories.TagFactory()]
+    )
     factories.PostFactory(authors=[me], title="Later", published_at=timezone.now() + dt.timedelta(days=3))
     soup = BeautifulSoup(client.get(CHANGELIST).content, "html.parser")
+    assert [d["data-filter-title"] for d in soup.select("#changelist-filter details")] == [
+        "status",
+        "authors",
+        "categories",
+        "tags",
+        "language",
+    ]
+    assert soup.select_one("nav.toplinks") is not None  # date hierarchy
+    assert soup.find(id="searchbar") is not None
     statuses = {
         row.select_one("th a").text: row.select_one(".post-status").text
         for row in soup.select("#result_list tbody tr")
