@@ -15,7 +15,7 @@ from django.utils import timezone
 from posts.models import Post, PostRevision
 from sectorblog.markup import render_markdown
 from tests import factories
-from tests.test_authoring_roles import CHANGELIST, change_url, draft, login_as, submit
+from tests.test_authoring_roles import CHANGELIST, MIDDAY, change_url, draft, login_as, submit
 
 PREVIEW = "/admin/posts/post/preview/"
 QUERIES_CHANGE_PAGE = 19
@@ -69,6 +69,7 @@ def test_preview_without_js_renders_a_page(client):
 
 
 @pytest.mark.django_db
+@time_machine.travel(MIDDAY, tick=False)
 def test_preview_endpoint_guards(client, settings):
     assert client.post(PREVIEW, {"body": "x"}).status_code == 302  # to the login page
     login_as(client, "Author", "auth")
@@ -229,6 +230,7 @@ def test_changelist_query_count_does_not_grow(client, django_assert_num_queries)
 
 
 @pytest.mark.django_db
+@time_machine.travel(MIDDAY, tick=True)
 def test_slug_must_be_unique_per_date_with_a_clear_error(client):
     other = factories.UserFactory(username="other")
     factories.PostFactory(

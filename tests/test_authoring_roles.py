@@ -10,6 +10,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
@@ -22,6 +23,8 @@ from posts.roles import ROLES
 from tests import factories
 
 CHANGELIST = "/admin/posts/post/"
+# Far from midnight and from a minute boundary: per-date and per-minute rules stay put.
+MIDDAY = dt.datetime(2026, 6, 15, 12, 0, 10, tzinfo=dt.UTC)
 
 
 def login_as(client, role: str | None, username: str):
@@ -355,6 +358,7 @@ def test_only_editors_manage_categories_and_tags(client, role, allowed):
 
 
 @pytest.mark.django_db
+@time_machine.travel(MIDDAY, tick=True)
 def test_bulk_publish_skips_posts_whose_slug_is_taken_today(client):
     me = login_as(client, "Author", "auth")
     factories.PostFactory(authors=[me], slug="same", published_at=timezone.now() - dt.timedelta(seconds=5))
@@ -375,6 +379,7 @@ def test_bulk_publish_skips_posts_whose_slug_is_taken_today(client):
 
 
 @pytest.mark.django_db
+@time_machine.travel(MIDDAY, tick=True)
 def test_failed_publish_shows_the_stored_status_and_its_buttons(client):
     me = login_as(client, "Author", "auth")
     factories.PostFactory(authors=[me], slug="taken", published_at=timezone.now() - dt.timedelta(seconds=5))
