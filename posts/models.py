@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 
+from posts.media import validate_library_image
 from sectorblog.markup import plain_text, render_markdown
 
 EXCERPT_WORDS = 55
@@ -277,3 +278,77 @@ class PostAuthor(models.Model):
 def published_filter(prefix: str = "") -> Q:
     """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+
+
+# --- Authoring: revisions and the media library ---------------------------------------------
+
+
+class PostRevision(models.Model):
+    """A saved copy of a post's title and body, kept on every save that changes them.
+
+    One autosave slot per post and user is kept with `is_autosave=True` and updated in place.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="post_revisions",
+    )
+    created_at = models.DateTimeField(_("saved at"), default=timezone.now, db_index=True)
+    is_autosave = models.BooleanField(_("autosave"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("post revision")
+        verbose_name_plural = _("post revisions")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class MediaImage(models.Model):
+    """An uploaded image in the media library, inserted into posts as a Markdown snippet."""
+
+    image = models.ImageField(
+        _("image"),
+        upload_to="library/%Y/%m/",
+        width_field="width",
+        height_field="height",
+        validators=[validate_library_image],
+        help_text=_("JPEG, PNG, GIF or WebP, at most 10 MB."),
+    )
+    alt_text = models.CharField(
+        _("alt text"), max_length=300, help_text=_("Describe the image for readers who cannot see it.")
+    )
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media_images",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self) -> str:
+        return self.alt_text
+
+    @property
+    def markdown_snippet(self) -> str:
+        alt = self.alt_text.replace("[", "(").replace("]", ")")
+        return f"![{alt}]({self.image.url})"

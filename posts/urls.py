@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 
-from posts import converters, views
+from posts import converters, preview, views
 from posts.sitemaps import SITEMAPS
 
 register_converter(converters.FourDigitYear, "yyyy")
@@ -10,6 +10,7 @@ register_converter(converters.PostSlug, "postslug")
 
 app_name = "posts"
 urlpatterns = [
+    path("preview/<str:token>/", preview.shared_preview, name="preview"),
     path("", views.home, name="home"),
     path("page/<int:page>/", views.home, name="home-page"),
     path("search/", views.search, name="search"),

@@ -391,3 +391,11 @@ COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"
 # How long email confirmation and privacy links stay valid, in seconds.
 COMMENTS_CONFIRM_MAX_AGE = int(os.environ.get("COMMENTS_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
 COMMENTS_PRIVACY_MAX_AGE = int(os.environ.get("COMMENTS_PRIVACY_MAX_AGE", str(24 * 3600)))
+# --- Authoring (admin editor, previews, media library) ----------------------------------------
+# Media storage backend: FileSystemStorage by default; e.g. storages.backends.s3.S3Storage.
+STORAGES["default"]["BACKEND"] = os.environ.get(
+    "MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+)
+MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
+PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))

@@ -22,7 +22,7 @@ _ATTEMPT_FIELDS = (
 
 
 class LinkbackAttemptInline(admin.TabularInline):
-    """Read-only list of a post's outbound linkbacks; the lead attaches it to the Post admin."""
+    """Read-only list of a post's outbound linkbacks, shown on the post's admin page."""
 
     model = LinkbackAttempt
     fields = _ATTEMPT_FIELDS
@@ -75,3 +75,14 @@ class IncomingWebmentionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+def _attach_to_post_admin() -> None:
+    # posts never imports comments, so comments adds its inline to the Post admin itself.
+    from posts.admin import PostAdmin
+
+    if LinkbackAttemptInline not in PostAdmin.inlines:
+        PostAdmin.inlines = [*PostAdmin.inlines, LinkbackAttemptInline]
+
+
+_attach_to_post_admin()
