@@ -18,7 +18,7 @@ from tests import factories
 from tests.test_authoring_roles import CHANGELIST, MIDDAY, change_url, draft, login_as, submit
 
 PREVIEW = "/admin/posts/post/preview/"
-QUERIES_CHANGE_PAGE = 19
+QUERIES_CHANGE_PAGE = 20  # includes the outbound linkback attempts inline
 MARKDOWN = "## Field notes\n\n- pumps\n- kiosks\n\nSee [the report](https://example.org/report).\n"
 
 
@@ -371,8 +371,11 @@ def test_change_page_query_count_does_not_grow_with_history(client, django_asser
     client.get(url)
     with django_assert_num_queries(QUERIES_CHANGE_PAGE):
         assert client.get(url).status_code == 200
+    from comments.models import LinkbackAttempt
+
     for n in range(6):
         PostRevision.objects.create(post=post, title=post.title, body=f"v{n}", author=me)
+        LinkbackAttempt.objects.create(post=post, target_url=f"https://example.net/{n}/")
     for language in ("es", "fr"):
         draft(me, language=language, translation_group=post.translation_group)
     with django_assert_num_queries(QUERIES_CHANGE_PAGE):
