@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
+    "posts.redirects.WordPressRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "sectorblog.urls"
