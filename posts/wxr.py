@@ -656,6 +656,8 @@ class Importer:
             if author is None and self.default_author is not None:
                 self.authors[login] = self.default_author
                 return self.default_author
+            if author is None and self.authors:
+                self.report.warn("author", f"post author {login!r} is not among the file's authors; added")
             author = author or Author(login=login)
             username = login[:150]
             user = (
@@ -913,9 +915,11 @@ class Importer:
     def _redirects(self, post, item: Item, key: str) -> None:
         old = [item.link]
         if "#" not in key:
-            old.append(f"{self.prefix}/?p={item.wp_id}")
-            if item.post_type == "page":
-                old.append(f"{self.prefix}/?page_id={item.wp_id}")
+            # The blog's own ?p= links, and the same at the root for a blog moved out of a folder.
+            for prefix in dict.fromkeys((self.prefix, "")):
+                old.append(f"{prefix}/?p={item.wp_id}")
+                if item.post_type == "page":
+                    old.append(f"{prefix}/?page_id={item.wp_id}")
         if item.guid and re.search(r"[?&](p|page_id)=\d+", item.guid):
             old.append(item.guid)
         for url in old:
