@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -464,6 +464,24 @@ def _check_channel(channel: Channel, saw_wp: bool, el, path: Path) -> None:
 
 # --- Importing into sectorblog ----------------------------------------------------------------
 # Everything below writes through the ORM inside one transaction, driven by `wxr_import()`.
+#
+# How WordPress maps onto sectorblog:
+# - Pages are Posts with is_page=True (one model, one publication rule, one redirect table);
+#   they keep their slug and date, and their URL is whatever Post.get_absolute_url() gives.
+# - Status: publish -> published; future -> published with its future date (scheduled);
+#   draft -> draft; pending -> review; private, trash and password-protected -> draft, reported
+#   (this site has no private or password-protected posts, and must not publish them).
+# - Dates come from post_date_gmt (UTC); a zero GMT date falls back to post_date, and a draft
+#   with a zero GMT date (WordPress's "not fixed yet") gets no publication date.
+# - Sticky -> featured; comment_status/ping_status "open" -> allow_comments/allow_pings.
+# - Attachments become MediaReference rows that keep the original file URL; nothing is fetched.
+# - Comments keep their thread up to COMMENTS_XTD_MAX_THREAD_LEVEL; a deeper reply is attached to
+#   its deepest allowed ancestor and reported. approved 1 -> public, 0 -> held, spam -> spam
+#   (not public), trash -> removed. Imported comments get a duplicate_key derived from their
+#   WordPress ID, so two identical comments (say, two empty ones) by one person both survive.
+# - A post ID seen twice in one file: an identical repeat is skipped, a different item is kept
+#   as a separate post; both are reported. Other post types (nav_menu_item, custom types) are
+#   counted as skipped.
 
 REPORT_KINDS = (
     "author",
@@ -531,6 +549,8 @@ def wxr_import(
         importer = Importer(report=report, author_map=author_map or {}, default_author=default_author)
         for record in read_wxr(path, on_progress=on_progress):
             importer.handle(record, file_name=Path(path).name)
+            # With DEBUG on, Django keeps every query's SQL; a long import must not hoard them.
+            reset_queries()
         importer.finish()
         if dry_run:
             transaction.set_rollback(True)
@@ -581,8 +601,8 @@ class Importer:
         self.categories: dict[str, object] = {}
         self.tags: dict[str, object] = {}
         self.category_parents: list[tuple[object, str]] = []
-        self.seen: dict[tuple[str, str], list[tuple]] = {}
-        self.posts_by_wp_id: dict[str, Post] = {}
+        self.seen: dict[tuple[str, str], list[int]] = {}
+        self.posts_by_wp_id: dict[str, int] = {}  # ids only: memory must not grow with the file
         self.attachments: list[tuple[int, str, str, str]] = []
         self.other_types: dict[str, int] = {}
         self.post_type = ContentType.objects.get_for_model(Post)
@@ -768,7 +788,7 @@ class Importer:
         if not item.wp_id.isdigit():
             self.report.warn(report_kind, f"item at line {item.line} has no numeric wp:post_id; skipped")
             return
-        fingerprint = (post_type, item.post_name, item.title, item.post_date, item.link)
+        fingerprint = hash((post_type, item.post_name, item.title, item.post_date, item.link))
         earlier = self.seen.setdefault((kind, item.wp_id), [])
         key = item.wp_id
         if earlier:
@@ -890,7 +910,7 @@ class Importer:
             self.report.warn(kind, f"{label}: no author in the file and no --default-author")
         self.report.count(kind, outcome)
         if "#" not in key:
-            self.posts_by_wp_id[item.wp_id] = post
+            self.posts_by_wp_id[item.wp_id] = post.pk
         self._redirects(post, item, key)
         self._comments(post, item)
 
@@ -1062,6 +1082,10 @@ class Importer:
     # --- attachments ------------------------------------------------------------------------
 
     def _attachment(self, item: Item, key: str) -> None:
+        if item.comments:
+            self.report.warn(
+                "attachment", f"attachment {item.wp_id} has {len(item.comments)} comment(s), not imported"
+            )
         url = (item.attachment_url or item.guid).strip()
         if not url:
             self.report.warn("attachment", f"attachment {item.wp_id} has no URL; skipped")
@@ -1107,7 +1131,12 @@ class Importer:
             elif parent.pk != category.parent_id and parent.pk != category.pk:
                 Category.objects.filter(pk=category.pk).update(parent=parent)
         for media_pk, wp_parent, page_url, wp_id in self.attachments:
-            post = self.posts_by_wp_id.get(wp_parent) or self._recorded("post", wp_parent, Post)
+            post_pk = self.posts_by_wp_id.get(wp_parent)
+            post = (
+                Post.objects.filter(pk=post_pk).first()
+                if post_pk
+                else self._recorded("post", wp_parent, Post)
+            )
             if post is None:
                 continue
             MediaReference.objects.filter(pk=media_pk).exclude(post=post).update(post=post)
