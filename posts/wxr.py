@@ -604,7 +604,7 @@ class Importer:
         self.seen: dict[tuple[str, str], list[int]] = {}
         self.posts_by_wp_id: dict[str, int] = {}  # ids only: memory must not grow with the file
         self.attachments: list[tuple[int, str, str, str]] = []
-        self.other_types: dict[str, int] = {}
+        self.comment_ids: dict[str, int] = {}  # WordPress comment ID -> times seen in this file
         self.post_type = ContentType.objects.get_for_model(Post)
         self.site = Site.objects.get_current()
         self.Comment = apps.get_model("comments", "Comment")
@@ -995,6 +995,14 @@ class Importer:
         if not record.wp_id:
             self.report.warn(kind, "a comment without wp:comment_id was skipped")
             return
+        key = record.wp_id
+        repeats = self.comment_ids.get(key, 0)
+        self.comment_ids[key] = repeats + 1
+        if repeats:
+            key = f"{record.wp_id}#{repeats + 1}"
+            self.report.warn(
+                kind, f"duplicate comment ID {record.wp_id} on {post.slug!r}; imported separately"
+            )
         approved = record.approved.lower()
         values = {
             "kind": kind,
@@ -1027,7 +1035,7 @@ class Importer:
             )
         if record.user_id not in ("", "0") and record.user_id in self.authors_by_wp_id:
             values["user"] = self.authors_by_wp_id[record.user_id]
-        existing = self._recorded("comment", record.wp_id, Comment)
+        existing = self._recorded("comment", key, Comment)
         if existing is not None:
             changed = [name for name, value in values.items() if getattr(existing, name) != value]
             for name in changed:
@@ -1065,7 +1073,7 @@ class Importer:
                     f"comment {record.wp_id} is nested deeper than {self.max_level + 1} levels; "
                     "attached to the deepest allowed ancestor",
                 )
-        digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{record.wp_id}".encode()).hexdigest()
+        digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
         comment = Comment(
             content_type=self.post_type,
             object_pk=str(post.pk),
@@ -1076,7 +1084,7 @@ class Importer:
         )
         comment.save()
         placed[record.wp_id] = (comment.pk, comment.level, record.parent_id)
-        self._remember("comment", record.wp_id, comment)
+        self._remember("comment", key, comment)
         self.report.count(kind, "imported")
 
     # --- attachments ------------------------------------------------------------------------

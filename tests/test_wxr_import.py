@@ -383,3 +383,41 @@ def test_html_and_empty_files_are_refused_cleanly(db, tmp_path):
         run_import(empty)
     with pytest.raises(CommandError, match="no such file"):
         run_import(tmp_path / "missing.xml")
+
+
+TWO_POSTS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.1/">
+<channel><title>t</title><link>https://two.example.org</link><wp:wxr_version>1.1</wp:wxr_version>
+{items}
+</channel></rss>
+"""
+ITEM = """<item><title>{title}</title><link>https://two.example.org/{slug}/</link>
+<content:encoded><![CDATA[{body}]]></content:encoded><wp:post_id>{id}</wp:post_id>
+<wp:post_date_gmt>2024-02-0{id} 10:00:00</wp:post_date_gmt><wp:post_name>{slug}</wp:post_name>
+<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>
+<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_author>{author}</wp:comment_author>
+<wp:comment_author_email>same@example.net</wp:comment_author_email>
+<wp:comment_date_gmt>2024-02-0{id} 11:00:00</wp:comment_date_gmt>
+<wp:comment_content><![CDATA[{comment}]]></wp:comment_content>
+<wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent></wp:comment></item>"""
+
+
+def test_repeated_comment_ids_and_identical_comments_all_survive(db, tmp_path):
+    path = tmp_path / "two.xml"
+    items = [
+        ITEM.format(id=1, title="Один", slug="odin", body="Текст", author="Ирина", comment="שלום 👋"),
+        ITEM.format(id=2, title="二", slug="er", body="文字", author="李", comment="שלום 👋"),
+    ]
+    path.write_text(TWO_POSTS.format(items="\n".join(items)), encoding="utf-8")
+    out = run_import(path)
+    assert "duplicate comment ID 1" in out
+    Comment = comment_model()
+    assert sorted(Comment.objects.values_list("user_name", "comment")) == [
+        ("Ирина", "שלום 👋"),
+        ("李", "שלום 👋"),
+    ]
+    assert Post.objects.get(slug="er").title == "二"
+    before = snapshot()
+    run_import(path)
+    assert snapshot() == before
