@@ -625,13 +625,11 @@ class Importer:
         return model._default_manager.filter(pk=record.object_id).first()
 
     def _remember(self, kind: str, wp_id: str, obj) -> None:
-
-        ImportRecord.objects.update_or_create(
-            source=self.source,
-            kind=kind,
-            wp_id=wp_id,
-            defaults={"content_type": ContentType.objects.get_for_model(obj), "object_id": str(obj.pk)},
-        )
+        """Record where a WordPress object went (a plain update, else an insert: no savepoint)."""
+        target = {"content_type": ContentType.objects.get_for_model(obj), "object_id": str(obj.pk)}
+        mine = ImportRecord.objects.filter(source=self.source, kind=kind, wp_id=wp_id)
+        if not mine.exclude(**target).update(**target) and not mine.exists():
+            ImportRecord.objects.create(source=self.source, kind=kind, wp_id=wp_id, **target)
 
     # --- dispatch ---------------------------------------------------------------------------
 
