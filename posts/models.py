@@ -352,3 +352,87 @@ class MediaImage(models.Model):
     def markdown_snippet(self) -> str:
         alt = self.alt_text.replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.image.url})"
+class Redirect(models.Model):
+    """An old URL (a WordPress permalink, `/?p=<id>` or `/?page_id=<id>`) that now answers 301.
+
+    `old_path` is normalised by `posts.redirects.normalize_path`: decoded, single slashes, a trailing
+    slash, and for WordPress's query permalinks the one query parameter that names the post.
+    The target is computed from `post` on every hit, so a later slug change is followed.
+    """
+
+    old_path = models.CharField(_("old path"), max_length=1000, unique=True)
+    post = models.ForeignKey(
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="redirects",
+        verbose_name=_("post"),
+    )
+    target_url = models.CharField(
+        _("target URL"), max_length=2000, blank=True, help_text=_("Used when there is no post.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_path"]
+        verbose_name = _("redirect")
+        verbose_name_plural = _("redirects")
+
+    def __str__(self) -> str:
+        return self.old_path
+
+
+class ImportRecord(models.Model):
+    """Provenance of an imported object: which source site and WordPress object it came from.
+
+    Importing the same file again finds each object here by (source, kind, wp_id) and updates it
+    in place instead of creating a duplicate.
+    """
+
+    source = models.CharField(_("source"), max_length=500, help_text=_("The exported blog's URL."))
+    kind = models.CharField(_("WordPress kind"), max_length=20)
+    wp_id = models.CharField(_("WordPress ID"), max_length=300)
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.CharField(_("object ID"), max_length=64)
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import record")
+        verbose_name_plural = _("import records")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind", "wp_id"], name="import_record_unique"),
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="import_record_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.kind} {self.wp_id}"
+
+
+class MediaReference(models.Model):
+    """A WordPress attachment: the file stays where it was, and its original URL is kept here."""
+
+    post = models.ForeignKey(
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media_references",
+        verbose_name=_("post"),
+    )
+    original_url = models.URLField(_("original URL"), max_length=2000)
+    page_url = models.URLField(_("attachment page URL"), max_length=2000, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    caption = models.TextField(_("caption"), blank=True)
+    alt_text = models.CharField(_("alternative text"), max_length=500, blank=True)
+    wp_parent_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    uploaded_at = models.DateTimeField(_("uploaded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("media reference")
+        verbose_name_plural = _("media references")
+
+    def __str__(self) -> str:
+        return self.original_url

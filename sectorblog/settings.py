@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
+    # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
+    "posts.redirects.WordPressRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "sectorblog.urls"
