@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks_db",
     "axes",
+    "sectorblog",
     "posts",
     "comments",
 ]
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "sectorblog.feedredirects.FeedMiddleware",
     "sectorblog.middleware.DatabaseUnavailableMiddleware",
+    "sectorblog.replicas.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,6 +164,28 @@ else:
     }
 _db["ATOMIC_REQUESTS"] = True
 DATABASES = {"default": _db}
+
+# Read replicas (PostgreSQL streaming standbys): DATABASE_REPLICA_URLS, comma-separated. Requests
+# read from one replica; writes, migrations and the task worker use the primary. A client that
+# wrote reads from the primary for DATABASE_PIN_SECONDS (read-your-writes).
+DATABASE_PIN_SECONDS = int(os.environ.get("DATABASE_PIN_SECONDS", "10"))
+DATABASE_REPLICA_RETRY_SECONDS = int(os.environ.get("DATABASE_REPLICA_RETRY_SECONDS", "15"))
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    _replica = dj_database_url.parse(_url)
+    _replica["OPTIONS"] = {
+        **_replica.get("OPTIONS", {}),
+        "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+        "connect_timeout": 2,
+    }
+    if "pool" in _db.get("OPTIONS", {}):
+        _replica["OPTIONS"]["pool"] = {**_db["OPTIONS"]["pool"], "timeout": 2}
+    else:
+        _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["ATOMIC_REQUESTS"] = False
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_index}"] = _replica
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["sectorblog.routers.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -190,6 +214,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # django.tasks with the database backend: `manage.py db_worker` runs the queue. Tests may set
 # TASKS_IMMEDIATE=1 to run tasks inline.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Periodic tasks enqueued by `manage.py worker`: dotted path of a django.tasks task -> seconds.
+PERIODIC_TASKS: dict[str, int] = {}
 if env_bool("TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
