@@ -59,6 +59,7 @@ class CommentForm(XtdCommentForm):
         self.fields["email"].help_text = _("Never shown. Used to confirm your comment.")
         self.fields["url"].label = _("Website (optional)")
         self.fields["followup"].label = _("Email me when someone replies")
+        self.fields["followup"].label_suffix = ""  # the label follows its checkbox: no colon
         self.fields["email"].widget.input_type = "email"
         self.fields["url"].widget.input_type = "url"
         for name in ("name", "email", "url", "comment", "followup"):
