@@ -352,6 +352,8 @@ class MediaImage(models.Model):
     def markdown_snippet(self) -> str:
         alt = self.alt_text.replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.image.url})"
+
+
 class Redirect(models.Model):
     """An old URL (a WordPress permalink, `/?p=<id>` or `/?page_id=<id>`) that now answers 301.
 
