@@ -9,4 +9,5 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import comments.cache_signals  # noqa: F401 (comment changes bump the page-cache version)
         from comments import moderation, signals  # noqa: F401 (registers handlers)

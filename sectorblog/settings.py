@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: it needs the session, language, CSRF secret, user and CSP nonce (see its docstring).
+    "sectorblog.pagecache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "sectorblog.urls"
@@ -346,3 +348,14 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+
+# --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
+# Full pages for anonymous readers. Off by default under pytest so other tests see every write;
+# tests/test_perf_pagecache.py turns it on.
+PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
+PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+# Where the content version lives when the cache is per-process (local memory). Default: VAR_DIR.
+PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
+# BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.
+BENCH = env_bool("BENCH", False)
