@@ -115,6 +115,8 @@ def content_version_bump(**_signal_kwargs) -> None:
     directly as a signal receiver. Inside a transaction the immediate bump skips the query for
     the next scheduled publication, and only one after-commit bump is queued per transaction.
     """
+    if not getattr(settings, "PAGE_CACHE", True):
+        return  # nothing reads the version
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _store(_new_value())
