@@ -128,6 +128,23 @@ def worker_pids(master: int) -> list[int]:
     return sorted(pids)
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time of the live workers plus that of workers already reaped (the master's cutime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def times(pid: int) -> list[int]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return [int(x) for x in fields[11:15]]  # utime, stime, cutime, cstime
+
+    total = sum(times(master)[2:4])
+    for pid in worker_pids(master):
+        try:
+            total += sum(times(pid)[0:2])
+        except (OSError, IndexError):
+            continue
+    return total / tick
+
+
 def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -377,9 +394,16 @@ def bench(base: str, post_path: str, args, loadgen: str, access_log: Path, serve
         _counts, offset = status_counts(access_log, offset)
         for connections in levels:
             log(f"{target['name']}: {connections} connections, {args.seconds} s")
+            cpu_before = server_cpu_seconds(server_pid)
             measured = run(base, target, connections, args.seconds)
             time.sleep(0.5)  # let the access log catch up
             counts, offset = status_counts(access_log, offset)
+            served = sum(counts.values())
+            # Server CPU per request: unlike req/s, barely affected by other load on the machine.
+            measured["server_cpu_ms_per_request"] = (
+                round((server_cpu_seconds(server_pid) - cpu_before) * 1000 / served, 2) if served else None
+            )
+            measured["load_average"] = os.getloadavg()
             measured["status_counts"] = counts
             measured["5xx"] = sum(n for code, n in counts.items() if code.startswith("5"))
             row["runs"][str(connections)] = measured
@@ -393,7 +417,7 @@ def report(results: list[dict], workers: dict, loadgen: str, args, post_path: st
     lines = []
     header = (
         f"{'target':<30} {'conn':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5}"
-        f" {'÷floor':>7} {'÷static':>8}"
+        f" {'÷floor':>7} {'÷static':>8} {'cpu ms':>7} {'load':>5}"
     )
     lines += [header, "-" * len(header)]
     for row in results:
@@ -408,8 +432,13 @@ def report(results: list[dict], workers: dict, loadgen: str, args, post_path: st
             lines.append(
                 f"{row['name']:<30} {conn:>4} {m['rps']:>9.1f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f}"
                 f" {m['5xx']:>5} {m['ratio_floor'] or 0:>7.1%} {m['ratio_static'] or 0:>8.1%}"
+                f" {m['server_cpu_ms_per_request'] or 0:>7.2f} {m['load_average'][0]:>5.1f}"
             )
     lines.append("")
+    lines.append(
+        "cpu ms = gunicorn CPU time per request served (workers + reaped workers); "
+        "load = 1-minute load average after the run"
+    )
     lines.append(
         "gunicorn worker RSS after the run: "
         + ", ".join(f"pid {pid}: {mb} MB" for pid, mb in workers.items())
