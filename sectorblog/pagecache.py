@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import _does_token_match, get_token
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -46,6 +46,7 @@ from django.utils.http import http_date
 
 from sectorblog.cachekeys import content_version
 
+logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 STORED_HEADERS_SKIP = {"set-cookie", "vary", "content-length"}
 BYPASS_HEADER = "HTTP_X_BENCH_NOCACHE"
@@ -66,14 +67,16 @@ class PageCacheMiddleware:
 
     # --- the request side ---------------------------------------------------------------------
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._request_is_cacheable(request):
-            return self.get_response(request)
         try:
+            if not self._request_is_cacheable(request):
+                return self.get_response(request)
             key = self._key(request)
-        except DatabaseError:
-            # Renewing the version reads the database; without one, let the view answer (503).
+            entry = cache.get(key)
+        except Exception as exc:  # noqa: BLE001 (an unreachable cache or database must not be a 500)
+            # The version may need the database, and the session or the cache may be down: the
+            # view answers as if there were no page cache (a 503 if the database is gone).
+            logger.warning("page cache unavailable: %s", exc)
             return self.get_response(request)
-        entry = cache.get(key)
         if entry is not None:
             return self._serve(request, entry, hit=True)
         if request.method == "HEAD":
@@ -83,7 +86,11 @@ class PageCacheMiddleware:
         entry = self._entry(request, response)
         if entry is None:
             return response
-        cache.set(key, entry, timeout=getattr(settings, "PAGE_CACHE_TIMEOUT", 600))
+        try:
+            cache.set(key, entry, timeout=getattr(settings, "PAGE_CACHE_TIMEOUT", 600))
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("page cache unavailable: %s", exc)
+            return response
         return self._serve(request, entry, hit=False)
 
     def _request_is_cacheable(self, request: HttpRequest) -> bool:
@@ -123,8 +130,11 @@ class PageCacheMiddleware:
             return None
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             return None  # served from the cache, but only stored from visitors without a session
+        # Without a session cookie, reading the session (e.g. `user.is_authenticated` in a
+        # template) only ever sees an empty one: the page is the anonymous page. Writing to it
+        # would give this visitor a session cookie, so that page is theirs alone.
         session = getattr(request, "session", None)
-        if session is not None and (session.modified or session.accessed):
+        if session is not None and session.modified:
             return None
         messages = getattr(request, "_messages", None)
         if messages is not None and getattr(messages, "added_new", False):

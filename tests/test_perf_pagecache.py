@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib import messages
 from django.http import HttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import include, path
 from django.utils import timezone
 
@@ -46,7 +46,13 @@ def private_page(request):
     return response
 
 
+def reads_user(request):
+    signed_in = request.user.is_authenticated  # what a "log in / log out" link in base.html does
+    return HttpResponse(f"<p>signed in: {signed_in}</p>")
+
+
 urlpatterns = [
+    path("t/reads-user/", reads_user),
     path("t/cookie/", sets_cookie),
     path("t/session/", touches_session),
     path("t/message/", adds_message),
@@ -420,3 +426,26 @@ def test_bench_bypass_header_only_works_in_bench_mode(client, site, settings):
     assert client.get("/", HTTP_X_BENCH_NOCACHE="1")["X-Page-Cache"] == "hit"
     settings.BENCH = True
     assert "X-Page-Cache" not in client.get("/", HTTP_X_BENCH_NOCACHE="1")
+
+
+@pytest.mark.urls("tests.test_perf_pagecache")
+def test_pages_that_only_read_the_anonymous_user_are_still_cached(db):
+    Client().get("/t/reads-user/")
+    response = Client().get("/t/reads-user/")
+    assert response["X-Page-Cache"] == "hit"
+    assert b"signed in: False" in response.content
+
+
+def test_an_unreachable_cache_falls_back_to_rendering(client, site):
+    # Nothing listens on the discard port; restore the cache before teardown clears it.
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert "Pumps that keep working" in text_of(response)
+    assert "X-Page-Cache" not in response
