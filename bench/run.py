@@ -293,7 +293,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--only", default="", help="comma-separated target names")
+    parser.add_argument("--only", default="", help="comma-separated target keys, e.g. floor,home-cached")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="override the Dockerfile's --max-requests (0 = never restart)",
+    )
     args = parser.parse_args()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -333,6 +339,9 @@ def main() -> None:
     loadgen = ensure_wrk(args.loadgen)
     access_log = OUT_DIR / "access.log"
     access_log.write_bytes(b"")
+    if args.max_requests is not None:
+        at = GUNICORN_WORKER_ARGS.index("--max-requests")
+        GUNICORN_WORKER_ARGS[at + 1] = str(args.max_requests)
     server = start_gunicorn(env, args.port, access_log)
     base = f"http://127.0.0.1:{args.port}"
     try:

@@ -449,3 +449,27 @@ def test_an_unreachable_cache_falls_back_to_rendering(client, site):
     assert response.status_code == 200
     assert "Pumps that keep working" in text_of(response)
     assert "X-Page-Cache" not in response
+
+
+def test_bench_floor_exists_only_in_bench_mode_and_needs_no_database(
+    client, db, settings, django_assert_num_queries
+):
+    from django.urls import clear_url_caches
+
+    assert client.get("/bench/floor").status_code == 404
+    settings.BENCH = True
+    import importlib
+
+    import sectorblog.urls
+
+    importlib.reload(sectorblog.urls)
+    clear_url_caches()
+    try:
+        with django_assert_num_queries(0):
+            response = client.get("/bench/floor")
+        assert response.status_code == 200
+        assert response.content == b"sectorblog floor\n"
+    finally:
+        settings.BENCH = False
+        importlib.reload(sectorblog.urls)
+        clear_url_caches()
