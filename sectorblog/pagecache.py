@@ -35,10 +35,13 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import _does_token_match, get_token
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -59,11 +62,54 @@ def _placeholder(purpose: str) -> bytes:
     return f"@@{purpose}-{digest.hexdigest()[:20]}@@".encode()
 
 
+class NearCache:
+    """A small in-process copy of pages fetched from a shared cache (Redis).
+
+    Keys include the content version, so an entry can never go stale: a bump changes the key.
+    This saves moving and unpickling ~100 KB from Redis on every hit; only the version is read
+    from Redis per request. Bounded by total bytes, oldest first out. Unused with the
+    local-memory cache, which is in-process already.
+    """
+
+    def __init__(self, max_bytes: int | None = None):
+        self.max_bytes = (
+            max_bytes if max_bytes is not None else getattr(settings, "PAGE_CACHE_NEAR_BYTES", 16 << 20)
+        )
+        self.entries: OrderedDict[str, dict] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def _enabled(self) -> bool:
+        return self.max_bytes > 0 and not isinstance(caches["default"], LocMemCache)
+
+    def get(self, key: str) -> dict | None:
+        if not self._enabled():
+            return None
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: dict) -> None:
+        if not self._enabled() or len(entry["body"]) > self.max_bytes // 4:
+            return
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = entry
+            self.size += len(entry["body"])
+            while self.size > self.max_bytes and self.entries:
+                _old_key, old = self.entries.popitem(last=False)
+                self.size -= len(old["body"])
+
+
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.csrf_mark = _placeholder("csrf")
         self.nonce_mark = _placeholder("nonce")
+        self._near = NearCache()
 
     # --- the request side ---------------------------------------------------------------------
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -71,7 +117,11 @@ class PageCacheMiddleware:
             if not self._request_is_cacheable(request):
                 return self.get_response(request)
             key = self._key(request)
-            entry = cache.get(key)
+            entry = self._near.get(key)
+            if entry is None:
+                entry = cache.get(key)
+                if entry is not None:
+                    self._near.put(key, entry)
         except Exception as exc:  # noqa: BLE001 (an unreachable cache or database must not be a 500)
             # The version may need the database, and the session or the cache may be down: the
             # view answers as if there were no page cache (a 503 if the database is gone).
@@ -88,6 +138,7 @@ class PageCacheMiddleware:
             return response
         try:
             cache.set(key, entry, timeout=getattr(settings, "PAGE_CACHE_TIMEOUT", 600))
+            self._near.put(key, entry)
         except Exception as exc:  # noqa: BLE001
             logger.warning("page cache unavailable: %s", exc)
             return response

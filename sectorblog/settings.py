@@ -355,6 +355,9 @@ REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRen
 PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
 PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+# With Redis: bytes of pages each process also keeps in memory (keys include the version, so
+# never stale). 0 turns it off.
+PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
 # Where the content version lives when the cache is per-process (local memory). Default: VAR_DIR.
 PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
 # BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import uuid
 
 import pytest
 from bs4 import BeautifulSoup
@@ -18,7 +19,7 @@ from django.urls import include, path
 from django.utils import timezone
 
 from posts.models import Post
-from sectorblog.cachekeys import content_version
+from sectorblog.cachekeys import CACHE_KEY, content_version
 from tests import factories
 
 # --- a few views that misbehave on purpose, mounted beside the real site ---------------------
@@ -473,3 +474,35 @@ def test_bench_floor_exists_only_in_bench_mode_and_needs_no_database(
         settings.BENCH = False
         importlib.reload(sectorblog.urls)
         clear_url_caches()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared-cache set-up (REDIS_URL), on a scratch database and key prefix."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379: the shared-cache variant needs one")
+    # A prefix of its own and no clear(): Redis's clear() is FLUSHDB, and this Redis may be shared.
+    config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "TIMEOUT": 60}
+    with override_settings(CACHES={"default": {**config, "KEY_PREFIX": f"sb-test-{uuid.uuid4().hex}"}}):
+        from django.core.cache import cache
+
+        yield
+        cache.delete(CACHE_KEY)
+
+
+def test_with_redis_two_workers_share_the_version_and_never_serve_stale(redis_cache, site):
+    worker_a, worker_b = Client(), Client()  # two handlers: two middleware instances
+    url = site["post"].get_absolute_url()
+    assert worker_a.get(url)["X-Page-Cache"] == "miss"
+    assert worker_b.get(url)["X-Page-Cache"] == "hit"  # stored by a, read from Redis by b
+    assert worker_b.get(url)["X-Page-Cache"] == "hit"  # now from b's near copy
+    post = site["post"]
+    post.title = "Pumps that keep working, corrected"
+    post.save()
+    for worker in (worker_a, worker_b):
+        assert "corrected" in text_of(worker.get(url))
