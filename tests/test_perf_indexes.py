@@ -75,8 +75,10 @@ def volume(db, author):
         )
         cur.execute(
             """INSERT INTO comments_comment (xtdcomment_ptr_id, kind, body_html, source_url,
-                 source_title, excerpt, author_avatar_url, is_spam, is_internal, duplicate_key, post_id)
-               SELECT id, 'comment', '<p>Thanks</p>', '', '', '', '', false, false, '', object_pk::bigint
+                 source_title, excerpt, author_avatar_url, is_spam, is_internal, duplicate_key, post_id,
+                 awaiting_confirmation, needs_spam_check, hold_reason, language, user_agent)
+               SELECT id, 'comment', '<p>Thanks</p>', '', '', '', '', false, false, '', object_pk::bigint,
+                 false, false, '', 'en', ''
                FROM django_comments WHERE id > 1000000"""
         )
         cur.execute("ANALYZE")
