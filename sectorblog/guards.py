@@ -1,0 +1,115 @@
+"""Hostile-input guard: one cheap pass over every request before any view or form sees it.
+
+- The URL: longer than MAX_URL_LENGTH characters gives 414; a control character anywhere in the
+  decoded path or query (NUL, CR, LF, ...) gives 400. PostgreSQL refuses NUL in text, so a NUL
+  reaching a query is a 500; CR/LF in a URL is the start of header splitting.
+- Form and query values: NUL and the other C0/C1 control characters (except tab, CR and LF) are
+  stripped from every value, so no text field can carry them into the database.
+- Names: bidirectional override and isolate characters are stripped from fields that hold a
+  person's or a site's name, so "\u202eevil" cannot reverse the text around it on the page.
+- URL fields: a value longer than MAX_FIELD_URL_LENGTH or holding CR/LF gives 400.
+
+`strip_control()` and `neutralise_bidi()` are the same rules for code that stores text it did not
+get from a form (linkback titles and excerpts fetched from other sites, imports).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.utils.translation import gettext as _
+
+MAX_URL_LENGTH = 4096
+MAX_FIELD_URL_LENGTH = 2048
+
+# C0 controls except tab, LF and CR; DEL; C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI). The marks LRM/RLM
+# stay: they cannot reorder text outside themselves.
+_BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_NAME_FIELDS = frozenset(
+    {"name", "user_name", "username", "author", "author_name", "blog_name", "display_name",
+     "first_name", "last_name", "title", "source_title"}
+)  # fmt: skip
+_URL_FIELDS = frozenset({"url", "user_url", "website", "source", "target", "next", "homepage"})
+
+
+def strip_control(text: str) -> str:
+    """Remove NUL and other control characters, keeping tab, CR and LF."""
+    return _CONTROL.sub("", text)
+
+
+def neutralise_bidi(text: str) -> str:
+    """Remove bidirectional embedding, override and isolate characters from a name or title."""
+    return _BIDI_CONTROL.sub("", text)
+
+
+def _is_url_field(key: str) -> bool:
+    return key in _URL_FIELDS or key.endswith("_url")
+
+
+def _clean_value(key: str, value: str) -> str:
+    value = strip_control(value)
+    if key in _NAME_FIELDS:
+        value = neutralise_bidi(value)
+    return value
+
+
+def _bad_url_field(data: QueryDict) -> str | None:
+    for key, values in data.lists():
+        if not _is_url_field(key):
+            continue
+        for value in values:
+            if len(value) > MAX_FIELD_URL_LENGTH or "\r" in value or "\n" in value:
+                return key
+    return None
+
+
+def _cleaned(data: QueryDict) -> QueryDict | None:
+    """A copy of the QueryDict with cleaned values, or None when nothing needed cleaning."""
+    changed = False
+    cleaned = QueryDict(mutable=True, encoding=data.encoding)
+    for key, values in data.lists():
+        new_values = [_clean_value(key, v) for v in values]
+        changed = changed or new_values != values
+        cleaned.setlist(key, new_values)
+    if not changed:
+        return None
+    cleaned._mutable = False
+    return cleaned
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class HostileInputMiddleware:
+    """Refuse hostile URLs and clean hostile text before CSRF checks, views and forms run."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw_path = request.META.get("PATH_INFO", "")
+        query = request.META.get("QUERY_STRING", "")
+        if len(raw_path) + len(query) > MAX_URL_LENGTH:
+            return HttpResponse(
+                _("This address is too long."), status=414, content_type="text/plain; charset=utf-8"
+            )
+        if _URL_CONTROL.search(request.path) or _URL_CONTROL.search(unquote(query)):
+            return _bad_request(_("This address contains control characters."))
+
+        for attribute in ("GET", "POST"):
+            if attribute == "POST" and request.method != "POST":
+                continue
+            data = getattr(request, attribute)
+            if (field := _bad_url_field(data)) is not None:
+                return _bad_request(
+                    _("The address in “%(field)s” is too long or malformed.") % {"field": field}
+                )
+            if (cleaned := _cleaned(data)) is not None:
+                setattr(request, attribute, cleaned)
+        return self.get_response(request)
