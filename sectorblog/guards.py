@@ -9,15 +9,19 @@
   person's or a site's name, so "\u202eevil" cannot reverse the text around it on the page.
 - URL fields: a value longer than MAX_FIELD_URL_LENGTH or holding CR/LF gives 400.
 
+`client_ip()` is the one answer to "who is asking", for login lockouts and rate limits.
+
 `strip_control()` and `neutralise_bidi()` are the same rules for code that stores text it did not
 get from a form (linkback titles and excerpts fetched from other sites, imports).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils.translation import gettext as _
 
@@ -113,3 +117,24 @@ class HostileInputMiddleware:
             if (cleaned := _cleaned(data)) is not None:
                 setattr(request, attribute, cleaned)
         return self.get_response(request)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT = N proxies in front, the
+    address the outermost trusted proxy saw (the N-th X-Forwarded-For entry from the right).
+
+    Entries further left were written by the client and can say anything, so they are never used.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < count:
+        return remote
+    candidate = forwarded[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

@@ -246,6 +246,9 @@ AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+# django-ipware is not installed, so axes ignores the AXES_IPWARE_* settings: name the client
+# address ourselves (REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry).
+AXES_CLIENT_IP_CALLABLE = "sectorblog.guards.client_ip"
 LOGIN_URL = "admin:login"
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -189,11 +189,12 @@ def test_a_post_body_renders_byte_identically_every_time(post):
     [pytest.param("[" * 10_000, id="10k-open-brackets"), pytest.param("<b>" * 3_333 + "x", id="nested-b")],
 )
 def test_ten_thousand_character_comment_renders_fast(hostile, profile):
+    # CPU time of this process, so a busy shared machine does not make the test flaky.
     """Found a bug: 10,000 "[" took 15 s to render (Python-Markdown scans to the end of the text
     from every unmatched bracket); unmatched and deep brackets are now escaped above a budget."""
-    started = time.perf_counter()
+    started = time.process_time()
     html = render_markdown(hostile, profile)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < 1.0, f"{elapsed:.2f} s"
     assert_safe(html)
     if hostile.startswith("["):
@@ -210,9 +211,9 @@ def test_ten_thousand_character_comment_renders_fast(hostile, profile):
 )
 def test_other_quadratic_bracket_shapes_render_fast(hostile):
     """Found a bug: "![" × 5,000 took 7 s and "[a](" × 2,500 took 1.5 s before bracket defusing."""
-    started = time.perf_counter()
+    started = time.process_time()
     render_markdown(hostile, "comment")
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_deeply_nested_lists_do_not_crash_the_renderer():
