@@ -251,6 +251,7 @@ def test_every_page_is_a_terse_503_while_the_database_is_down(pg, site):
             assert r["status"] == 503, (path, r["status"], r["body"][:300])
             assert r["headers"]["Retry-After"] == "30", path
             assert r["headers"]["Cache-Control"] == "no-store", path
+            assert "default-src 'none'" in r["headers"]["Content-Security-Policy"], path
             assert "Traceback" not in r["body"] and "psycopg" not in r["body"], path
             assert len(r["body"]) < 4000, path  # terse: no debug page
     finally:

@@ -288,3 +288,46 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+# --- A database error outside any view (case 17) ----------------------------------------------
+
+
+class FailingSessionStore:
+    """Stands in for a middleware whose query finds the database gone (e.g. loading a session)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import OperationalError
+
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+
+def test_a_database_error_in_a_middleware_is_a_503_not_a_500(settings, db):
+    """Found a bug: Django turns a middleware's exception into a 500 before the outer
+    DatabaseUnavailableMiddleware sees it, so such outages showed the 500 page. The handler500
+    (sectorblog.middleware.server_error) now recognises the database error and answers 503."""
+    settings.DEBUG = False
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_security_http.FailingSessionStore"]
+    response = Client(raise_request_exception=False).get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert b"Traceback" not in response.content
+
+
+def test_other_errors_still_get_the_plain_500_page(settings, db):
+    settings.DEBUG = False
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_security_http.BrokenMiddleware"]
+    response = Client(raise_request_exception=False).get("/")
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+
+
+class BrokenMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise ValueError("a bug, not an outage")

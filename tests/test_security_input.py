@@ -128,3 +128,15 @@ def test_the_page_shows_no_control_or_override_characters(post, member):
 def test_helpers_for_text_that_does_not_come_from_a_form():
     assert strip_control("a\x00b\x1bc\td\ne\r") == "abc\td\ne\r"
     assert neutralise_bidi(f"{RLO}gnp.exe{PDF}") == "gnp.exe"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(document.domain)//http://e.org/", "data:text/html,<script>x</script>", "vbscript:x"],
+)
+def test_a_commenters_website_must_be_http_or_https(post, member, url):
+    """The author link is rendered as <a href>; only web addresses may get there."""
+    action, data = comment_form_data(member, post, url=url)
+    response = member.post(action, data)
+    assert response.status_code in (200, 400)  # the form again with an error, or refused outright
+    assert not Comment.objects.exists()
