@@ -32,7 +32,9 @@ def _retry_form_context(request: HttpRequest) -> dict | None:
         data = request.POST
     except Exception:  # an unreadable body: nothing to give back
         return None
-    if not any(data.get(name) for name in _VISIBLE_FIELDS):
+    # Only comment-like forms get their text back; never echo secrets.
+    secret = [key for key in data if ("password" in key or "token" in key) and key not in _NOT_CARRIED]
+    if not data.get("comment") or secret:
         return None
     return {
         "action": request.path,

@@ -331,3 +331,16 @@ class BrokenMiddleware:
 
     def __call__(self, request):
         raise ValueError("a bug, not an outage")
+
+
+def test_the_outage_page_gives_comment_text_back_but_never_echoes_secrets(settings, db):
+    settings.DEBUG = False
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_security_http.FailingSessionStore"]
+    browser = Client(raise_request_exception=False)
+    comment = browser.post("/comments/post/", {"comment": "Keep <this> text", "name": "Ann"})
+    assert comment.status_code == 503
+    form = BeautifulSoup(comment.content, "html.parser").select_one("form")
+    assert form.select_one("textarea[name=comment]").get_text() == "Keep <this> text"
+    other = browser.post("/admin/login/", {"comment": "x", "username": "ed", "password": "hunter2-secret"})
+    assert other.status_code == 503
+    assert b"hunter2-secret" not in other.content and b"<form" not in other.content
