@@ -1,13 +1,16 @@
 """Hostile-input guard: one cheap pass over every request before any view or form sees it.
 
-- The URL: longer than MAX_URL_LENGTH characters gives 414; a control character anywhere in the
-  decoded path or query (NUL, CR, LF, ...) gives 400. PostgreSQL refuses NUL in text, so a NUL
-  reaching a query is a 500; CR/LF in a URL is the start of header splitting.
-- Form and query values: NUL and the other C0/C1 control characters (except tab, CR and LF) are
-  stripped from every value, so no text field can carry them into the database.
-- Names: bidirectional override and isolate characters are stripped from fields that hold a
-  person's or a site's name, so "\u202eevil" cannot reverse the text around it on the page.
-- URL fields: a value longer than MAX_FIELD_URL_LENGTH or holding CR/LF gives 400.
+- The URL: longer than MAX_URL_LENGTH characters gives 414 (gunicorn's own request-line limit,
+  4094 bytes, usually answers first); a control character in the decoded path gives 400.
+  PostgreSQL refuses NUL in text, so a NUL reaching a query would be a 500.
+- Query values: control characters (NUL, C0 except tab/CR/LF, DEL, C1) are stripped, so a search
+  or filter never carries them to the database.
+- Form values (POST): NUL gives 400, as Django's own form fields answer; the other control
+  characters are stripped.
+- Names: bidirectional embedding, override and isolate characters are stripped from fields that
+  hold a person's or a site's name, so "\u202eevil" cannot reverse the text around it.
+- URL fields (website, source, target, next, *_url): longer than MAX_FIELD_URL_LENGTH, or holding
+  CR/LF, gives 400.
 
 `client_ip()` is the one answer to "who is asking", for login lockouts and rate limits.
 
@@ -19,13 +22,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils.translation import gettext as _
 
-MAX_URL_LENGTH = 4096
+MAX_URL_LENGTH = 16_384
 MAX_FIELD_URL_LENGTH = 2048
 
 # C0 controls except tab, LF and CR; DEL; C1 controls.
@@ -103,13 +105,15 @@ class HostileInputMiddleware:
             return HttpResponse(
                 _("This address is too long."), status=414, content_type="text/plain; charset=utf-8"
             )
-        if _URL_CONTROL.search(request.path) or _URL_CONTROL.search(unquote(query)):
+        if _URL_CONTROL.search(request.path):
             return _bad_request(_("This address contains control characters."))
 
         for attribute in ("GET", "POST"):
             if attribute == "POST" and request.method != "POST":
                 continue
             data = getattr(request, attribute)
+            if attribute == "POST" and any("\x00" in v for _key, values in data.lists() for v in values):
+                return _bad_request(_("The form contains a NUL character."))
             if (field := _bad_url_field(data)) is not None:
                 return _bad_request(
                     _("The address in “%(field)s” is too long or malformed.") % {"field": field}

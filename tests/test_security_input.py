@@ -34,16 +34,18 @@ def test_nul_in_a_path_is_a_400_not_a_database_error(post):
         assert response.status_code == 400, url
 
 
-def test_control_characters_in_query_values_are_refused(post):
+def test_control_characters_in_query_values_are_dropped(post):
     client = Client(raise_request_exception=False)
     for query in ("q=a%00b", "q=a%07b", "s=%00", "q=a%0d%0aSet-Cookie:%20x=1"):
         response = client.get("/search/?" + query)
-        assert response.status_code == 400, query
+        assert response.status_code == 200, query
+        assert "\x00" not in response.content.decode() and "\x07" not in response.content.decode()
         assert "x" not in response.cookies
 
 
-def test_a_ten_kilobyte_url_is_refused(db):
-    response = Client().get("/search/?q=" + "a" * 10_000)
+def test_a_huge_url_is_refused(db):
+    """gunicorn refuses request lines over 4094 bytes itself; the guard backs that up in-process."""
+    response = Client().get("/search/?q=" + "a" * 20_000)
     assert response.status_code == 414
 
 
@@ -53,14 +55,26 @@ def test_crlf_in_a_url_is_refused(db):
     assert "Location" not in response
 
 
-def test_comment_with_nul_and_control_characters_is_stored_clean(post, member):
-    """NUL reaching PostgreSQL is a 500; the guard strips it (and BEL, ESC, DEL, C1) first."""
+def test_crlf_in_a_next_parameter_is_refused(db):
+    response = Client().get("/comments/reply/1/?next=/%0d%0aSet-Cookie:%20x=1")
+    assert response.status_code == 400
+    assert "x" not in response.cookies
+
+
+def test_comment_with_nul_is_a_400_and_nothing_is_stored(post, member):
+    """NUL reaching PostgreSQL is a 500; the guard answers 400 first, as Django's fields would."""
+    action, data = comment_form_data(member, post, comment="Clean\x00 water")
+    assert member.post(action, data).status_code == 400
+    assert not Comment.objects.exists()
+
+
+def test_comment_with_other_control_characters_is_stored_clean(post, member):
     browser = member
     action, data = comment_form_data(
         browser,
         post,
-        name="Ann\x00 Reader",
-        comment="Clean\x00 water\x07 for\x1b all\x7f\x85.\nSecond line\tkept.",
+        name="Ann\x07 Reader",
+        comment="Clean water\x07 for\x1b all\x7f\x85.\nSecond line\tkept.",
     )
     response = browser.post(action, data)
     assert response.status_code == 302
@@ -114,7 +128,7 @@ def test_nul_in_any_comment_field_never_gives_a_500(post, field):
 
 def test_the_page_shows_no_control_or_override_characters(post, member):
     browser = member
-    action, data = comment_form_data(browser, post, name=f"{RLO}Eve\x00", comment="ok\x00")
+    action, data = comment_form_data(browser, post, name=f"{RLO}Eve\x1b", comment="ok\x07")
     browser.post(action, data)
     comment = Comment.objects.get()
     comment.is_public = True
@@ -122,7 +136,7 @@ def test_the_page_shows_no_control_or_override_characters(post, member):
     html = browser.get(post.get_absolute_url()).content.decode()
     author = BeautifulSoup(html, "html.parser").select_one(".comment-author")
     assert author is not None and author.get_text(strip=True) == "Eve"
-    assert "\x00" not in html and RLO not in html
+    assert "\x1b" not in html and "\x07" not in html and RLO not in html
 
 
 def test_helpers_for_text_that_does_not_come_from_a_form():
