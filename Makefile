@@ -41,7 +41,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py db_worker --no-reload --interval 1 & \
+	$(PY) manage.py worker --no-reload --interval 1 & \
 	$(VENV)/bin/gunicorn sectorblog.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - & \
 	wait
 
@@ -69,3 +69,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) var/static var/e2e
+
+# A primary + streaming replica, Redis, two app servers and a worker, all on loopback.
+cluster-demo: $(VENV)/.installed
+	$(PY) -m bench.cluster

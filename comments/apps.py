@@ -10,3 +10,8 @@ class CommentsConfig(AppConfig):
 
     def ready(self) -> None:
         from comments import moderation, signals  # noqa: F401 (registers handlers)
+        from comments.linkbacks import admin as linkback_admin  # noqa: F401
+        from comments.linkbacks import signals as linkback_signals  # noqa: F401
+
+        # The one moderator class with all the hold rules (comments/moderation.py).
+        moderation.register()

@@ -1,27 +1,166 @@
-"""The comment form: xtd's form plus our limits and checks (see XTD-NOTES traps 2 and 3)."""
+"""The comment form: xtd's form (security hash, timestamp, honeypot) plus our limits and checks.
+
+- The text is capped at COMMENTS_MAX_CHARS before anything renders it.
+- `reply_to` must name a visible comment on the same post (XTD-NOTES trap 3) no deeper than the
+  maximum level (trap 2); a reply to a comment at the maximum level attaches to its parent.
+  Either failure is a REPLY_ERROR, answered with 400 by the view, with nothing stored.
+- Signed-in users don't type a name or email: their account gives them.
+- Fields with errors point at their messages with aria-describedby.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
+from comments.models import Comment
+
+REPLY_ERROR = "bad_reply"
+
+
+def client_ip(request) -> str | None:
+    """The client's address; X-Forwarded-For only counts behind TRUSTED_PROXY_COUNT proxies."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR") or None
+
 
 class CommentForm(XtdCommentForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["comment"].max_length = settings.COMMENT_MAX_LENGTH
+    def __init__(self, target_object, *args, user=None, **kwargs):
+        self.user = user if user is not None and user.is_authenticated else None
+        self.reply_target: Comment | None = None
+        self.attached_to_parent = False
+        super().__init__(target_object, *args, **kwargs)
+        self.fields["comment"].max_length = settings.COMMENTS_MAX_CHARS
+        # clean_comment() gives the one, clearer length message.
+        self.fields["comment"].validators = [
+            v for v in self.fields["comment"].validators if not isinstance(v, MaxLengthValidator)
+        ]
+        self.fields["comment"].label = _("Comment")
         self.fields["comment"].help_text = _(
-            "Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes, `code`."
-        )
-        for name in ("name", "email", "url", "comment"):
+            "Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes, `code` and "
+            "``` code blocks. Up to %(max)s characters."
+        ) % {"max": f"{settings.COMMENTS_MAX_CHARS:,}"}
+        self.fields["name"].label = _("Name")
+        self.fields["email"].label = _("Email")
+        self.fields["email"].help_text = _("Never shown. Used to confirm your comment.")
+        self.fields["url"].label = _("Website (optional)")
+        self.fields["email"].widget.input_type = "email"
+        self.fields["url"].widget.input_type = "url"
+        for name in ("name", "email", "url", "comment", "followup"):
             self.fields[name].widget.attrs.pop("class", None)
+            self.fields[name].widget.attrs.pop("placeholder", None)
+        self.fields["comment"].widget.attrs.update(rows="6")
+        self.fields["name"].widget.attrs.update(autocomplete="name", maxlength="50")
+        self.fields["email"].widget.attrs.update(autocomplete="email")
+        self.fields["url"].widget.attrs.update(autocomplete="url")
+        if self.user is not None:
+            for name in ("name", "email", "url"):
+                self.fields[name].required = False
+                self.fields[name].widget = forms.HiddenInput()
+
+    # -- validation ------------------------------------------------------------------------------
 
     def clean_comment(self):
-        text = self.cleaned_data.get("comment", "")
-        if len(text) > settings.COMMENT_MAX_LENGTH:
+        text = self.data.get("comment", "") or ""
+        # Checked on the raw text, before anything is rendered.
+        if len(text) > settings.COMMENTS_MAX_CHARS:
             raise forms.ValidationError(
-                _("Please keep comments under %(max)d characters.") % {"max": settings.COMMENT_MAX_LENGTH}
+                _("Please keep comments under %(max)s characters (this one has %(n)s).")
+                % {"max": f"{settings.COMMENTS_MAX_CHARS:,}", "n": f"{len(text):,}"},
+                code="max_length",
             )
+        text = self.cleaned_data.get("comment", "")
+        if not text.strip():
+            raise forms.ValidationError(_("Please write a comment."), code="required")
         return text
+
+    def clean_url(self):
+        url = self.cleaned_data.get("url", "")
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError(_("Enter a web address starting with http:// or https://."))
+        return url
+
+    def clean_reply_to(self):
+        value = self.cleaned_data.get("reply_to") or 0
+        if value == 0:
+            return 0
+        target = (
+            Comment.norel_objects.filter(pk=value, is_public=True, is_removed=False, is_spam=False)
+            .only("pk", "parent_id", "level", "post_id", "content_type_id", "object_pk")
+            .first()
+        )
+        post_ct = ContentType.objects.get_for_model(self.target_object)
+        if (
+            target is None
+            or target.content_type_id != post_ct.pk
+            or str(target.object_pk) != str(self.target_object.pk)
+        ):
+            raise forms.ValidationError(_("That comment is not part of this discussion."), code=REPLY_ERROR)
+        max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+        if target.level > max_level:
+            raise forms.ValidationError(_("That comment cannot take replies."), code=REPLY_ERROR)
+        self.reply_target = target
+        if target.level == max_level:
+            self.attached_to_parent = True
+            return target.parent_id if target.level > 0 and target.parent_id != target.pk else 0
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is not None:
+            cleaned["name"] = (self.user.get_full_name() or self.user.get_username())[:50]
+            cleaned["email"] = self.user.email
+            cleaned["url"] = ""
+        return cleaned
+
+    def has_reply_error(self) -> bool:
+        return any(e.code == REPLY_ERROR for e in self.errors.as_data().get("reply_to", []))
+
+    def full_clean(self):
+        super().full_clean()
+        # Tie each field to its help and error messages for screen readers.
+        for name, field in self.fields.items():
+            bound = self[name]
+            ids = []
+            if field.help_text:
+                ids.append(f"{bound.auto_id}_helptext")
+            if bound.errors:
+                ids.append(f"{bound.auto_id}_error")
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    # -- building the comment ----------------------------------------------------------------------
+
+    def build_comment(self, *, request) -> Comment:
+        """An unsaved Comment from the valid form and the request (IP, agent, language)."""
+        from django.utils import translation
+
+        data = self.cleaned_data
+        post = self.target_object
+        return Comment(
+            content_type=ContentType.objects.get_for_model(post),
+            object_pk=str(post.pk),
+            post=post,
+            site_id=settings.SITE_ID,
+            user=self.user,
+            user_name=data["name"],
+            user_email=data["email"],
+            user_url=data["url"],
+            comment=data["comment"],
+            submit_date=timezone.now(),
+            parent_id=data["reply_to"],
+            followup=data["followup"],
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:300],
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            kind=Comment.Kind.COMMENT,
+            is_public=False,
+        )

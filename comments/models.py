@@ -10,6 +10,7 @@ import hashlib
 import uuid
 
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
@@ -58,6 +59,18 @@ class Comment(XtdComment):
     # identical duplicate even under concurrent POSTs. Empty for linkbacks.
     duplicate_key = models.CharField(max_length=64, blank=True, editable=False)
     verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+    # Discussion workflow state beyond xtd's is_public/is_removed (see comments/services.py).
+    awaiting_confirmation = models.BooleanField(
+        _("awaiting email confirmation"), default=False, db_index=True
+    )
+    needs_spam_check = models.BooleanField(
+        _("spam check pending"),
+        default=False,
+        help_text=_("The spam service failed; a task checks again later."),
+    )
+    hold_reason = models.CharField(_("why held"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("comment")
@@ -79,6 +92,19 @@ class Comment(XtdComment):
             models.Index(fields=["kind", "source_url"], name="linkback_source_idx"),
             models.Index(fields=["post", "kind"], name="comment_post_kind_idx"),
         ]
+
+    def get_absolute_url(self, anchor_pattern: str = "#c%(id)s") -> str:
+        # A stable permalink that finds the right page of a long, paginated thread.
+        return reverse("comments:permalink", args=[self.pk])
+
+    @property
+    def safe_user_url(self) -> str:
+        """The commenter's website, only when it is a plain http(s) URL (never javascript: etc.)."""
+        return self.user_url if self.user_url.lower().startswith(("http://", "https://")) else ""
+
+    @property
+    def safe_source_url(self) -> str:
+        return self.source_url if self.source_url.lower().startswith(("http://", "https://")) else ""
 
     @property
     def is_linkback(self) -> bool:

@@ -1,16 +1,22 @@
-"""A post's whole discussion in one query, assembled into a tree in Python.
+"""A post's discussion in a constant number of queries, assembled into a tree in Python.
 
-xtd's own tree tag checks permissions per comment (2 queries each for registered users); this
-module never queries per comment.
+xtd's own tree tag checks permissions per comment (2 queries each for registered users, XTD-NOTES
+trap 1); nothing here queries per comment. Long discussions paginate by thread (a top-level
+comment with its replies), COMMENTS_THREADS_PER_PAGE threads per page:
+
+1. one query lists the visible threads of the post with their sizes (page count, total count);
+2. one query fetches every visible comment of the threads on the requested page;
+3. with linkbacks shown as a separate "Mentions" list, one more query fetches those.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from comments.models import Comment
 
@@ -23,16 +29,88 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
+@dataclass
+class ThreadPage:
+    tree: list[Node]
+    mentions: list[Comment]
+    total: int
+    number: int
+    num_pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+VISIBLE = Q(is_public=True, is_removed=False, is_spam=False)
+
+
 def public_comments(post_id: int) -> QuerySet[Comment]:
     return (
-        Comment.objects.filter(post_id=post_id, is_public=True, is_removed=False, is_spam=False)
-        .select_related("user")
-        .order_by("thread_id", "order")
+        Comment.objects.filter(VISIBLE, post_id=post_id).select_related("user").order_by("thread_id", "order")
     )
 
 
+def _threaded_kinds() -> Q:
+    return Q() if settings.COMMENTS_LINKBACKS_IN_THREAD else Q(kind=Comment.Kind.COMMENT)
+
+
+def _thread_sizes(post_id: int) -> list[tuple[int, int]]:
+    return list(
+        Comment.objects.filter(VISIBLE, _threaded_kinds(), post_id=post_id)
+        .values_list("thread_id")
+        .annotate(size=Count("pk"))
+        .order_by("thread_id")
+    )
+
+
+def page_of_thread(*, post_id: int, thread_id: int) -> int:
+    """Which page of the discussion shows this thread (1 when unknown)."""
+    ids = [tid for tid, _size in _thread_sizes(post_id)]
+    try:
+        return ids.index(thread_id) // settings.COMMENTS_THREADS_PER_PAGE + 1
+    except ValueError:
+        return 1
+
+
+def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
+    """The threads on one page of a post's discussion, as a tree, plus the mentions list."""
+    per_page = settings.COMMENTS_THREADS_PER_PAGE
+    sizes = _thread_sizes(post_id)
+    num_pages = max(1, math.ceil(len(sizes) / per_page))
+    try:
+        number = min(max(1, int(page or 1)), num_pages)
+    except (TypeError, ValueError):
+        number = 1
+    chosen = [tid for tid, _size in sizes[(number - 1) * per_page : number * per_page]]
+    total = sum(size for _tid, size in sizes)
+    comments = list(
+        public_comments(post_id).filter(_threaded_kinds(), thread_id__in=chosen) if chosen else []
+    )
+    mentions: list[Comment] = []
+    if not settings.COMMENTS_LINKBACKS_IN_THREAD:
+        mentions = list(public_comments(post_id).exclude(kind=Comment.Kind.COMMENT).order_by("submit_date"))
+        total += len(mentions)
+    for comment in comments + mentions:
+        comment.avatar = avatar_for(comment)
+        comment.page_number = number
+    return ThreadPage(build_tree(comments), mentions, total, number, num_pages)
+
+
 def build_tree(comments: list[Comment]) -> list[Node]:
-    """Nest comments under their parents. Orphans (parent hidden) are shown at the top level."""
+    """Nest comments under their parents. Orphans (parent hidden or deleted) go to the top level."""
     nodes = {c.pk: Node(c) for c in comments}
     roots: list[Node] = []
     for comment in comments:
@@ -42,7 +120,7 @@ def build_tree(comments: list[Comment]) -> list[Node]:
             roots.append(node)
         else:
             parent.children.append(node)
-    roots.sort(key=lambda n: (n.comment.submit_date, n.comment.pk))
+    roots.sort(key=lambda n: (n.comment.thread_id, n.comment.submit_date, n.comment.pk))
     return roots
 
 
@@ -58,3 +136,12 @@ def initials_avatar(name: str, email: str) -> dict[str, str | int]:
     initials = "".join(w[0] for w in words[:2]).upper() or "?"
     digest = hashlib.sha256((email or name or "").strip().lower().encode()).digest()
     return {"initials": initials, "colour": digest[0] % AVATAR_COLOURS}
+
+
+def avatar_for(comment: Comment) -> dict[str, str | int]:
+    """The local initials avatar, or a Gravatar URL when COMMENTS_USE_GRAVATAR is on."""
+    avatar = initials_avatar(comment.user_name, comment.user_email)
+    if settings.COMMENTS_USE_GRAVATAR and comment.user_email:
+        digest = hashlib.sha256(comment.user_email.strip().lower().encode()).hexdigest()
+        avatar["url"] = f"https://www.gravatar.com/avatar/{digest}?s=48&d=identicon"
+    return avatar

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 
+from posts.media import validate_library_image
 from sectorblog.markup import plain_text, render_markdown
 
 EXCERPT_WORDS = 55
@@ -277,3 +278,161 @@ class PostAuthor(models.Model):
 def published_filter(prefix: str = "") -> Q:
     """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+
+
+# --- Authoring: revisions and the media library ---------------------------------------------
+
+
+class PostRevision(models.Model):
+    """A saved copy of a post's title and body, kept on every save that changes them.
+
+    One autosave slot per post and user is kept with `is_autosave=True` and updated in place.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="post_revisions",
+    )
+    created_at = models.DateTimeField(_("saved at"), default=timezone.now, db_index=True)
+    is_autosave = models.BooleanField(_("autosave"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("post revision")
+        verbose_name_plural = _("post revisions")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class MediaImage(models.Model):
+    """An uploaded image in the media library, inserted into posts as a Markdown snippet."""
+
+    image = models.ImageField(
+        _("image"),
+        upload_to="library/%Y/%m/",
+        width_field="width",
+        height_field="height",
+        validators=[validate_library_image],
+        help_text=_("JPEG, PNG, GIF or WebP, at most 10 MB."),
+    )
+    alt_text = models.CharField(
+        _("alt text"), max_length=300, help_text=_("Describe the image for readers who cannot see it.")
+    )
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media_images",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self) -> str:
+        return self.alt_text
+
+    @property
+    def markdown_snippet(self) -> str:
+        alt = self.alt_text.replace("[", "(").replace("]", ")")
+        return f"![{alt}]({self.image.url})"
+class Redirect(models.Model):
+    """An old URL (a WordPress permalink, `/?p=<id>` or `/?page_id=<id>`) that now answers 301.
+
+    `old_path` is normalised by `posts.redirects.normalize_path`: decoded, single slashes, a trailing
+    slash, and for WordPress's query permalinks the one query parameter that names the post.
+    The target is computed from `post` on every hit, so a later slug change is followed.
+    """
+
+    old_path = models.CharField(_("old path"), max_length=1000, unique=True)
+    post = models.ForeignKey(
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="redirects",
+        verbose_name=_("post"),
+    )
+    target_url = models.CharField(
+        _("target URL"), max_length=2000, blank=True, help_text=_("Used when there is no post.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_path"]
+        verbose_name = _("redirect")
+        verbose_name_plural = _("redirects")
+
+    def __str__(self) -> str:
+        return self.old_path
+
+
+class ImportRecord(models.Model):
+    """Provenance of an imported object: which source site and WordPress object it came from.
+
+    Importing the same file again finds each object here by (source, kind, wp_id) and updates it
+    in place instead of creating a duplicate.
+    """
+
+    source = models.CharField(_("source"), max_length=500, help_text=_("The exported blog's URL."))
+    kind = models.CharField(_("WordPress kind"), max_length=20)
+    wp_id = models.CharField(_("WordPress ID"), max_length=300)
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.CharField(_("object ID"), max_length=64)
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import record")
+        verbose_name_plural = _("import records")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind", "wp_id"], name="import_record_unique"),
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="import_record_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.kind} {self.wp_id}"
+
+
+class MediaReference(models.Model):
+    """A WordPress attachment: the file stays where it was, and its original URL is kept here."""
+
+    post = models.ForeignKey(
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media_references",
+        verbose_name=_("post"),
+    )
+    original_url = models.URLField(_("original URL"), max_length=2000)
+    page_url = models.URLField(_("attachment page URL"), max_length=2000, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    caption = models.TextField(_("caption"), blank=True)
+    alt_text = models.CharField(_("alternative text"), max_length=500, blank=True)
+    wp_parent_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    uploaded_at = models.DateTimeField(_("uploaded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("media reference")
+        verbose_name_plural = _("media references")
+
+    def __str__(self) -> str:
+        return self.original_url

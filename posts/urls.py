@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 
-from posts import converters, views
+from posts import converters, preview, views
+from posts.sitemaps import SITEMAPS
 
 register_converter(converters.FourDigitYear, "yyyy")
 register_converter(converters.TwoDigits, "mm")
@@ -8,9 +10,13 @@ register_converter(converters.PostSlug, "postslug")
 
 app_name = "posts"
 urlpatterns = [
+    path("preview/<str:token>/", preview.shared_preview, name="preview"),
     path("", views.home, name="home"),
     path("page/<int:page>/", views.home, name="home-page"),
     path("search/", views.search, name="search"),
+    path("search/page/<int:page>/", views.search, name="search-page"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
     path("category/<postslug:slug>/", views.category, name="category"),
     path("category/<postslug:slug>/page/<int:page>/", views.category, name="category-page"),
     path("tag/<postslug:slug>/", views.tag, name="tag"),

@@ -1,27 +1,33 @@
-"""Reading views: home, archives, taxonomy, author pages, search and the post page.
+"""Reading views: home, archives, taxonomy, author pages, search, the post page, robots.txt.
 
-Every list starts from Post.objects.published(); only the detail page lets staff preview.
+Every list starts from Post.objects.published(); only the detail page lets staff preview, and
+that response is never cached. Each page runs a fixed number of queries whatever the number of
+posts, authors or tags on it (tests/test_reading_queries.py pins them).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+from urllib.parse import urlencode, urljoin
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from posts.models import Category, Post, PostAuthor, Tag
-from posts.search import clean_query
+from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 
 PAGE_SIZE = 10
+RELATED_POSTS = 3
 
 
 def listing_queryset():
@@ -42,61 +48,149 @@ def listing_queryset():
                 queryset=PostAuthor.objects.select_related("user__profile"),
             ),
             "categories",
-            "tags",
         )
         .defer("body", "search_text")
+        .order_by("-published_at", "-id")
     )
 
 
-def _paginate(request, queryset, page):
+def _page_url(url_name: str, url_kwargs: dict, number: int, query: str = "") -> str:
+    """The path form of a list page: the list's own URL for page 1, `…/page/<n>/` after it."""
+    if number == 1:
+        path = reverse(url_name, kwargs=url_kwargs)
+    else:
+        path = reverse(f"{url_name}-page", kwargs={**url_kwargs, "page": number})
+    return f"{path}?{query}" if query else path
+
+
+def _list(
+    request,
+    queryset,
+    *,
+    page: int | None,
+    url_name: str,
+    url_kwargs: dict | None = None,
+    title: str = "",
+    description: str = "",
+    query: str = "",
+    template: str = "posts/post_list.html",
+    empty_is_404: bool = False,
+    decorate=None,
+    **context,
+):
+    """Render one page of a post list, with path-form pagination links and SEO metadata."""
+    url_kwargs = url_kwargs or {}
+    if page == 1:
+        # /page/1/ is the list itself: one URL per page for readers and search engines.
+        return HttpResponsePermanentRedirect(_page_url(url_name, url_kwargs, 1, query))
     paginator = Paginator(queryset, PAGE_SIZE, allow_empty_first_page=True)
     try:
-        return paginator.page(page or 1)
+        page_obj = paginator.page(1 if page is None else page)
     except (EmptyPage, PageNotAnInteger) as exc:
         raise Http404(_("No such page.")) from exc
-
-
-def _list(request, queryset, page, template="posts/post_list.html", **context):
-    page_obj = _paginate(request, queryset, page)
-    context.update(page_obj=page_obj, posts=page_obj.object_list)
+    if empty_is_404 and paginator.count == 0:
+        raise Http404(_("Nothing has been published here."))
+    posts = list(page_obj.object_list)
+    if decorate is not None:
+        decorate(posts)
+    number = page_obj.number
+    prev_url = _page_url(url_name, url_kwargs, number - 1, query) if page_obj.has_previous() else None
+    next_url = _page_url(url_name, url_kwargs, number + 1, query) if page_obj.has_next() else None
+    parts = [title] if title else []
+    if number > 1:
+        parts.append(_("Page %(number)s") % {"number": number})
+    parts.append(settings.SITE_NAME)
+    context.update(
+        page_obj=page_obj,
+        posts=posts,
+        prev_page_url=prev_url,
+        next_page_url=next_url,
+        canonical_path=_page_url(url_name, url_kwargs, number),
+        heading=title,
+        seo_title=" · ".join(parts),
+        seo_description=description,
+    )
     return render(request, template, context)
 
 
-@require_GET
+@require_safe
 def home(request, page=None):
+    if "s" in request.GET:
+        # WordPress answers searches at /?s=; old links and browser search engines still use it.
+        return search(request, page=page)
     queryset = listing_queryset().order_by("-featured", "-published_at", "-id")
-    return _list(request, queryset, page, is_home=True, url_name="posts:home")
+    return _list(request, queryset, page=page, url_name="posts:home", is_home=True)
 
 
-@require_GET
+@require_safe
 def category(request, slug, page=None):
     cat = get_object_or_404(Category, slug=slug)
-    queryset = listing_queryset().filter(categories__in=cat.descendant_ids()).distinct()
-    return _list(request, queryset, page, heading=cat.name, category=cat, description=cat.description)
-
-
-@require_GET
-def tag(request, slug, page=None):
-    tag_obj = get_object_or_404(Tag, slug=slug)
-    queryset = listing_queryset().filter(tags=tag_obj)
-    return _list(request, queryset, page, heading=tag_obj.name, tag=tag_obj, description=tag_obj.description)
-
-
-@require_GET
-def author(request, username, page=None):
-    user = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
-    queryset = listing_queryset().filter(authors=user)
+    # The whole category table in one small query: descendants for the list, children for links.
+    rows = list(Category.objects.order_by("name").values("id", "parent_id", "name", "slug"))
+    children: dict[int | None, list[dict]] = {}
+    for row in rows:
+        children.setdefault(row["parent_id"], []).append(row)
+    found, stack = set(), [cat.pk]
+    while stack:
+        cid = stack.pop()
+        if cid not in found:
+            found.add(cid)
+            stack.extend(row["id"] for row in children.get(cid, []))
+    in_categories = Post.categories.through.objects.filter(category_id__in=found).values("post_id")
+    queryset = listing_queryset().filter(pk__in=in_categories)
     return _list(
         request,
         queryset,
-        page,
+        page=page,
+        url_name="posts:category",
+        url_kwargs={"slug": cat.slug},
+        title=cat.name,
+        description=cat.description or _("Posts filed under %(name)s.") % {"name": cat.name},
+        category=cat,
+        subcategories=children.get(cat.pk, []),
+        page_kind=_("Category"),
+    )
+
+
+@require_safe
+def tag(request, slug, page=None):
+    tag_obj = get_object_or_404(Tag, slug=slug)
+    return _list(
+        request,
+        listing_queryset().filter(tags=tag_obj),
+        page=page,
+        url_name="posts:tag",
+        url_kwargs={"slug": tag_obj.slug},
+        title=tag_obj.name,
+        description=tag_obj.description or _("Posts tagged %(name)s.") % {"name": tag_obj.name},
+        tag=tag_obj,
+        page_kind=_("Tag"),
+    )
+
+
+@require_safe
+def author(request, username, page=None):
+    user = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
+    profile = getattr(user, "profile", None)
+    name = (profile.name if profile else "") or user.get_username()
+    # A user with nothing published has no public page: usernames of non-authors stay private.
+    return _list(
+        request,
+        listing_queryset().filter(authorships__user=user),
+        page=page,
+        url_name="posts:author",
+        url_kwargs={"username": user.get_username()},
+        title=name,
+        description=(profile.bio if profile and profile.bio else _("Posts by %(name)s.") % {"name": name}),
+        empty_is_404=True,
         author=user,
-        heading=_("Posts by %(name)s")
-        % {"name": getattr(getattr(user, "profile", None), "name", None) or user.get_username()},
+        profile=profile,
+        page_kind=_("Author"),
     )
 
 
 def _date_range(year, month=None, day=None):
+    """The [start, end) datetimes of a calendar period in the site's time zone; 404 if invalid."""
     try:
         if day is not None:
             start = dt.date(year, month, day)
@@ -117,40 +211,85 @@ def _date_range(year, month=None, day=None):
     )
 
 
-@require_GET
+@require_safe
 def archive(request, year, month=None, day=None, page=None):
     if year < 1 or year > 9998:
         raise Http404(_("No such date."))
     start, end, first_day = _date_range(year, month, day)
     queryset = listing_queryset().filter(published_at__gte=start, published_at__lt=end)
-    if not queryset.exists():
-        raise Http404(_("No posts in this period."))
+    context = {"archive_date": first_day}
     if day is not None:
-        heading = first_day
-        kind = "day"
+        url_name, url_kwargs = "posts:archive-day", {"year": year, "month": month, "day": day}
+        title = formats.date_format(first_day, "DATE_FORMAT")
+        context["archive_kind"] = "day"
     elif month is not None:
-        heading = first_day
-        kind = "month"
+        url_name, url_kwargs = "posts:archive-month", {"year": year, "month": month}
+        title = formats.date_format(first_day, "YEAR_MONTH_FORMAT")
+        context["archive_kind"] = "month"
     else:
-        heading = first_day
-        kind = "year"
-    return _list(request, queryset, page, archive_date=heading, archive_kind=kind)
+        url_name, url_kwargs = "posts:archive-year", {"year": year}
+        title = str(year)
+        context["archive_kind"] = "year"
+        context["archive_months"] = [
+            when.date()
+            for when in Post.objects.published()
+            .filter(is_page=False, published_at__gte=start, published_at__lt=end)
+            .datetimes("published_at", "month", order="DESC")
+        ]
+    return _list(
+        request,
+        queryset,
+        page=page,
+        url_name=url_name,
+        url_kwargs=url_kwargs,
+        title=title,
+        description=_("Posts published in %(period)s.") % {"period": title},
+        empty_is_404=True,
+        page_kind=_("Archive"),
+        **context,
+    )
 
 
-@require_GET
-def search(request):
-    q = clean_query(request.GET.get("q") or request.GET.get("s") or "")
-    posts = listing_queryset().search(q) if q else Post.objects.none()
-    return _list(request, posts, request.GET.get("page"), template="posts/search.html", q=q)
+@require_safe
+def search(request, page=None):
+    raw = request.GET.get("q")
+    if raw is None:
+        raw = request.GET.get("s", "")
+    q = clean_query(raw)
+    shortened = len(raw.strip()) > MAX_QUERY_CHARS
+    if q:
+        title = _("Search results for “%(query)s”") % {"query": q}
+        queryset = listing_queryset().search(q)
+    else:
+        title = _("Search")
+        queryset = Post.objects.none()
+    return _list(
+        request,
+        queryset,
+        page=page,
+        decorate=(lambda posts: attach_snippets(posts, q)) if q else None,
+        url_name="posts:search",
+        query=urlencode({"q": q}) if q else "",
+        title=title,
+        description=_("Search the posts of %(site)s.") % {"site": settings.SITE_NAME},
+        template="posts/search.html",
+        q=q,
+        query_shortened=shortened,
+        max_query_chars=MAX_QUERY_CHARS,
+    )
 
 
-def _get_post_for_date(request, year, month, day, slug):
-    start, end, _first = _date_range(year, month, day)
-    base = Post.objects.prefetch_related(
+def _post_queryset():
+    return Post.objects.prefetch_related(
         Prefetch("authorships", queryset=PostAuthor.objects.select_related("user__profile")),
         "categories",
         "tags",
     )
+
+
+def _get_post_for_date(request, year, month, day, slug):
+    start, end, _first = _date_range(year, month, day)
+    base = _post_queryset()
     post = base.published().filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
     if post is not None:
         return post, False
@@ -166,9 +305,18 @@ def _get_post_for_date(request, year, month, day, slug):
     raise Http404(_("No such post."))
 
 
-@require_GET
+@require_safe
 def detail(request, year, month, day, slug):
     post, is_preview = _get_post_for_date(request, year, month, day, slug)
+    # Read by the linkbacks middleware to advertise this post's Pingback and Webmention endpoints.
+    request.viewed_post = post
+    translations = _translations(post)
+    origin = f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
+    alternates = []
+    if translations:
+        alternates = [{"lang": post.language, "url": origin + post.get_absolute_url()}] + [
+            {"lang": t["post"].language, "url": origin + t["post"].get_absolute_url()} for t in translations
+        ]
     response = render(
         request,
         "posts/post_detail.html",
@@ -177,10 +325,17 @@ def detail(request, year, month, day, slug):
             "is_preview": is_preview,
             "previous_post": _neighbour(post, previous=True),
             "next_post": _neighbour(post, previous=False),
+            "related_posts": _related(post),
+            "translations": translations,
+            "hreflang_alternates": alternates,
+            "canonical_path": post.get_absolute_url(),
+            "seo_title": f"{post.title} · {settings.SITE_NAME}",
+            "seo_description": post.summary,
+            "og_type": "article",
+            "og_image": urljoin(origin, post.featured_image.url) if post.featured_image else "",
         },
     )
     if is_preview:
-        never_cache(lambda r: response)(request)
         response["Cache-Control"] = "private, no-store"
     return response
 
@@ -189,7 +344,7 @@ def _neighbour(post: Post, *, previous: bool):
     """The adjacent published article by date: one indexed query, never a scan of all posts."""
     if not post.is_published:
         return None
-    qs = Post.objects.published().filter(is_page=False).only("title", "slug", "published_at")
+    qs = Post.objects.published().filter(is_page=False).only("title", "slug", "published_at", "created_at")
     if previous:
         return (
             qs.filter(
@@ -203,3 +358,44 @@ def _neighbour(post: Post, *, previous: bool):
         .order_by("published_at", "id")
         .first()
     )
+
+
+def _related(post: Post) -> list[Post]:
+    """Up to three published posts sharing the most tags with this one: one query, any tag count."""
+    tag_ids = [t.pk for t in post.tags.all()]  # prefetched
+    if not tag_ids:
+        return []
+    return list(
+        Post.objects.published()
+        .filter(is_page=False, tags__in=tag_ids)
+        .exclude(pk=post.pk)
+        .exclude(translation_group=post.translation_group)
+        .annotate(
+            shared_tags=Count("tags", distinct=True),
+            same_language=Case(
+                When(language=post.language, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+        )
+        .only("title", "slug", "published_at", "created_at", "language")
+        .order_by("-same_language", "-shared_tags", "-published_at", "-id")[:RELATED_POSTS]
+    )
+
+
+def _translations(post: Post) -> list[dict]:
+    """Published translations of a post, each with its language's name in that language."""
+    others = (
+        Post.objects.published()
+        .filter(translation_group=post.translation_group)
+        .exclude(pk=post.pk)
+        .only("title", "slug", "published_at", "created_at", "language")
+        .order_by("language")
+    )
+    return [
+        {"post": other, "name": get_language_info(other.language)["name_local"], "code": other.language}
+        for other in others
+    ]
+
+
+@require_safe
+def robots_txt(request):
+    return render(request, "robots.txt", content_type="text/plain; charset=utf-8")

@@ -60,6 +60,7 @@ def database_unavailable_response(request: HttpRequest | None = None) -> HttpRes
         body = "<h1>Service unavailable</h1><p>Please try again in a moment.</p>"
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.database_unavailable = True  # lets replica routing retry on the primary
     response["Cache-Control"] = "no-store"
     response["Content-Security-Policy"] = UNAVAILABLE_CSP
     return response

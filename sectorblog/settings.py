@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks_db",
     "axes",
+    "sectorblog",
     "posts",
     "comments",
 ]
@@ -88,8 +89,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    "sectorblog.feedredirects.FeedMiddleware",
     "sectorblog.middleware.DatabaseUnavailableMiddleware",
     "sectorblog.guards.HostileInputMiddleware",
+    "sectorblog.replicas.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,6 +102,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
+    # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
+    "posts.redirects.WordPressRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "sectorblog.urls"
@@ -162,6 +168,28 @@ else:
     }
 _db["ATOMIC_REQUESTS"] = True
 DATABASES = {"default": _db}
+
+# Read replicas (PostgreSQL streaming standbys): DATABASE_REPLICA_URLS, comma-separated. Requests
+# read from one replica; writes, migrations and the task worker use the primary. A client that
+# wrote reads from the primary for DATABASE_PIN_SECONDS (read-your-writes).
+DATABASE_PIN_SECONDS = int(os.environ.get("DATABASE_PIN_SECONDS", "10"))
+DATABASE_REPLICA_RETRY_SECONDS = int(os.environ.get("DATABASE_REPLICA_RETRY_SECONDS", "15"))
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    _replica = dj_database_url.parse(_url)
+    _replica["OPTIONS"] = {
+        **_replica.get("OPTIONS", {}),
+        "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+        "connect_timeout": 2,
+    }
+    if "pool" in _db.get("OPTIONS", {}):
+        _replica["OPTIONS"]["pool"] = {**_db["OPTIONS"]["pool"], "timeout": 2}
+    else:
+        _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["ATOMIC_REQUESTS"] = False
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_index}"] = _replica
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["sectorblog.routers.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -190,6 +218,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # django.tasks with the database backend: `manage.py db_worker` runs the queue. Tests may set
 # TASKS_IMMEDIATE=1 to run tasks inline.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Periodic tasks enqueued by `manage.py worker`: dotted path of a django.tasks task -> seconds.
+PERIODIC_TASKS: dict[str, int] = {}
 if env_bool("TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
@@ -329,7 +359,9 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
         "show_feedback": False,
     }
 }
-COMMENT_MAX_LENGTH = 10_000
+# Comment text cap, checked before rendering. (Not django_comments' COMMENT_MAX_LENGTH: that one
+# is baked into its model and would need a migration of the third-party app.)
+COMMENTS_MAX_CHARS = int(os.environ.get("COMMENTS_MAX_CHARS", "10000"))
 # Days after publication that comments stay open (0 = forever).
 COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "60"))
 # Show linkbacks inside the thread (True) or as a separate "Mentions" list.
@@ -342,7 +374,27 @@ AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 # Exact host:port pairs that the outbound client may reach even though they are loopback or
 # private. Empty in production; tests and local interop runs set it.
 LINKBACK_ALLOWED_HOSTS = env_list("LINKBACK_ALLOWED_HOSTS")
+# Ports the outbound linkback client may connect to.
+LINKBACK_ALLOWED_PORTS = [int(p) for p in env_list("LINKBACK_ALLOWED_PORTS", "80,443,8080")]
+# Total time for one outbound fetch (DNS, connect, headers, body), in seconds.
+LINKBACK_FETCH_DEADLINE = float(os.environ.get("LINKBACK_FETCH_DEADLINE", "5"))
+# Hold an external linkback the first time its source host appears (pingbacks, webmentions).
+LINKBACK_HOLD_FIRST_FROM_SOURCE = env_bool("LINKBACK_HOLD_FIRST_FROM_SOURCE", True)
+# Incoming linkbacks allowed per client IP and per source host in each window (seconds).
+LINKBACK_RATE_PER_IP = int(os.environ.get("LINKBACK_RATE_PER_IP", "20"))
+LINKBACK_RATE_PER_SOURCE_HOST = int(os.environ.get("LINKBACK_RATE_PER_SOURCE_HOST", "10"))
+LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
+# Sending: tries per target, first retry delay (doubling each time), webmention re-verify age.
+LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
+LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
+LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
+LINKBACK_TLS_CA_FILE = os.environ.get("LINKBACK_TLS_CA_FILE", "")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
+
+# --- Feeds ----------------------------------------------------------------------------------
+# Full post HTML in feeds (content:encoded / Atom content); off sends the summary only.
+FEED_FULL_TEXT = env_bool("FEED_FULL_TEXT", True)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
@@ -353,3 +405,32 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+
+# --- Discussion (issue 5): moderation, abuse control, spam, privacy --------------------------
+# Seconds a second comment from the same IP address or email must wait (0 disables).
+COMMENTS_FLOOD_SECONDS = int(os.environ.get("COMMENTS_FLOOD_SECONDS", "15"))
+# A comment with at least this many links is held for a moderator.
+COMMENTS_HOLD_LINKS = int(os.environ.get("COMMENTS_HOLD_LINKS", "2"))
+# Words (or phrases) that hold a comment for a moderator, comma-separated.
+COMMENTS_MODERATION_WORDS = env_list("COMMENTS_MODERATION_WORDS")
+# Plain functions `check(comment, context) -> Verdict`, run in order (see comments/spam.py).
+COMMENTS_SPAM_CHECKS = ["comments.spam.link_stuffing_check", "comments.spam.akismet_check"]
+AKISMET_ENDPOINT = os.environ.get("AKISMET_ENDPOINT", "https://rest.akismet.com/1.1/comment-check")
+AKISMET_TIMEOUT = float(os.environ.get("AKISMET_TIMEOUT", "3"))
+# When the spam service fails, the comment is held and checked again after this many seconds.
+COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECONDS", "600"))
+# Email a post's authors about each comment held for moderation.
+COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
+# Top-level threads per page of a long discussion.
+COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"))
+# How long email confirmation and privacy links stay valid, in seconds.
+COMMENTS_CONFIRM_MAX_AGE = int(os.environ.get("COMMENTS_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
+COMMENTS_PRIVACY_MAX_AGE = int(os.environ.get("COMMENTS_PRIVACY_MAX_AGE", str(24 * 3600)))
+# --- Authoring (admin editor, previews, media library) ----------------------------------------
+# Media storage backend: FileSystemStorage by default; e.g. storages.backends.s3.S3Storage.
+STORAGES["default"]["BACKEND"] = os.environ.get(
+    "MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+)
+MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
+PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))

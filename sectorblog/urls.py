@@ -9,8 +9,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("sectorblog.feed_urls")),
     path("", include("comments.urls")),
     path("comments/", include("django_comments_xtd.urls")),
+    path("", include("comments.linkbacks.urls")),
     path("", include("posts.urls")),
 ]
 if settings.DEBUG:

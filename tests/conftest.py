@@ -68,3 +68,28 @@ def staff_client(client, db):
     )
     client.force_login(user)
     return client
+
+
+# --- Discussion (issue 5) --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Run django.tasks tasks inline when enqueued (wrap requests in captureOnCommitCallbacks)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def comment_form_data():
+    """The comment form's fields as a reader's browser would send them, read from the post page."""
+    from bs4 import BeautifulSoup
+
+    def read(client, post, **fields):
+        page = BeautifulSoup(client.get(post.get_absolute_url()).content, "html.parser")
+        form = page.select_one("form#comment-form")
+        data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+        data.update(name="Ama Reader", email="ama@example.net", url="", comment="Useful notes.")
+        data.update(fields)
+        return data
+
+    return read

@@ -69,7 +69,7 @@ def test_production_settings_start_with_secrets():
 def test_healthz_is_200_when_the_database_answers(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["checks"]["database"] == "ok"
+    assert response.json()["checks"]["primary"]["status"] == "ok"
 
 
 def test_pages_answer_503_with_retry_after_when_the_database_is_down():

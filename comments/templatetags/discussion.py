@@ -1,35 +1,44 @@
 """Template tags for a post's discussion. (Not named comments.py: that would clash with
-django_comments' library of the same name, check templates.W003.)"""
+django_comments' library of the same name, check templates.W003.)
+
+`{% render_discussion post %}` renders the thread with our own lean templates, never xtd's tree
+tag (XTD-NOTES traps 1 and 6), in a constant number of queries (see comments/thread.py).
+"""
 
 from __future__ import annotations
 
 from django import template
 from django.conf import settings
 
-from comments.moderation import comments_open
-from comments.thread import build_tree, initials_avatar, public_comments, split_linkbacks
+from comments.forms import CommentForm
+from comments.moderation import MODERATE_PERMISSION, comments_open
+from comments.thread import avatar_for, thread_page
 
 register = template.Library()
 
 
 @register.inclusion_tag("comments/_discussion.html", takes_context=True)
 def render_discussion(context, post):
-    comments = list(public_comments(post.pk))
-    for comment in comments:
-        comment.avatar = initials_avatar(comment.user_name, comment.user_email)
-    thread_comments, mentions = split_linkbacks(comments)
+    request = context.get("request")
+    page = thread_page(post.pk, request.GET.get("cpage") if request is not None else 1)
+    user = getattr(request, "user", None)
+    is_open = comments_open(post)
     return {
-        "request": context.get("request"),
+        "request": request,
         "csp_nonce": context.get("csp_nonce"),
         "post": post,
-        "tree": build_tree(thread_comments),
-        "mentions": mentions,
-        "comment_count": len(comments),
-        "comments_open": comments_open(post),
+        "tree": page.tree,
+        "mentions": page.mentions,
+        "page": page,
+        "comment_count": page.total,
+        "comments_open": is_open,
+        "form": CommentForm(post, user=user) if is_open else None,
         "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
+        # Moderator status once per request, with the one permission (XTD-NOTES trap 7).
+        "can_moderate": bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION)),
     }
 
 
 @register.simple_tag
-def avatar_for(comment):
-    return initials_avatar(comment.user_name, comment.user_email)
+def avatar(comment):
+    return avatar_for(comment)

@@ -1,4 +1,45 @@
 // sectorblog: small progressive enhancements. Everything works without this file.
 (function () {
   "use strict";
+
+  // Discussion: "Reply" links open a reply page without JS; with JS the one comment form
+  // moves under the comment being answered, and back again on "Cancel reply".
+  var form = document.getElementById("comment-form");
+  var home = document.getElementById("respond");
+  if (!form || !home || !form.elements.reply_to) {
+    return;
+  }
+  var note = document.getElementById("reply-note");
+  var cancel = form.querySelector(".cancel-reply");
+
+  function reset() {
+    form.elements.reply_to.value = "0";
+    note.hidden = true;
+    note.textContent = "";
+    cancel.hidden = true;
+    home.appendChild(form);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.reply-link") : null;
+    if (!link) {
+      return;
+    }
+    event.preventDefault();
+    var item = link.closest("li.comment");
+    var name = link.getAttribute("data-reply-name") || "";
+    var template = link.hasAttribute("data-at-max") ? form.dataset.attached : form.dataset.replying;
+    form.elements.reply_to.value = link.getAttribute("data-reply-to");
+    note.textContent = template.replace("{name}", name);
+    note.hidden = false;
+    cancel.hidden = false;
+    item.querySelector("article").after(form);
+    form.elements.comment.focus();
+  });
+
+  cancel.addEventListener("click", function (event) {
+    event.preventDefault();
+    reset();
+    form.elements.comment.focus();
+  });
 })();

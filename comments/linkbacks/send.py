@@ -1,0 +1,252 @@
+"""Sending linkbacks for a published post: extract links, discover, notify, record.
+
+- Webmention, W3C Recommendation section 3.1 (Sending Webmentions), including section 3.1.3's
+  note that a sender re-sends when a link is removed, so the receiver can delete the mention.
+- Pingback 1.0, section "Client Operation": ``pingback.ping(source, target)`` over XML-RPC to
+  the server that autodiscovery found.
+- TrackBack 1.2, only to the URLs an author lists in the post's "Send trackbacks to" field.
+
+Each target has one ``LinkbackAttempt`` row per post. A target notified successfully is not
+notified again while the link stays; an update sends only to added and removed links. Transient
+failures retry with exponential backoff, at most ``LINKBACK_SEND_MAX_TRIES`` times. A link to
+another of our own posts becomes an internal pingback directly, with no HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import xmlrpc.client
+from datetime import timedelta
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from comments.linkbacks import services
+from comments.linkbacks.discovery import discover
+from comments.linkbacks.excerpt import find_link
+from comments.linkbacks.fetch import FetchError, fetch
+from comments.linkbacks.trackback import trackback_send
+from comments.linkbacks.webmention import webmention_send
+from comments.models import Comment, LinkbackAttempt
+from posts.models import Post
+
+logger = logging.getLogger(__name__)
+Attempt = LinkbackAttempt
+TRANSIENT_FAULTS = {0, 0x32}
+DONE_FAULTS = {0x30}  # already registered: the receiver has it
+
+
+def extract_links(post: Post) -> list[str]:
+    """The post's outbound http(s) links, absolute, without fragments, in document order."""
+    base = services.site_url(post.get_absolute_url())
+    soup = BeautifulSoup(post.body_html or "", "lxml")
+    links: dict[str, None] = {}
+    for anchor in soup.find_all("a", href=True):
+        url = urldefrag(urljoin(base, anchor["href"].strip()))[0]
+        if services.is_http_url(url) and services.normalise(url) != services.normalise(base):
+            links[url] = None
+    return list(links)
+
+
+def _internal_post(url: str) -> Post | None:
+    if (urlsplit(url).netloc or "").lower() != settings.SITE_DOMAIN.lower():
+        return None
+    try:
+        return services.linkback_target_post(target=url)
+    except services.TargetError:
+        return None
+
+
+def _is_ours(url: str) -> bool:
+    return (urlsplit(url).netloc or "").lower() == settings.SITE_DOMAIN.lower()
+
+
+def post_linkbacks_send(*, post_id: int) -> list[LinkbackAttempt]:
+    """Notify the targets that were added or removed since the last run; returns attempts made.
+
+    One run per post at a time (a cache lock): two quick saves queue two tasks, and the second
+    waits a minute rather than racing the first over the same attempt rows.
+    """
+    lock = f"linkbacks:sending:{post_id}"
+    if not cache.add(lock, 1, 600):
+        from comments.linkbacks.tasks import send_linkbacks
+
+        send_linkbacks.using(run_after=timezone.now() + timedelta(minutes=1)).enqueue(post_id)
+        return []
+    try:
+        return _send_for_post(post_id)
+    finally:
+        cache.delete(lock)
+
+
+def _send_for_post(post_id: int) -> list[LinkbackAttempt]:
+    post = Post.objects.filter(pk=post_id).first()
+    if post is None or not post.is_published:
+        return []
+    current = extract_links(post)
+    attempts = {a.target_url: a for a in Attempt.objects.filter(post=post)}
+    trackback_urls = [u.strip() for u in (post.trackback_urls or "").splitlines() if u.strip()]
+    done: list[LinkbackAttempt] = []
+    for url in current:
+        attempt = attempts.get(url)
+        if attempt is None:
+            attempt, created = Attempt.objects.get_or_create(post=post, target_url=url)
+            if not created:
+                continue  # another run got here first
+        elif attempt.removed:
+            attempt.removed, attempt.tries, attempt.outcome = False, 0, Attempt.Outcome.PENDING
+        elif attempt.outcome != Attempt.Outcome.PENDING:
+            continue  # unchanged link: already notified, failed for good, or a retry is queued
+        done.append(attempt_notify(attempt=attempt, post=post))
+    for url, attempt in attempts.items():
+        if url in current or attempt.removed or attempt.protocol == Attempt.Protocol.TRACKBACK:
+            continue
+        if url in trackback_urls:
+            continue
+        attempt.removed, attempt.tries, attempt.outcome = True, 0, Attempt.Outcome.PENDING
+        done.append(attempt_notify(attempt=attempt, post=post))
+    for url in trackback_urls:
+        if not services.is_http_url(url):
+            continue
+        attempt, _ = Attempt.objects.get_or_create(
+            post=post, target_url=url, defaults={"protocol": Attempt.Protocol.TRACKBACK}
+        )
+        if attempt.outcome == Attempt.Outcome.PENDING:
+            done.append(attempt_notify(attempt=attempt, post=post))
+    return done
+
+
+def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:
+    """Make one notification for an attempt row and record what came back."""
+    source = services.site_url(post.get_absolute_url())
+    attempt.attempted_at = timezone.now()
+    attempt.tries += 1
+    attempt.http_status = attempt.fault_code = None
+    attempt.content_hash = hashlib.sha256(post.body_html.encode()).hexdigest()
+    if attempt.protocol == Attempt.Protocol.TRACKBACK:
+        ok, status, message = trackback_send(
+            ping_url=attempt.target_url,
+            post_url=source,
+            title=post.title,
+            excerpt=post.summary,
+            blog_name=settings.SITE_NAME,
+        )
+        attempt.endpoint, attempt.http_status, attempt.message = attempt.target_url, status, message[:500]
+        return _finish(attempt, ok=ok, transient=status is None or status >= 500)
+    if _is_ours(attempt.target_url):
+        return _notify_internal(attempt, post, source)
+    try:
+        endpoint, response = discover(attempt.target_url)
+    except FetchError as exc:
+        attempt.message = str(exc)
+        return _finish(attempt, ok=False, transient=True)
+    if endpoint is None and (response.status >= 500 or response.status in (408, 429)):
+        attempt.http_status, attempt.message = response.status, "The target is unavailable."
+        return _finish(attempt, ok=False, transient=True)
+    if endpoint is None:
+        attempt.protocol, attempt.endpoint = Attempt.Protocol.NONE, ""
+        attempt.http_status = response.status
+        attempt.message = "No Webmention or Pingback endpoint found."
+        attempt.outcome, attempt.next_retry_at = Attempt.Outcome.NO_ENDPOINT, None
+        attempt.save()
+        return attempt
+    attempt.endpoint = endpoint.url[:2000]
+    if endpoint.protocol == "webmention":
+        attempt.protocol = Attempt.Protocol.WEBMENTION
+        ok, status, message = webmention_send(endpoint=endpoint.url, source=source, target=attempt.target_url)
+        attempt.http_status, attempt.message = status, message[:500]
+        transient = status is None or status >= 500 or status in (408, 429)
+        return _finish(attempt, ok=ok, transient=transient)
+    attempt.protocol = Attempt.Protocol.PINGBACK
+    if attempt.removed:
+        attempt.message = "Pingback has no way to withdraw a ping."
+        return _finish(attempt, ok=True, transient=False)
+    ok, transient = _pingback_send(attempt, endpoint.url, source)
+    return _finish(attempt, ok=ok, transient=transient)
+
+
+def _pingback_send(attempt: LinkbackAttempt, server: str, source: str) -> tuple[bool, bool]:
+    """Pingback 1.0 "Client Operation": call pingback.ping; returns (ok, transient)."""
+    body = xmlrpc.client.dumps((source, attempt.target_url), "pingback.ping").encode()
+    try:
+        response = fetch(
+            server, method="POST", data=body, headers={"Content-Type": "text/xml"}, max_bytes=64_000
+        )
+    except FetchError as exc:
+        attempt.message = str(exc)
+        return False, True
+    attempt.http_status = response.status
+    if response.status != 200:
+        attempt.message = f"HTTP {response.status}"
+        return False, response.status >= 500
+    try:
+        (result,), _method = xmlrpc.client.loads(response.body)
+    except xmlrpc.client.Fault as fault:
+        code = fault.faultCode if isinstance(fault.faultCode, int) else 0
+        attempt.fault_code, attempt.message = code, str(fault.faultString)[:500]
+        return code in DONE_FAULTS, code in TRANSIENT_FAULTS
+    except Exception:  # noqa: BLE001 - any malformed answer from a peer is a failed attempt
+        attempt.message = "The Pingback server's answer was not XML-RPC."
+        return False, False
+    attempt.message = str(result)[:500]
+    return True, False
+
+
+def _notify_internal(attempt: LinkbackAttempt, post: Post, source: str) -> LinkbackAttempt:
+    """A link to another of our posts: store the internal pingback on it directly, no HTTP."""
+    attempt.protocol, attempt.endpoint = Attempt.Protocol.INTERNAL, ""
+    target_post = _internal_post(attempt.target_url)
+    if target_post is None or target_post.pk == post.pk:
+        attempt.message = "Not a post that takes pings."
+        attempt.outcome = Attempt.Outcome.NO_ENDPOINT
+        attempt.save()
+        return attempt
+    if attempt.removed:
+        services.linkback_mark_removed(post=target_post, source=source)
+        attempt.message = "Internal pingback removed."
+    else:
+        context = find_link(post.body_html, source_url=source, target_url=attempt.target_url)
+        if context is not None:
+            context.title = post.title
+            context.author_name = settings.SITE_NAME
+        services.linkback_store(
+            post=target_post,
+            kind=Comment.Kind.PINGBACK,
+            source=source,
+            context=context,
+            is_internal=True,
+            title=post.title,
+            blog_name=settings.SITE_NAME,
+        )
+        attempt.message = "Internal pingback stored."
+    return _finish(attempt, ok=True, transient=False)
+
+
+def _finish(attempt: LinkbackAttempt, *, ok: bool, transient: bool) -> LinkbackAttempt:
+    if ok:
+        attempt.outcome, attempt.next_retry_at = Attempt.Outcome.SUCCESS, None
+    elif transient and attempt.tries < settings.LINKBACK_SEND_MAX_TRIES:
+        attempt.outcome = Attempt.Outcome.RETRY
+        attempt.next_retry_at = timezone.now() + timedelta(
+            seconds=settings.LINKBACK_RETRY_BASE_SECONDS * 2 ** (attempt.tries - 1)
+        )
+    else:
+        attempt.outcome, attempt.next_retry_at = Attempt.Outcome.FAILED, None
+    attempt.save()
+    if attempt.outcome == Attempt.Outcome.RETRY:
+        from comments.linkbacks.tasks import retry_linkback_attempt
+
+        services.on_commit_enqueue(retry_linkback_attempt, attempt.pk, run_after=attempt.next_retry_at)
+    return attempt
+
+
+def attempt_retry(*, attempt_id: int) -> LinkbackAttempt | None:
+    """Run a queued retry if it is still due (idempotent: a finished attempt is left alone)."""
+    attempt = Attempt.objects.select_related("post").filter(pk=attempt_id).first()
+    if attempt is None or attempt.outcome != Attempt.Outcome.RETRY:
+        return attempt
+    return attempt_notify(attempt=attempt, post=attempt.post)

@@ -1,0 +1,105 @@
+"""Background tasks (django.tasks) for linkbacks: verification, sending, retries, re-verification.
+
+Each task takes ids, loads fresh rows, and is idempotent, so a worker restart or a repeated run
+changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.tasks import task
+from django.utils import timezone
+
+
+@task()
+def verify_webmention(incoming_id: int) -> str:
+    """Webmention section 3.2.2: verify one received webmention."""
+    from comments.linkbacks.webmention import webmention_verify
+
+    incoming = webmention_verify(incoming_id=incoming_id)
+    if incoming is not None and incoming.status == "accepted":
+        schedule_reverification()
+    return incoming.status if incoming else "missing"
+
+
+@task()
+def verify_trackback(comment_id: int) -> str:
+    """Fetch a trackback's source (the spec does not ask for it) and fill in what it says."""
+    from comments.linkbacks import services
+    from comments.models import Comment
+
+    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
+    if comment is None or comment.post is None:
+        return "missing"
+    target = services.site_url(comment.post.get_absolute_url())
+    result = services.linkback_verify(source=comment.source_url, target=target)
+    if result.status != "ok":
+        return result.status
+    services.linkback_store(
+        post=comment.post, kind=Comment.Kind.TRACKBACK, source=comment.source_url, context=result.context
+    )
+    return "ok"
+
+
+@task()
+def send_linkbacks(post_id: int) -> int:
+    """Notify the pages a published post links to (only added or removed links)."""
+    from comments.linkbacks.send import post_linkbacks_send
+
+    return len(post_linkbacks_send(post_id=post_id))
+
+
+@task()
+def retry_linkback_attempt(attempt_id: int) -> str:
+    """A transient failure's next try, queued with backoff."""
+    from comments.linkbacks.send import attempt_retry
+
+    attempt = attempt_retry(attempt_id=attempt_id)
+    return attempt.outcome if attempt else "missing"
+
+
+@task()
+def reverify_webmentions(limit: int = 100) -> int:
+    """Re-fetch the sources of webmentions verified more than LINKBACK_REVERIFY_DAYS ago.
+
+    A source that is gone or no longer links has its mention removed; others are refreshed.
+    It keeps itself going: each run queues the next one a day later (see schedule_reverification).
+    """
+    from comments.linkbacks import services
+    from comments.models import Comment
+
+    cutoff = timezone.now() - timedelta(days=settings.LINKBACK_REVERIFY_DAYS)
+    stale = (
+        Comment.objects.select_related("post")
+        .filter(kind=Comment.Kind.WEBMENTION, is_removed=False, verified_at__lt=cutoff, post__isnull=False)
+        .order_by("verified_at")[:limit]
+    )
+    count = 0
+    for comment in stale:
+        target = services.site_url(comment.post.get_absolute_url())
+        services.linkback_receive(
+            post=comment.post, kind=Comment.Kind.WEBMENTION, source=comment.source_url, target=target
+        )
+        count += 1
+    schedule_reverification(force=True)
+    return count
+
+
+def schedule_reverification(*, force: bool = False) -> bool:
+    """Queue the next daily re-verification unless one is already queued (a cache marker says so).
+
+    Called after each run and whenever a webmention is accepted, so the chain starts by itself.
+    A duplicate run (another process's cache) is harmless: the task is idempotent.
+    """
+    from django.core.cache import cache
+
+    interval = timedelta(days=1)
+    key = "linkbacks:reverify-queued"
+    if force:
+        cache.delete(key)
+    if not cache.add(key, 1, int(interval.total_seconds())):
+        return False
+    reverify_webmentions.using(run_after=timezone.now() + interval).enqueue()
+    return True

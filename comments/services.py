@@ -1,0 +1,356 @@
+"""Discussion workflows: post, confirm, moderate, notify, mute, forget.
+
+Every function here is keyword-only and typed. Email never goes out inline: it is queued as a
+django.tasks task after the transaction commits (comments/tasks.py).
+
+For the linkbacks code: build a `Comment` (kind, source_url, …), call
+`comment_moderate(comment=c)`; if it returns "rejected" drop it, otherwise save it and call
+`comment_stored(comment=c)` so followers and authors are notified after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from comments.models import Comment
+from comments.moderation import post_moderator
+from comments.spam import Verdict, run_spam_checks
+from posts.models import Post
+
+Outcome = Literal["public", "held", "spam", "rejected"]
+
+CONFIRM_SALT = "sectorblog.comments.confirm"
+MUTE_SALT = "sectorblog.comments.mute"
+PRIVACY_SALT = "sectorblog.comments.privacy"
+
+
+# --- States ------------------------------------------------------------------------------------
+
+
+def comment_state(comment: Comment) -> str:
+    """One word for where a comment stands: public, awaiting, held, spam or removed."""
+    if comment.is_removed:
+        return "removed"
+    if comment.is_spam:
+        return "spam"
+    if comment.awaiting_confirmation:
+        return "awaiting"
+    if comment.is_public:
+        return "public"
+    return "held"
+
+
+def _should_be_public(comment: Comment) -> bool:
+    return not (
+        comment.is_removed
+        or comment.is_spam
+        or comment.awaiting_confirmation
+        or comment.needs_spam_check
+        or comment.hold_reason
+    )
+
+
+# --- Moderation (also the entry point for linkbacks) ---------------------------------------------
+
+
+def comment_moderate(*, comment: Comment, context: dict[str, Any] | None = None) -> Outcome:
+    """Apply the block list, spam checks and hold rules to a comment; set its flags; don't save.
+
+    Returns "rejected" (do not store it), "spam", "held" or "public". A spam service that fails
+    holds the comment and marks it for a later recheck (`needs_spam_check`).
+    """
+    post = comment.post or Post.objects.get(pk=comment.object_pk)
+    moderator = post_moderator()
+    if not moderator.allow(comment, post, None):
+        return "rejected"
+    verdict = run_spam_checks(comment, context)
+    if verdict is Verdict.SPAM:
+        comment.is_spam = True
+        comment.is_public = False
+        return "spam"
+    moderator.moderate(comment, post, None)
+    comment.needs_spam_check = verdict is Verdict.UNKNOWN
+    comment.is_public = _should_be_public(comment)
+    return "public" if comment.is_public else "held"
+
+
+def comment_stored(*, comment: Comment) -> None:
+    """Queue what follows a newly stored comment, after commit: follower or author emails."""
+    from comments import tasks
+
+    pk = comment.pk
+    if comment.is_public:
+        transaction.on_commit(lambda: tasks.notify_followers.enqueue(pk))
+    elif comment_state(comment) == "held" and settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
+        transaction.on_commit(lambda: tasks.notify_authors_of_held.enqueue(pk))
+    if comment.needs_spam_check:
+        when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
+        transaction.on_commit(
+            lambda: enqueue_later(tasks.recheck_spam, when, pk, 1, run_now_if_unsupported=True)
+        )
+
+
+def enqueue_later(task, when, *args, run_now_if_unsupported: bool = False) -> None:
+    """Queue a task to run after `when`; backends that cannot defer (the immediate one, in
+    tests and debugging) run it now or skip it."""
+    if task.get_backend().supports_defer:
+        task.using(run_after=when).enqueue(*args)
+    elif run_now_if_unsupported:
+        task.enqueue(*args)
+
+
+# --- Posting -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Submission:
+    outcome: Literal["public", "held", "awaiting", "spam", "rejected", "flood", "duplicate"]
+    comment: Comment | None = None
+
+
+def comment_flood_claim(*, ip: str | None, email: str, scope: str = "post") -> bool:
+    """Claim the flood-control slot for this IP and email; False if either was used recently.
+
+    `cache.add` is atomic and the cache is shared across processes (Redis in production).
+    """
+    seconds = settings.COMMENTS_FLOOD_SECONDS
+    if not seconds:
+        return True
+    keys = []
+    if email.strip():
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        keys.append(f"comments:flood:{scope}:email:{digest}")
+    if ip:
+        keys.append(f"comments:flood:{scope}:ip:{ip}")
+    return all(cache.add(key, 1, timeout=seconds) for key in keys)
+
+
+def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
+    """Moderate and store a reader's comment in one transaction, then queue its emails.
+
+    Signed-in users' comments go straight to moderation; anonymous ones wait for the email
+    confirmation. An identical duplicate is refused by the unique `duplicate_key`, which holds
+    under concurrent requests (no check-then-insert).
+    """
+    if not comment_flood_claim(ip=comment.ip_address, email=comment.user_email):
+        return Submission("flood")
+    outcome = comment_moderate(comment=comment, context=context)
+    if outcome == "rejected":
+        return Submission("rejected")
+    anonymous = comment.user_id is None
+    if anonymous and outcome != "spam":
+        comment.awaiting_confirmation = True
+        comment.is_public = False
+    try:
+        with transaction.atomic():
+            comment.save()
+    except IntegrityError:
+        return Submission("duplicate")
+    if comment.awaiting_confirmation:
+        from comments import tasks
+
+        pk = comment.pk
+        expiry = timezone.now() + timedelta(seconds=settings.COMMENTS_CONFIRM_MAX_AGE + 3600)
+        transaction.on_commit(lambda: tasks.send_confirmation_request.enqueue(pk))
+        # Once the link has expired, an unconfirmed comment is deleted rather than kept forever.
+        transaction.on_commit(lambda: enqueue_later(tasks.discard_unconfirmed, expiry, pk))
+    else:
+        comment_stored(comment=comment)
+    if comment.awaiting_confirmation:
+        return Submission("awaiting", comment)
+    return Submission(outcome, comment)
+
+
+# --- Confirmation by email -------------------------------------------------------------------------
+
+
+def _email_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def confirmation_key(*, comment: Comment) -> str:
+    """A signed, timestamped key naming one waiting comment. JSON inside: nothing is unpickled."""
+    return signing.dumps({"c": comment.pk, "e": _email_digest(comment.user_email)}, salt=CONFIRM_SALT)
+
+
+class ConfirmationError(Exception):
+    def __init__(self, reason: Literal["invalid", "expired", "gone"]):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def comment_confirm(*, key: str) -> Comment:
+    """Confirm the comment a key names. Clicking twice is harmless: the second click finds the
+    comment no longer waiting and changes nothing. Raises ConfirmationError."""
+    try:
+        data = signing.loads(key, salt=CONFIRM_SALT, max_age=settings.COMMENTS_CONFIRM_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ConfirmationError("expired") from exc
+    except signing.BadSignature as exc:
+        raise ConfirmationError("invalid") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("c"), int):
+        raise ConfirmationError("invalid")
+    # Lock the row so two simultaneous clicks confirm (and notify) once.
+    comment = Comment.norel_objects.select_for_update().filter(pk=data["c"]).first()
+    if comment is None or _email_digest(comment.user_email) != data.get("e"):
+        raise ConfirmationError("gone")
+    if not comment.awaiting_confirmation:
+        return comment
+    comment.awaiting_confirmation = False
+    comment.is_public = _should_be_public(comment)
+    Comment.objects.filter(pk=comment.pk).update(awaiting_confirmation=False, is_public=comment.is_public)
+    comment_stored(comment=comment)
+    return comment
+
+
+# --- Moderator actions -------------------------------------------------------------------------------
+
+
+def comment_approve(*, comment: Comment) -> None:
+    was_public = comment.is_public
+    comment.is_public, comment.is_spam, comment.is_removed = True, False, False
+    comment.hold_reason, comment.needs_spam_check, comment.awaiting_confirmation = "", False, False
+    Comment.objects.filter(pk=comment.pk).update(
+        is_public=True,
+        is_spam=False,
+        is_removed=False,
+        hold_reason="",
+        needs_spam_check=False,
+        awaiting_confirmation=False,
+    )
+    if not was_public:
+        comment_stored(comment=comment)
+
+
+def comment_mark_spam(*, comment: Comment) -> None:
+    comment.is_spam, comment.is_public = True, False
+    Comment.objects.filter(pk=comment.pk).update(is_spam=True, is_public=False)
+
+
+def comment_remove(*, comment: Comment) -> None:
+    comment.is_removed, comment.is_public = True, False
+    Comment.objects.filter(pk=comment.pk).update(is_removed=True, is_public=False)
+
+
+def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = None) -> Verdict:
+    """Ask the spam checks again about a comment held because the service failed."""
+    verdict = run_spam_checks(comment, context)
+    if verdict is Verdict.SPAM:
+        comment.needs_spam_check = False
+        Comment.objects.filter(pk=comment.pk).update(needs_spam_check=False)
+        comment_mark_spam(comment=comment)
+    elif verdict is Verdict.HAM:
+        comment.needs_spam_check = False
+        comment.is_public = _should_be_public(comment)
+        Comment.objects.filter(pk=comment.pk).update(needs_spam_check=False, is_public=comment.is_public)
+        if comment.is_public:  # authors already heard about it when it was held
+            comment_stored(comment=comment)
+    return verdict
+
+
+# --- Follow-ups and mute -------------------------------------------------------------------------------
+
+
+def mute_key(*, email: str, post_id: int) -> str:
+    return signing.dumps({"e": email.strip().lower(), "p": post_id}, salt=MUTE_SALT)
+
+
+def followup_mute(*, key: str) -> Post:
+    """Stop follow-up emails for one address on one post. Idempotent. Raises BadSignature."""
+    data = signing.loads(key, salt=MUTE_SALT)
+    if not isinstance(data, dict) or not isinstance(data.get("p"), int):
+        raise signing.BadSignature("malformed")
+    Comment.objects.filter(post_id=data["p"], user_email__iexact=data.get("e", "")).update(followup=False)
+    return Post.objects.get(pk=data["p"])
+
+
+def followers_of(*, comment: Comment) -> list[tuple[str, str, str]]:
+    """(email, name, language) of everyone following this post, except the comment's author."""
+    rows = (
+        Comment.objects.filter(
+            post_id=comment.post_id, is_public=True, is_removed=False, is_spam=False, followup=True
+        )
+        .exclude(user_email__iexact=comment.user_email)
+        .exclude(user_email="")
+        .order_by("submit_date")
+        .values_list("user_email", "user_name", "language")
+    )
+    found: dict[str, tuple[str, str, str]] = {}
+    for email, name, language in rows:
+        found[email.lower()] = (email, name, language)  # the latest comment's name and language
+    return list(found.values())
+
+
+# --- Privacy: see and delete everything made with one address ---------------------------------------
+
+
+def privacy_key(*, email: str) -> str:
+    return signing.dumps({"e": email.strip().lower()}, salt=PRIVACY_SALT)
+
+
+def privacy_email_from_key(*, key: str) -> str:
+    """The address a privacy link was sent to. Raises BadSignature or SignatureExpired."""
+    data = signing.loads(key, salt=PRIVACY_SALT, max_age=settings.COMMENTS_PRIVACY_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("e"), str):
+        raise signing.BadSignature("malformed")
+    return data["e"]
+
+
+def privacy_request(*, email: str) -> None:
+    """Email a signed link to the address (always; whether it has comments is not revealed)."""
+    from comments import tasks
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    address = email.strip()
+    transaction.on_commit(lambda: tasks.send_privacy_link.enqueue(address, language))
+
+
+def comments_by_email(*, email: str):
+    return (
+        Comment.objects.filter(user_email__iexact=email, kind=Comment.Kind.COMMENT)
+        .select_related("post")
+        .order_by("-submit_date")
+    )
+
+
+def privacy_delete(*, email: str) -> int:
+    """Delete every comment made with this address. Replies by others stay, shown at top level."""
+    ids = list(comments_by_email(email=email).values_list("pk", flat=True))
+    from django_comments_xtd.models import XtdComment
+
+    # Deleting through the base model removes all three table rows of each comment.
+    XtdComment.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+# --- Links ---------------------------------------------------------------------------------------------
+
+
+def site_url(path: str) -> str:
+    """An absolute URL on the public origin (settings, not the Site row: XTD-NOTES trap 11)."""
+    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}{path}"
+
+
+def comment_page_url(*, comment: Comment) -> str:
+    """The post URL, on the page of the thread holding this comment, with the #c<id> anchor."""
+    from comments.thread import page_of_thread
+
+    page = page_of_thread(post_id=comment.post_id, thread_id=comment.thread_id)
+    url = comment.post.get_absolute_url()
+    if page > 1:
+        url += f"?cpage={page}"
+    return f"{url}#c{comment.pk}"
+
+
+def reply_url(*, comment: Comment) -> str:
+    return reverse("comments:reply", args=[comment.pk])

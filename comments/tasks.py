@@ -1,0 +1,153 @@
+"""Background work for the discussion: every email, and the delayed spam recheck.
+
+Queued with `transaction.on_commit(lambda: task.enqueue(...))` from comments/services.py and run
+by `manage.py db_worker`. Each email is written in the language of the page the recipient posted
+from (stored on their comment), and carries links on the public origin.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from comments import services
+from comments.models import Comment
+from comments.spam import Verdict
+
+MAX_SPAM_RECHECKS = 6
+
+
+def _send(*, to: str, subject_template: str, body_template: str, context: dict, headers=None) -> None:
+    context = {"SITE_NAME": settings.SITE_NAME, "SITE_ORIGIN": services.site_url(""), **context}
+    subject = " ".join(render_to_string(subject_template, context).split())
+    body = render_to_string(body_template, context)
+    headers = {"Content-Language": translation.get_language() or settings.LANGUAGE_CODE, **(headers or {})}
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers=headers).send()
+
+
+@task
+def send_confirmation_request(comment_id: int) -> str:
+    """Ask an anonymous commenter to confirm their comment by following a signed link."""
+    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
+    if comment is None or not comment.awaiting_confirmation:
+        return "skipped"
+    key = services.confirmation_key(comment=comment)
+    with translation.override(comment.language or settings.LANGUAGE_CODE):
+        _send(
+            to=comment.user_email,
+            subject_template="comments/email/confirm_subject.txt",
+            body_template="comments/email/confirm_body.txt",
+            context={
+                "comment": comment,
+                "post": comment.post,
+                "confirm_url": services.site_url(reverse("comments:confirm", args=[key])),
+                "days": max(1, settings.COMMENTS_CONFIRM_MAX_AGE // 86400),
+            },
+        )
+    return "sent"
+
+
+@task
+def notify_followers(comment_id: int) -> int:
+    """Tell everyone following the post about a new public comment; each email can mute."""
+    comment = Comment.objects.select_related("post").filter(pk=comment_id, is_public=True).first()
+    if comment is None or comment.post is None:
+        return 0
+    permalink = services.site_url(comment.get_absolute_url())
+    sent = 0
+    for email, name, language in services.followers_of(comment=comment):
+        mute_url = services.site_url(
+            reverse("comments:mute", args=[services.mute_key(email=email, post_id=comment.post_id)])
+        )
+        with translation.override(language or settings.LANGUAGE_CODE):
+            _send(
+                to=email,
+                subject_template="comments/email/followup_subject.txt",
+                body_template="comments/email/followup_body.txt",
+                context={
+                    "name": name,
+                    "comment": comment,
+                    "post": comment.post,
+                    "permalink": permalink,
+                    "mute_url": mute_url,
+                },
+                # RFC 8058 one-click unsubscribe for mail clients that offer it.
+                headers={
+                    "List-Unsubscribe": f"<{mute_url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
+        sent += 1
+    return sent
+
+
+@task
+def notify_authors_of_held(comment_id: int) -> int:
+    """Email the post's authors that a comment waits in the moderation queue."""
+    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
+    if comment is None or comment.post is None or services.comment_state(comment) != "held":
+        return 0
+    authors = get_user_model().objects.filter(authorships__post=comment.post).exclude(email="")
+    queue_url = services.site_url(reverse("admin:comments_comment_change", args=[comment.pk]))
+    sent = 0
+    for author in authors:
+        with translation.override(comment.post.language or settings.LANGUAGE_CODE):
+            _send(
+                to=author.email,
+                subject_template="comments/email/held_subject.txt",
+                body_template="comments/email/held_body.txt",
+                context={"comment": comment, "post": comment.post, "queue_url": queue_url},
+            )
+        sent += 1
+    return sent
+
+
+@task
+def send_privacy_link(email: str, language: str) -> str:
+    """Send the signed link that shows, and can delete, every comment made with an address."""
+    key = services.privacy_key(email=email)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        _send(
+            to=email,
+            subject_template="comments/email/privacy_subject.txt",
+            body_template="comments/email/privacy_body.txt",
+            context={
+                "manage_url": services.site_url(reverse("comments:privacy-manage", args=[key])),
+                "hours": max(1, settings.COMMENTS_PRIVACY_MAX_AGE // 3600),
+            },
+        )
+    return "sent"
+
+
+@task
+def recheck_spam(comment_id: int, attempt: int) -> str:
+    """Ask the spam service again about a comment held because it failed; retry with backoff."""
+    comment = Comment.objects.filter(pk=comment_id, needs_spam_check=True).first()
+    if comment is None:
+        return "nothing to do"
+    verdict = services.comment_recheck_spam(comment=comment)
+    if verdict is Verdict.UNKNOWN and attempt < MAX_SPAM_RECHECKS:
+        delay = settings.COMMENTS_SPAM_RECHECK_SECONDS * (2**attempt)
+        services.enqueue_later(
+            recheck_spam, timezone.now() + timedelta(seconds=delay), comment_id, attempt + 1
+        )
+    return str(verdict)
+
+
+@task
+def discard_unconfirmed(comment_id: int) -> int:
+    """Delete a comment whose confirmation link expired unused (queued to run after expiry)."""
+    from django_comments_xtd.models import XtdComment
+
+    still_waiting = Comment.objects.filter(pk=comment_id, awaiting_confirmation=True).exists()
+    if not still_waiting:
+        return 0
+    XtdComment.objects.filter(pk=comment_id).delete()
+    return 1

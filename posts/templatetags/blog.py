@@ -1,0 +1,259 @@
+"""Template tags for the reading pages: sidebar widgets, the table of contents, share links and
+JSON-LD. Each widget runs one query whatever the number of posts, categories or tags, and starts
+from the publication rule (`Post.objects.published()` or `published_filter`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from html.parser import HTMLParser
+from urllib.parse import quote, urlencode, urljoin
+
+from django import template
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from posts.models import Category, Post, Tag, published_filter
+
+register = template.Library()
+
+RECENT_POSTS = 5
+TAG_CLOUD_SIZE = 40
+TAG_WEIGHTS = 5
+# Mastodon has no central share endpoint; every instance answers /share?text=.
+MASTODON_SHARE_URL = "https://mastodon.social/share"
+
+
+def _origin() -> str:
+    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
+
+
+def _visible_posts(prefix: str) -> Q:
+    return published_filter(prefix) & Q(**{f"{prefix}is_page": False})
+
+
+@register.inclusion_tag("includes/_recent_posts.html")
+def recent_posts(count: int = RECENT_POSTS):
+    posts = (
+        Post.objects.published()
+        .filter(is_page=False)
+        .only("title", "slug", "published_at", "created_at")
+        .order_by("-published_at", "-id")[:count]
+    )
+    return {"recent_posts": list(posts)}
+
+
+@register.inclusion_tag("includes/_category_list.html")
+def category_list():
+    """Categories with their published post counts, nested under their parents."""
+    categories = list(
+        Category.objects.annotate(post_count=Count("posts", filter=_visible_posts("posts__"))).order_by(
+            "name"
+        )
+    )
+    children: dict[int | None, list[Category]] = {}
+    for cat in categories:
+        children.setdefault(cat.parent_id, []).append(cat)
+    known = {cat.pk for cat in categories}
+
+    def build(parent_id, seen):
+        nodes = []
+        for cat in children.get(parent_id, []):
+            if cat.pk in seen:
+                continue
+            sub = build(cat.pk, seen | {cat.pk})
+            if cat.post_count or sub:
+                nodes.append({"category": cat, "children": sub})
+        return nodes
+
+    # Roots are categories without a (known) parent; a broken parent link never hides a category.
+    roots = [c for c in categories if c.parent_id is None or c.parent_id not in known]
+    tree = []
+    for cat in roots:
+        sub = build(cat.pk, {cat.pk})
+        if cat.post_count or sub:
+            tree.append({"category": cat, "children": sub})
+    return {"category_tree": tree}
+
+
+@register.inclusion_tag("includes/_tag_cloud.html")
+def tag_cloud(size: int = TAG_CLOUD_SIZE):
+    """The most used tags, alphabetically, each with a weight 1–5 (CSS classes, no inline style)."""
+    tags = list(
+        Tag.objects.annotate(post_count=Count("posts", filter=_visible_posts("posts__")))
+        .filter(post_count__gt=0)
+        .order_by("-post_count", "name")[:size]
+    )
+    if tags:
+        low = math.log(min(t.post_count for t in tags))
+        high = math.log(max(t.post_count for t in tags))
+        for t in tags:
+            share = (math.log(t.post_count) - low) / (high - low) if high > low else 0
+            t.weight = 1 + round(share * (TAG_WEIGHTS - 1))
+    tags.sort(key=lambda t: t.name.casefold())
+    return {"cloud_tags": tags}
+
+
+@register.inclusion_tag("includes/_monthly_archives.html")
+def monthly_archives():
+    """Months that have published posts, newest first, with counts (site time zone)."""
+    months = (
+        Post.objects.published()
+        .filter(is_page=False)
+        .annotate(month=TruncMonth("published_at"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("-month")
+    )
+    return {"archive_months": [(row["month"], row["count"]) for row in months]}
+
+
+class _HeadingCollector(HTMLParser):
+    """Collects (level, id, text) of h2/h3 elements with an id (the toc extension adds them)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.headings: list[tuple[int, str, str]] = []
+        self._current: tuple[int, str] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"h2", "h3"}:
+            anchor = dict(attrs).get("id")
+            if anchor:
+                self._current = (int(tag[1]), anchor)
+                self._text = []
+
+    def handle_endtag(self, tag):
+        if self._current and tag == f"h{self._current[0]}":
+            text = " ".join("".join(self._text).split())
+            if text:
+                self.headings.append((*self._current, text))
+            self._current = None
+
+    def handle_data(self, data):
+        if self._current:
+            self._text.append(data)
+
+
+@register.simple_tag
+def post_toc(post):
+    """A nested table of contents from the heading anchors in the rendered body (long posts only)."""
+    if not post.has_toc:
+        return ""
+    collector = _HeadingCollector()
+    collector.feed(post.body_html)
+    collector.close()
+    groups: list[tuple[tuple[str, str], list[tuple[str, str]]]] = []
+    for level, anchor, text in collector.headings:
+        if level == 2 or not groups:
+            groups.append(((anchor, text), []))
+        else:
+            groups[-1][1].append((anchor, text))
+    if not groups:
+        return ""
+
+    def sublist(entries):
+        if not entries:
+            return ""
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join("", '<li><a href="#{}">{}</a></li>', entries),
+        )
+
+    items = format_html_join(
+        "",
+        '<li><a href="#{}">{}</a>{}</li>',
+        ((anchor, text, sublist(children)) for (anchor, text), children in groups),
+    )
+    return format_html(
+        '<nav class="toc" aria-labelledby="toc-title"><h2 id="toc-title">{}</h2><ol>{}</ol></nav>',
+        _("Contents"),
+        items,
+    )
+
+
+@register.inclusion_tag("includes/_share.html")
+def share_links(post):
+    """Plain share URLs (no third-party scripts) and the data for the copy-link button."""
+    url = _origin() + post.get_absolute_url()
+    text = f"{post.title} {url}"
+    return {
+        "share_url": url,
+        "share_links": [
+            (
+                "email",
+                _("Email"),
+                "mailto:?" + urlencode({"subject": post.title, "body": url}, quote_via=quote),
+            ),
+            ("mastodon", "Mastodon", f"{MASTODON_SHARE_URL}?{urlencode({'text': text}, quote_via=quote)}"),
+            (
+                "linkedin",
+                "LinkedIn",
+                "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url}, quote_via=quote),
+            ),
+            (
+                "x",
+                "X",
+                "https://x.com/intent/tweet?" + urlencode({"text": post.title, "url": url}, quote_via=quote),
+            ),
+        ],
+    }
+
+
+# The characters json_script escapes, so the JSON can never close the <script> element.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def _iso(when):
+    return when.isoformat(timespec="seconds") if when else None
+
+
+@register.simple_tag(takes_context=True)
+def post_json_ld(context, post):
+    """JSON-LD BlogPosting (schema.org) for a post, in a script element carrying the CSP nonce."""
+    origin = _origin()
+    url = origin + post.get_absolute_url()
+    authors = []
+    for authorship in post.authorships.all():  # prefetched with user and profile
+        user = authorship.user
+        profile = getattr(user, "profile", None)
+        authors.append(
+            {
+                "@type": "Person",
+                "name": (profile.name if profile else "") or user.get_username(),
+                "url": origin + reverse("posts:author", kwargs={"username": user.get_username()}),
+            }
+        )
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "description": post.summary,
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "inLanguage": post.language,
+        "datePublished": _iso(post.published_at),
+        "dateModified": _iso(post.updated_at),
+        "author": authors,
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": origin + "/"},
+        "wordCount": post.word_count,
+        "keywords": [t.name for t in post.tags.all()],
+    }
+    if post.featured_image:
+        # Media may live on another host (object storage): only relative URLs get the site origin.
+        data["image"] = urljoin(origin, post.featured_image.url)
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    # Escaped JSON, not formatted HTML: the same treatment Django's json_script gives its payload.
+    return format_html(
+        '<script type="application/ld+json" nonce="{}">{}</script>',
+        context.get("csp_nonce", ""),
+        mark_safe(payload),  # noqa: S308
+    )

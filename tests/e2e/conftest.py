@@ -1,0 +1,106 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live server.
+
+Run with `pytest -m e2e` (.ci/run does). axe-core and vnu-jar come from npm (`npm ci`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+ARTIFACTS = ROOT / "var" / "e2e"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Playwright's sync API runs an event loop in this thread; the Django ORM calls made by the test
+# body are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(chromium, request, **options):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, **options)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    """A fresh desktop-size page; a screenshot is saved under var/e2e/ if the test fails."""
+    yield from _page(chromium, request)
+
+
+@pytest.fixture
+def audit_page(chromium, request):
+    """A page that lets the audit tools inject axe-core despite the site's CSP."""
+    yield from _page(chromium, request, bypass_csp=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def run_axe(page) -> list[dict]:
+    """Run axe-core in the page with the WCAG 2.x A and AA rules; return the violations."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `npm ci` (.ci/run does)")
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
+    )
+    return result["violations"]
+
+
+def run_vnu(html: str) -> list[dict]:
+    """Validate an HTML document with the Nu Html Checker (on stdin); return the errors."""
+    java = shutil.which("java")
+    if not java or not VNU_JAR.exists():
+        pytest.fail("java and node_modules/vnu-jar are needed: `npm ci` (.ci/run does)")
+    result = subprocess.run(
+        [java, "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", "-"],
+        input=html.encode(), capture_output=True, timeout=120,
+    )
+    messages = json.loads(result.stderr or result.stdout or b'{"messages": []}')["messages"]
+    return [m for m in messages if m.get("type") == "error"]

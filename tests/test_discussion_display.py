@@ -1,0 +1,236 @@
+"""How a post's discussion looks and what it costs: the tree, avatars, linkbacks in the thread or
+as Mentions, pagination with working permalinks, and a constant query count for 1, 50 and 500
+comments. Also XTD-NOTES traps 1, 4, 6, 8, 9 and 13."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.core import checks
+from django.template.loader import render_to_string
+
+from comments.models import Comment
+
+pytestmark = pytest.mark.django_db
+
+
+def soup(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def build_discussion(post, make_comment, total: int) -> list[Comment]:
+    """`total` comments: threads of a root and 3 nested replies, half by registered users."""
+    users = [get_user_model().objects.create_user(f"u{i}", f"u{i}@example.org") for i in range(3)]
+    made: list[Comment] = []
+    parent = None
+    for i in range(total):
+        if i % 4 == 0:
+            parent = None
+        user = users[i % 3] if i % 2 else None
+        parent = make_comment(
+            post, parent=parent, user=user, user_name=f"Reader {i}", comment=f"Comment **{i}**"
+        )
+        made.append(parent)
+    return made
+
+
+@pytest.mark.parametrize("total", [1, 50, 500])
+def test_whole_thread_in_a_constant_number_of_queries(
+    client, post, make_comment, total, django_assert_num_queries
+):
+    made = build_discussion(post, make_comment, total)
+    url = post.get_absolute_url()
+    client.get(url)  # warm the content-type and site caches, as a running server has
+    # The post page: post + authors + categories + tags + neighbours (posts app), then the
+    # discussion: thread sizes and one page of comments. The same for 1, 50 or 500 comments.
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(url)
+    page = soup(response)
+    shown = page.select("li.comment")
+    assert len(shown) == min(total, 200)  # 50 threads of 4 per page
+    assert page.select_one(f"li#c{made[0].pk} .comment-body strong").get_text() == "0"
+    expected = f"{total} response" + ("s" if total != 1 else "")
+    assert page.select_one("#comments-heading").get_text(strip=True) == expected
+
+
+# 11 for the post page itself (post, authors, taxonomy, neighbours, related posts, translations,
+# sidebar widgets), 2 for the whole discussion, plus the request's savepoint pair.
+PAGE_QUERIES = 15
+
+
+def test_query_count_is_the_same_for_a_moderator(client, post, make_comment, django_assert_num_queries):
+    """xtd's tree checks permissions per comment (trap 1); ours once per request."""
+    from django.contrib.auth.models import Permission
+
+    moderator = get_user_model().objects.create_user("mod", "mod@example.org")
+    moderator.user_permissions.add(
+        Permission.objects.get(codename="can_moderate", content_type__app_label="comments")
+    )
+    client.force_login(moderator)
+    url = post.get_absolute_url()
+    build_discussion(post, make_comment, 8)
+    for size in (8, 40):
+        for i in range(size - Comment.objects.count()):
+            make_comment(post, user_name=f"Extra {i}", comment=f"extra {i}")
+        client.get(url)
+        # + session, user, and the user's and groups' permissions, once per request.
+        with django_assert_num_queries(PAGE_QUERIES + 3):
+            response = client.get(url)
+        assert len(soup(response).select("li.comment form[action^='/comments/delete/']")) == size
+
+
+def test_each_comment_shows_avatar_name_link_date_permalink_text_and_reply(client, post, make_comment):
+    comment = make_comment(
+        post, user_name="Grace Nakato", user_email="grace@example.net", user_url="https://grace.example"
+    )
+    node = soup(client.get(post.get_absolute_url())).select_one(f"li#c{comment.pk}")
+    avatar = node.select_one(".avatar")
+    assert avatar.get_text() == "GN" and any(c.startswith("c") and c[1:].isdigit() for c in avatar["class"])
+    author = node.select_one(".comment-author a")
+    assert author["href"] == "https://grace.example" and author["rel"] == ["nofollow", "ugc"]
+    permalink = node.select_one("a.permalink")
+    assert permalink["href"] == f"#c{comment.pk}" and permalink.time["datetime"]
+    assert node.select_one(".comment-body p").get_text() == "A thoughtful reply."
+    assert node.select_one("a.reply-link")["href"] == f"/comments/reply/{comment.pk}/"
+
+
+def test_avatars_are_local_and_deterministic_and_gravatar_is_opt_in(client, post, make_comment, settings):
+    a = make_comment(post, user_name="Ana", user_email="same@example.net", comment="one")
+    b = make_comment(post, user_name="Ana B", user_email="SAME@example.net", comment="two")
+    page = soup(client.get(post.get_absolute_url()))
+    assert page.select_one(f"#c{a.pk} .avatar")["class"] == page.select_one(f"#c{b.pk} .avatar")["class"]
+    assert page.select("img.avatar") == []
+    assert not [tag for tag in page.find_all(src=True) if "gravatar" in tag["src"]]
+
+    settings.COMMENTS_USE_GRAVATAR = True
+    page = soup(client.get(post.get_absolute_url()))
+    img = page.select_one(f"#c{a.pk} img.avatar")
+    assert img["src"].startswith("https://www.gravatar.com/avatar/") and img["alt"] == ""
+
+
+def linkback(post, make_comment):
+    return make_comment(
+        post,
+        kind="pingback",
+        user_name="Blog del Agua",
+        user_email="",
+        comment="",
+        source_url="https://agua.example/entrada",
+        source_title="Lecciones del campo",
+        excerpt="un informe muy útil",
+    )
+
+
+def test_linkbacks_in_the_thread(client, post, make_comment, settings):
+    settings.COMMENTS_LINKBACKS_IN_THREAD = True
+    ping = linkback(post, make_comment)
+    page = soup(client.get(post.get_absolute_url()))
+    node = page.select_one(f"ol.thread > li#c{ping.pk}")
+    assert node.select_one(".kind").get_text() == "Pingback"
+    source = node.select_one("a.source")
+    assert source["href"] == "https://agua.example/entrada" and source.get_text() == "Lecciones del campo"
+    assert node.select_one(".comment-body").get_text(strip=True) == "[…] un informe muy útil […]"
+    assert page.select_one("ol.mentions") is None
+
+
+def test_linkbacks_as_a_separate_mentions_list(client, post, make_comment, settings):
+    settings.COMMENTS_LINKBACKS_IN_THREAD = False
+    comment = make_comment(post)
+    ping = linkback(post, make_comment)
+    page = soup(client.get(post.get_absolute_url()))
+    assert [li["id"] for li in page.select("ol.thread > li")] == [f"c{comment.pk}"]
+    assert page.select_one("#mentions").get_text() == "Mentions"
+    assert page.select_one(f"ol.mentions > li#c{ping.pk} a.source")["href"] == "https://agua.example/entrada"
+    assert page.select_one("#comments-heading").get_text(strip=True) == "2 responses"
+
+
+def test_long_threads_paginate_by_top_level_comment_and_permalinks_find_the_page(
+    client, post, make_comment, settings
+):
+    assert django_settings.COMMENTS_THREADS_PER_PAGE == 50
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    roots = [make_comment(post, comment=f"root {i}") for i in range(5)]
+    late_reply = make_comment(post, parent=roots[4], comment="late reply")
+
+    first = soup(client.get(post.get_absolute_url()))
+    assert [li["id"] for li in first.select("ol.thread > li")] == [f"c{roots[0].pk}", f"c{roots[1].pk}"]
+    assert first.select_one(".comment-pages a[rel=next]")["href"] == "?cpage=2#comments"
+
+    response = client.get(f"/comments/c/{late_reply.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{post.get_absolute_url()}?cpage=3#c{late_reply.pk}"
+    third = soup(client.get(response["Location"]))
+    node = third.select_one(f"li#c{late_reply.pk}")
+    assert node is not None
+    assert node.select_one("a.permalink")["href"] == f"?cpage=3#c{late_reply.pk}"
+    assert third.select_one(".comment-pages a[rel=prev]")["href"] == "?cpage=2#comments"
+    assert late_reply.get_absolute_url() == f"/comments/c/{late_reply.pk}/"
+    # Out-of-range and junk page numbers fall back to a real page, never a 500.
+    assert client.get(post.get_absolute_url() + "?cpage=99").status_code == 200
+    assert client.get(post.get_absolute_url() + "?cpage=x").status_code == 200
+
+
+def test_hidden_comments_are_not_shown_and_permalinks_404(client, post, make_comment):
+    held = make_comment(post, comment="held text", is_public=False)
+    spam = make_comment(post, comment="spam text", is_public=True, is_spam=True)
+    body = client.get(post.get_absolute_url()).content.decode()
+    assert "held text" not in body and "spam text" not in body
+    assert client.get(f"/comments/c/{held.pk}/").status_code == 404
+    assert client.get(f"/comments/c/{spam.pk}/").status_code == 404
+
+
+def test_comment_counts_on_lists_count_only_visible_comments(client, post, make_comment):
+    make_comment(post, comment="shown")
+    make_comment(post, comment="held", is_public=False)
+    card = soup(client.get("/")).select_one(f"a[href='{post.get_absolute_url()}#comments']")
+    assert card.get_text(strip=True) == "1 comment"
+
+
+# --- XTD-NOTES traps --------------------------------------------------------------------------------
+
+
+def test_trap4_comments_app_is_xtd_and_rows_are_our_model():
+    import django_comments
+
+    assert django_settings.COMMENTS_APP == "django_comments_xtd"
+    assert django_comments.get_model() is Comment
+
+
+def test_trap6_xtd_templates_extend_our_base(rf, post):
+    html = render_to_string("django_comments_xtd/muted.html", {"content_object": post})
+    page = BeautifulSoup(html, "html.parser")
+    assert page.select_one("header.site-header") is not None and page.select_one("main#main")
+
+
+def test_trap8_no_template_library_clash_and_admin_registered():
+    from django.contrib import admin
+    from django_comments.models import CommentFlag
+    from django_comments_xtd.models import BlackListedDomain
+
+    ids = [m.id for m in checks.run_checks(tags=["templates"])]
+    assert "templates.W003" not in ids
+    assert all(admin.site.is_registered(m) for m in (Comment, CommentFlag, BlackListedDomain))
+
+
+def test_trap9_behaviour_follows_the_settings_the_site_uses(
+    client, post, make_comment, comment_form_data, settings
+):
+    settings.COMMENTS_XTD_MAX_THREAD_LEVEL = 1
+    top = make_comment(post, comment="top")
+    child = make_comment(post, parent=top, comment="child")
+    page = soup(client.get(post.get_absolute_url()))
+    assert page.select_one(f"li#c{child.pk} a.reply-link").has_attr("data-at-max")
+    client.force_login(get_user_model().objects.create_user("r", "r@example.org"))
+    client.post("/comments/post/", comment_form_data(client, post, reply_to=str(child.pk), comment="flat"))
+    assert Comment.objects.get(comment="flat").parent_id == top.pk
+
+
+def test_trap13_no_react_bundle_only_our_small_script(client, post, make_comment):
+    make_comment(post)
+    page = soup(client.get(post.get_absolute_url()))
+    scripts = [
+        s.get("src", "inline") for s in page.select("script") if s.get("type") != "application/ld+json"
+    ]
+    assert sorted(scripts) == ["/static/js/share.js", "/static/js/site.js"]
