@@ -267,7 +267,10 @@ def test_language_switch_to_a_local_page_is_kept(db):
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
     """`manage.py check --deploy --fail-level WARNING` in a fresh process with DEBUG off."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "TESTING", "PYTEST_CURRENT_TEST"}}
+    # Only the process environment a deployment would have: no test-harness switches (the e2e
+    # conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which check --deploy rightly refuses).
+    test_only = {"DEBUG", "TESTING", "PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE", "TASKS_IMMEDIATE"}
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
         DEBUG="0",
         SECRET_KEY="k7#Qz!" + "pR2vXw9LmT4sYb8NcJ6hFd3GaE5uKo1Zi0Wq7Vn-x_Ys" * 2,
