@@ -22,6 +22,7 @@ help:
 	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
+	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
 
 $(VENV)/.installed: requirements.lock
 	@py="$(call find_python)"; \
@@ -50,6 +51,10 @@ test: $(VENV)/.installed
 test-e2e: $(VENV)/.installed
 	$(VENV)/bin/pytest -m e2e
 
+# 60 s of reading, comment posting and a pingback flood against a local gunicorn (issue 11, case 22).
+soak: $(VENV)/.installed
+	$(PY) bench/soak.py
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -57,6 +62,12 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Load test against PostgreSQL with gunicorn in production mode (see bench/run.py's docstring).
+# DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/sectorblog_bench);
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--fresh --seconds 5 --loadgen python".
+bench: $(VENV)/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Regenerate the lock file after editing pyproject.toml (needs uv: `pip install uv`).
 lock:

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "sectorblog.feedredirects.FeedMiddleware",
     "sectorblog.middleware.DatabaseUnavailableMiddleware",
+    "sectorblog.guards.HostileInputMiddleware",
     "sectorblog.replicas.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,6 +102,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After the session, language, CSRF secret, user and CSP nonce (see its docstring), and
+    # outside the two below so that a cached post page keeps its X-Pingback/Link headers.
+    "sectorblog.pagecache.PageCacheMiddleware",
     "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
     # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
     "posts.redirects.WordPressRedirectMiddleware",
@@ -146,6 +150,9 @@ if DATABASE_URL:
                 "min_size": int(os.environ.get("DB_POOL_MIN", "1")),
                 "max_size": int(os.environ.get("DB_POOL_MAX", "8")),
                 "timeout": 5,
+                # Give up a failing reconnect chain after 2 s: its backoff otherwise grows to 30 s
+                # and more, and the site kept answering 503 for 15 s after a 45 s outage ended.
+                "reconnect_timeout": 2,
                 # Test each connection as it is handed out, so a database restart costs nothing.
                 "check": ConnectionPool.check_connection,
             }
@@ -275,6 +282,9 @@ AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+# django-ipware is not installed, so axes ignores the AXES_IPWARE_* settings: name the client
+# address ourselves (REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry).
+AXES_CLIENT_IP_CALLABLE = "sectorblog.guards.client_ip"
 LOGIN_URL = "admin:login"
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -319,8 +329,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = not (DEBUG or TESTING)
-CSRF_COOKIE_SECURE = not (DEBUG or TESTING)
+# Secure cookies by default in production; SECURE_COOKIES=0 only for plain-http loopback setups.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or TESTING))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
@@ -432,3 +443,16 @@ STORAGES["default"]["BACKEND"] = os.environ.get(
 MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
 PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))
+# --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
+# Full pages for anonymous readers. Off by default under pytest so other tests see every write;
+# tests/test_perf_pagecache.py turns it on.
+PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
+PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+# With Redis: bytes of pages each process also keeps in memory (keys include the version, so
+# never stale). 0 turns it off.
+PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
+# Where the content version lives when the cache is per-process (local memory). Default: VAR_DIR.
+PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
+# BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.
+BENCH = env_bool("BENCH", False)

@@ -105,8 +105,7 @@ def test_two_links_are_held_then_approved_in_the_admin_queue(
     assert "Held for moderation" in soup(client.get(response["Location"])).h1.get_text()
     comment = Comment.objects.get()
     assert not comment.is_public and "links" in comment.hold_reason
-    # By id, not substring: random CSRF tokens on the page can contain "c1".
-    assert soup(client.get(post.get_absolute_url())).select_one(f"#c{comment.pk}") is None
+    assert soup(client.get(post.get_absolute_url())).find(id=f"c{comment.pk}") is None
 
     # The post's author hears about it, with a link to the queue.
     assert [m.to for m in mail.outbox] == [["amara@example.org"]]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('comments', '0002_discussion_state'),
-        ('posts', '0005_i18n_labels'),
+        ('posts', '0006_i18n_labels'),
     ]
 
     operations = [

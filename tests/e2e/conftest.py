@@ -100,7 +100,9 @@ def run_vnu(html: str) -> list[dict]:
         pytest.fail("java and node_modules/vnu-jar are needed: `npm ci` (.ci/run does)")
     result = subprocess.run(
         [java, "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", "-"],
-        input=html.encode(), capture_output=True, timeout=120,
+        input=html.encode(),
+        capture_output=True,
+        timeout=120,
     )
     messages = json.loads(result.stderr or result.stdout or b'{"messages": []}')["messages"]
     return [m for m in messages if m.get("type") == "error"]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('posts', '0004_wxr_import'),
+        ('posts', '0005_perf_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
