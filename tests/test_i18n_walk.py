@@ -340,13 +340,22 @@ def test_signed_in_comment_form_and_privacy_deletion_are_translated(site, lang):
     assert untranslated(pages["en"], pages[lang], lang) == []
 
 
+RETRY = {
+    "retry": {
+        "action": "/comments/post/",
+        "hidden": [("object_pk", "1")],
+        "visible": [("name", "Zqana"), ("email", "zq@example.net"), ("url", ""), ("comment", "Zqtexto.")],
+    }
+}
+
+
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("template", ["500.html", "503.html"])
+@pytest.mark.parametrize("template", ["500.html", "503.html", "503_retry.html"])
 def test_error_pages_without_database_are_translated(lang, template):
     with translation.override("en"):
-        english = render_to_string(template)
+        english = render_to_string(template, RETRY)
     with translation.override(lang):
-        other = render_to_string(template)
+        other = render_to_string(template, RETRY)
     assert f'lang="{lang}"' in other
     assert untranslated(chunks_of_html(english.encode()), chunks_of_html(other.encode()), lang) == []
 
