@@ -227,8 +227,9 @@ class PageCacheMiddleware:
 
     # --- serving ------------------------------------------------------------------------------
     def _etag(self, request: HttpRequest, entry: dict) -> str:
-        cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
-        visitor = hashlib.blake2b(cookie.encode(), digest_size=6).hexdigest() if cookie else "0"
+        # The CSRF secret of this visitor: from their cookie, or the one get_token() just issued.
+        secret = (request.META.get("CSRF_COOKIE") or "") if entry["csrf"] else ""
+        visitor = hashlib.blake2b(secret.encode(), digest_size=6).hexdigest() if secret else "0"
         return f'W/"{entry["digest"]}-{visitor}"'
 
     def _serve(self, request: HttpRequest, entry: dict, *, hit: bool) -> HttpResponse:
@@ -253,6 +254,9 @@ class PageCacheMiddleware:
         body = entry["body"]
         if entry["csrf"]:
             body = body.replace(self.csrf_mark, get_token(request).encode())
+            # A first visit gets a new secret (and cookie) here: the ETag must name that secret,
+            # or the browser's next revalidation, cookie in hand, would never match.
+            response["ETag"] = self._etag(request, entry)
         if entry["nonce"]:
             body = body.replace(self.nonce_mark, str(request._csp_nonce).encode())
         response.content = body

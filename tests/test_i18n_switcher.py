@@ -89,3 +89,18 @@ def test_url_has_no_language_prefix(client, post):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     assert client.get(post.get_absolute_url()).status_code == 200
     assert client.get("/fr" + post.get_absolute_url()).status_code in (301, 404)
+
+
+def test_page_cache_keeps_one_copy_per_language(client, post, settings):
+    """Anonymous pages come from the page cache: a cached English page never answers Spanish."""
+    settings.PAGE_CACHE = True
+    english = client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    assert page(english).html["lang"] == "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    spanish = client.get("/")
+    assert spanish["X-Page-Cache"] == "miss"
+    assert page(spanish).html["lang"] == "es"
+    assert page(spanish).select_one("a.skip-link").get_text(strip=True) == "Saltar al contenido"
+    french = client.get("/", HTTP_ACCEPT_LANGUAGE="fr")  # the cookie still wins
+    assert french["X-Page-Cache"] == "hit" and page(french).html["lang"] == "es"
