@@ -23,6 +23,8 @@ help:
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
 	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
+	@echo "make test-e2e      browser tests (Chromium)"
+	@echo "make cluster-demo  primary + replica, Redis, two app servers and a worker on loopback"
 
 $(VENV)/.installed: requirements.lock
 	@py="$(call find_python)"; \

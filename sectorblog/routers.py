@@ -69,6 +69,7 @@ def remember_primary_position() -> None:
         cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         cache.set(PRIMARY_POSITION_KEY, cursor.fetchone()[0], None)
 
+
 _down_until: dict[str, float] = {}
 _lock = threading.Lock()
 
