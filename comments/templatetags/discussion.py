@@ -24,21 +24,15 @@ register = template.Library()
 logger = logging.getLogger(__name__)
 
 THREAD_CACHE_SECONDS = 24 * 3600
-# The thread's templates are part of every fragment key, so a deploy that changes them never
-# serves fragments rendered by the old ones.
+# The thread's templates and the translation catalogues are part of every fragment key, so a
+# deploy that changes them never serves fragments rendered by the old ones.
 _TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "comments"
+_THREAD_SOURCES = [
+    _TEMPLATES_DIR / name
+    for name in ("_discussion.html", "_comment.html", "_linkback_body.html", "_avatar.html", "_pages.html")
+] + sorted((Path(settings.BASE_DIR) / "locale").glob("*/LC_MESSAGES/django.mo"))
 _TEMPLATE_DIGEST = hashlib.sha256(
-    b"".join(
-        path.read_bytes()
-        for name in (
-            "_discussion.html",
-            "_comment.html",
-            "_linkback_body.html",
-            "_avatar.html",
-            "_pages.html",
-        )
-        if (path := _TEMPLATES_DIR / name).exists()
-    )
+    b"".join(path.read_bytes() for path in _THREAD_SOURCES if path.exists())
 ).hexdigest()[:16]
 
 
