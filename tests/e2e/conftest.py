@@ -100,7 +100,63 @@ def run_vnu(html: str) -> list[dict]:
         pytest.fail("java and node_modules/vnu-jar are needed: `npm ci` (.ci/run does)")
     result = subprocess.run(
         [java, "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", "-"],
-        input=html.encode(), capture_output=True, timeout=120,
+        input=html.encode(),
+        capture_output=True,
+        timeout=120,
     )
     messages = json.loads(result.stderr or result.stdout or b'{"messages": []}')["messages"]
     return [m for m in messages if m.get("type") == "error"]
+
+
+# --- Quality (issue 9): journeys, accessibility and valid HTML ---------------------------------------
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def open_page(chromium, request):
+    """A factory for pages in fresh contexts (size and options per call), e.g. a second context
+    with JavaScript disabled. Every page it opened is screenshotted under var/e2e/ on failure."""
+    opened = []
+
+    def open_(viewport=None, **options):
+        context = chromium.new_context(viewport=viewport or DESKTOP, **options)
+        page = context.new_page()
+        opened.append(page)
+        return page
+
+    yield open_
+    failed = getattr(request.node, "rep_call", None)
+    for index, page in enumerate(opened):
+        if failed is not None and failed.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = f"FAILED-{request.node.name}-{index}.png".replace("/", "_")
+            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        page.context.close()
+
+
+def audit(page, label: str, html: str) -> tuple[list[dict], list[dict]]:
+    """axe-core (WCAG 2.x A/AA) in the page and vnu on its HTML; prints one line for the CI log."""
+    violations = run_axe(page)
+    errors = run_vnu(html)
+    print(f"\n[quality] {label}: axe violations={len(violations)} vnu errors={len(errors)}")
+    for v in violations:
+        print(f"  axe {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}")
+    for e in errors:
+        print(f"  vnu line {e.get('lastLine')}: {e['message']}")
+    return violations, errors
+
+
+def assert_no_horizontal_scroll(page) -> None:
+    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"{page.url} scrolls sideways at {inner}px: content is {width}px wide"
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focused element matches `selector` (fails after `limit` presses)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector!r} on {page.url}")
