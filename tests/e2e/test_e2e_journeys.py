@@ -5,81 +5,24 @@ scrolling. A failing test leaves a screenshot of every page it opened under var/
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import re
-
 import feedparser
 import pytest
 from django.contrib.auth.models import Group
-from django.core import mail
-from django.core.management import call_command
 
 from comments.models import Comment
 from posts.models import Post
 from tests import factories
-from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE, assert_no_horizontal_scroll, tab_to
-
-INTRO_TITLE = "Two years of sector learning: what blogging taught our network"
-OPEN_TITLE = "Share your field notes with the network"
-ARCHIVE_MONTH = (2025, 3)
-
-
-@pytest.fixture
-def site(transactional_db, settings):
-    """The demo blog, its roles, a full month of posts to page through, and no flood wait."""
-    settings.COMMENTS_FLOOD_SECONDS = 0
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("sync_roles", stdout=io.StringIO())
-    author = factories.UserFactory(username="ines", first_name="Inés", last_name="Soto")
-    year, month = ARCHIVE_MONTH
-    for day in range(1, 13):
-        factories.PostFactory(
-            title=f"March field diary, day {day}",
-            slug=f"march-field-diary-{day}",
-            authors=[author],
-            published_at=dt.datetime(year, month, day, 12, tzinfo=dt.UTC),
-        )
-    return Post.objects.get(slug="share-your-field-notes")
-
-
-def run_worker() -> None:
-    """One real task-worker pass (emails go out after commit through django.tasks)."""
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
-
-
-def confirm_path(address: str) -> str:
-    """The path of the confirmation link in the newest email sent to `address`."""
-    message = [m for m in mail.outbox if address in m.to][-1]
-    match = re.search(r"https?://[^/\s]+(/comments/confirm/\S+)", message.body)
-    assert match, message.body
-    return match.group(1)
-
-
-def seed_comment(post: Post, **fields) -> Comment:
-    from django.contrib.contenttypes.models import ContentType
-    from django.contrib.sites.models import Site
-    from django.utils import timezone
-
-    values = dict(
-        user_name="Grace Mwangi",
-        user_email="grace@example.net",
-        comment="Our district did the same with monthly write-ups.",
-        is_public=True,
-        submit_date=timezone.now() - dt.timedelta(hours=3),
-    )
-    values.update(fields)
-    comment = Comment(
-        content_type=ContentType.objects.get_for_model(post),
-        object_pk=str(post.pk),
-        site=Site.objects.get_current(),
-        post=post,
-        parent_id=0,
-        **values,
-    )
-    comment.save()
-    return comment
-
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    DESKTOP,
+    INTRO_TITLE,
+    PHONE,
+    assert_no_horizontal_scroll,
+    confirm_path,
+    run_worker,
+    seed_comment,
+    tab_to,
+)
 
 # --- Journey 1: home → post → tag → archive paging ---------------------------------------------------
 
