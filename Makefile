@@ -58,6 +58,12 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Load test against PostgreSQL with gunicorn in production mode (see bench/run.py's docstring).
+# DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/sectorblog_bench);
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--fresh --seconds 5 --loadgen python".
+bench: $(VENV)/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 # Regenerate the lock file after editing pyproject.toml (needs uv: `pip install uv`).
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.12 --universal -o requirements.lock

@@ -22,3 +22,20 @@ class PostsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(sync_site, sender=self)
+        connect_content_version(self)
+
+
+def connect_content_version(config: AppConfig) -> None:
+    """Any saved or deleted post, taxonomy term, authorship or profile makes cached pages stale."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from sectorblog.cachekeys import content_version_bump
+
+    for name in ("Post", "Category", "Tag", "PostAuthor", "AuthorProfile"):
+        model = config.get_model(name)
+        post_save.connect(content_version_bump, sender=model, dispatch_uid=f"content-version-save-{name}")
+        post_delete.connect(content_version_bump, sender=model, dispatch_uid=f"content-version-del-{name}")
+    post_model = config.get_model("Post")
+    for field in ("categories", "tags", "authors"):
+        through = getattr(post_model, field).through
+        m2m_changed.connect(content_version_bump, sender=through, dispatch_uid=f"content-version-m2m-{field}")

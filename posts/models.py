@@ -184,6 +184,20 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["status", "published_at"], name="post_published_idx"),
             models.Index(fields=["slug"], name="post_slug_idx"),
+            # Public lists walk these in order and stop after a page (tests/test_perf_indexes.py).
+            models.Index(
+                models.F("featured").desc(),
+                models.F("published_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status="published", is_page=False),
+                name="post_home_order_idx",
+            ),
+            models.Index(
+                models.F("published_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status="published", is_page=False),
+                name="post_date_order_idx",
+            ),
         ]
         permissions = [
             ("publish_post", _("Can publish posts")),
@@ -352,6 +366,8 @@ class MediaImage(models.Model):
     def markdown_snippet(self) -> str:
         alt = self.alt_text.replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.image.url})"
+
+
 class Redirect(models.Model):
     """An old URL (a WordPress permalink, `/?p=<id>` or `/?page_id=<id>`) that now answers 301.
 

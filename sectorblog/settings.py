@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After the session, language, CSRF secret, user and CSP nonce (see its docstring), and
+    # outside the two below so that a cached post page keeps its X-Pingback/Link headers.
+    "sectorblog.pagecache.PageCacheMiddleware",
     "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
     # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
     "posts.redirects.WordPressRedirectMiddleware",
@@ -427,3 +430,16 @@ STORAGES["default"]["BACKEND"] = os.environ.get(
 MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
 PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))
+# --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
+# Full pages for anonymous readers. Off by default under pytest so other tests see every write;
+# tests/test_perf_pagecache.py turns it on.
+PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
+PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+# With Redis: bytes of pages each process also keeps in memory (keys include the version, so
+# never stale). 0 turns it off.
+PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
+# Where the content version lives when the cache is per-process (local memory). Default: VAR_DIR.
+PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
+# BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.
+BENCH = env_bool("BENCH", False)

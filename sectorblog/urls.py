@@ -20,3 +20,7 @@ if settings.DEBUG:
 
 handler404 = "sectorblog.errors.page_not_found"
 handler500 = "sectorblog.errors.server_error"
+if settings.BENCH:
+    from sectorblog.benchview import floor
+
+    urlpatterns.insert(0, path("bench/floor", floor, name="bench-floor"))

@@ -38,6 +38,8 @@ def run_worker() -> str:
         "SITE_DOMAIN": settings.SITE_DOMAIN,
         "LINKBACK_ALLOWED_HOSTS": ",".join(settings.LINKBACK_ALLOWED_HOSTS),
         "LINKBACK_HOLD_FIRST_FROM_SOURCE": "1" if settings.LINKBACK_HOLD_FIRST_FROM_SOURCE else "0",
+        "LINKBACK_ALLOWED_PORTS": ",".join(str(p) for p in settings.LINKBACK_ALLOWED_PORTS),
+        "WEBSUB_HUB_URL": settings.WEBSUB_HUB_URL,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay", "-v", "0"],

@@ -1,0 +1,64 @@
+"""Profile one page uncached, in-process, on the benchmark database: `bench/profile_page.py /path/`.
+
+Uses the settings `make bench` gives gunicorn (DEBUG=0, PostgreSQL from DATABASE_URL or the
+bench default) and the standard library's cProfile. Prints the SQL each request ran with its
+time, then the functions with the most cumulative time over `--repeat` requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import secrets
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sectorblog_bench")
+    os.environ.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,testserver",
+        SECURE_SSL_REDIRECT="0",
+        BENCH="1",
+        VAR_DIR=str(ROOT / "var" / "bench" / "var"),
+        DJANGO_SETTINGS_MODULE="sectorblog.settings",
+    )
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_X_BENCH_NOCACHE="1")
+    assert client.get(args.path).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        client.get(args.path)
+        elapsed = time.perf_counter() - started
+    print(f"one request: {elapsed * 1000:.1f} ms, {len(queries)} queries")
+    for q in queries:
+        print(f"  {float(q['time']) * 1000:7.1f} ms  {q['sql'][:160]}")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.repeat):
+        client.get(args.path)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,479 @@
+"""`make bench`: load-test sectorblog on one machine against PostgreSQL, with gunicorn in production mode.
+
+What it does, in order:
+1. creates the PostgreSQL database named by DATABASE_URL (default
+   postgres://postgres@127.0.0.1:5432/sectorblog_bench) if it does not exist; `--fresh` drops it
+   first. No PostgreSQL here? Point DATABASE_URL at one: `DATABASE_URL=postgres://u:p@host/db make bench`;
+2. migrates, collects static files and seeds volume data: `seed_demo --posts 1000 --comments 155
+   --pingbacks 5` (idempotent, so a second run reuses the data);
+3. starts gunicorn with production settings (DEBUG=0, a generated SECRET_KEY,
+   ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=0) and the Dockerfile's worker settings, plus
+   BENCH=1, which mounts /bench/floor and lets the X-Bench-Nocache header bypass the page cache;
+4. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
+   two baselines (a minimal Django view; WhiteNoise serving a static file), home and the
+   155-comment post cached and uncached, /feed/ (skipped while it answers 404), a search and a
+   comment POST. Load comes from `wrk` (Debian package `wrk`; installed with apt-get when missing
+   and running as root) or, without it, from the asyncio generator in bench/loadgen.py
+   (`--loadgen python` forces it);
+5. prints a table with requests/s, p50/p99 latency, 5xx count (from gunicorn's access log) and
+   each target's ratio to both baselines, records the workers' RSS, and writes everything to
+   var/bench/bench-<time>.json.
+
+REDIS_URL, if set, is passed on, so the page cache is shared by the workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "var" / "bench"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sectorblog_bench"
+# The Dockerfile's CMD, minus bind and logging.
+GUNICORN_WORKER_ARGS = [
+    "--workers", "2", "--threads", "4", "--timeout", "30", "--graceful-timeout", "20",
+    "--max-requests", "2000", "--max-requests-jitter", "200",
+]  # fmt: skip
+BYPASS = {"X-Bench-Nocache": "1"}
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+# --- database -------------------------------------------------------------------------------
+def ensure_database(url: str, fresh: bool) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = parts._replace(path="/postgres").geturl()
+    try:
+        conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        sys.exit(
+            f"bench: cannot reach PostgreSQL at {parts.hostname}:{parts.port or 5432} ({exc}).\n"
+            "Point the benchmark at a server you can create databases on, e.g.\n"
+            "  DATABASE_URL=postgres://user:password@host:5432/sectorblog_bench make bench\n"
+            "or start one: docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:17"
+        )
+    with conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            log(f"dropping database {name}")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            log(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return result.stdout or ""
+
+
+# --- server ---------------------------------------------------------------------------------
+def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    cmd = [
+        str(gunicorn), "sectorblog.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_WORKER_ARGS,
+        "--access-logfile", str(access_log), "--access-logformat", '%(s)s "%(r)s"',
+    ]  # fmt: skip
+    log("starting: " + " ".join(cmd[1:]))
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    proc.terminate()
+    sys.exit("bench: gunicorn did not answer /healthz within 30 s")
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(stat.parent.name))
+    return sorted(pids)
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time of the live workers plus that of workers already reaped (the master's cutime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def times(pid: int) -> list[int]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return [int(x) for x in fields[11:15]]  # utime, stime, cutime, cstime
+
+    total = sum(times(master)[2:4])
+    for pid in worker_pids(master):
+        try:
+            total += sum(times(pid)[0:2])
+        except (OSError, IndexError):
+            continue
+    return total / tick
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+# --- targets --------------------------------------------------------------------------------
+class FormReader(HTMLParser):
+    """The comment form's action and hidden inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields, self._in_form = None, {}, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and "comment-form" in (a.get("class") or ""):
+            self._in_form, self.action = True, a.get("action")
+        elif tag == "input" and self._in_form and a.get("type") == "hidden" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+
+
+def fetch(base: str, path: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
+    request = urllib.request.Request(base + path, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+def comment_post_target(base: str, post_path: str) -> dict | None:
+    status, body, headers = fetch(base, post_path)
+    reader = FormReader()
+    reader.feed(body.decode("utf-8", "replace"))
+    cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", ""))
+    if status != 200 or not reader.action or not cookie:
+        return None
+    fields = dict(reader.fields)
+    fields.update(name="Bench Reader", email="bench@example.net", url="", comment="")
+    return {
+        "path": reader.action,
+        "body_prefix": urlencode(fields),
+        "cookie": f"csrftoken={cookie.group(1)}",
+        "referer": base + post_path,
+    }
+
+
+# --- load generators ------------------------------------------------------------------------
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return round(float(number) * UNIT[unit], 3)
+
+
+POST_LUA = """
+local counter = 0
+request = function()
+  counter = counter + 1
+  local text = "Bench comment " .. counter .. " " .. math.random(1, 1000000000) .. " from wrk"
+  return wrk.format("POST", nil, nil, PREFIX .. text:gsub(" ", "+"))
+end
+"""
+
+
+def run_wrk(base: str, target: dict, connections: int, seconds: int) -> dict:
+    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in target.get("headers", {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    script = None
+    if target.get("post"):
+        script = OUT_DIR / "post.lua"
+        prefix = json.dumps(target["post"]["body_prefix"])
+        script.write_text(
+            f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f"PREFIX = {prefix}\n" + POST_LUA
+        )
+        cmd += ["-s", str(script)]
+    cmd.append(base + target["path"])
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    (OUT_DIR / "wrk-last.txt").write_text(out)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = dict(re.findall(r"^\s+(\d+(?:\.\d+)?)%\s+(\S+)\s*$", out, re.M))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p50_ms": _ms(pct["50"]) if "50" in pct else None,
+        "p99_ms": _ms(pct["99"]) if "99" in pct else None,
+        "requests": total,
+        "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def run_python(base: str, target: dict, connections: int, seconds: int) -> dict:
+    from bench.loadgen import run
+
+    return run(base, target, connections=connections, seconds=seconds)
+
+
+def ensure_wrk(choice: str) -> str:
+    if choice == "python":
+        return "python"
+    if shutil.which("wrk"):
+        return "wrk"
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing; installing the Debian package")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
+        if shutil.which("wrk"):
+            return "wrk"
+    if choice == "wrk":
+        sys.exit("bench: wrk is not installed (apt-get install wrk), and --loadgen wrk was asked for")
+    log("wrk not available: using the Python load generator (bench/loadgen.py)")
+    return "python"
+
+
+def status_counts(access_log: Path, offset: int) -> tuple[dict[str, int], int]:
+    counts: dict[str, int] = {}
+    with access_log.open("rb") as f:
+        f.seek(offset)
+        data = f.read()
+        end = f.tell()
+    for line in data.splitlines():
+        code = line[:3].decode(errors="replace")
+        counts[code] = counts.get(code, 0) + 1
+    return counts, end
+
+
+# --- main -----------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", default="16,64")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--only", default="", help="comma-separated target keys, e.g. floor,home-cached")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="override the Dockerfile's --max-requests (0 = never restart)",
+    )
+    args = parser.parse_args()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+
+    db_url = os.environ.get("DATABASE_URL") or DEFAULT_DB
+    if not db_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench: DATABASE_URL must point at PostgreSQL (postgres://user:pass@host:5432/db)")
+    ensure_database(db_url, args.fresh)
+    run_var = OUT_DIR / "var"
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "BENCH": "1",
+        "VAR_DIR": str(run_var),
+        "EMAIL_URL": f"file://{run_var / 'mail'}",
+        "LOG_LEVEL": "ERROR",
+    }
+    env.pop("TESTING", None)
+    log("migrating and seeding (1,000 posts, 155 comments + 5 pingbacks on one post)")
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    started = time.time()
+    manage(env, "seed_demo", "--posts", "1000", "--comments", "155", "--pingbacks", "5")
+    log(f"seeded in {time.time() - started:.1f} s")
+    post_path = manage(
+        env,
+        "shell",
+        "-v0",
+        "-c",
+        "from posts.models import Post; print(Post.objects.get(slug='a-long-discussion').get_absolute_url())",
+        capture=True,
+    ).split()[-1]
+
+    loadgen = ensure_wrk(args.loadgen)
+    access_log = OUT_DIR / "access.log"
+    access_log.write_bytes(b"")
+    if args.max_requests is not None:
+        at = GUNICORN_WORKER_ARGS.index("--max-requests")
+        GUNICORN_WORKER_ARGS[at + 1] = str(args.max_requests)
+    server = start_gunicorn(env, args.port, access_log)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        results = bench(base, post_path, args, loadgen, access_log, server.pid)
+        workers = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    report(results, workers, loadgen, args, post_path)
+
+
+def targets(base: str, post_path: str) -> list[dict]:
+    out = [
+        {"name": "floor (minimal Django view)", "key": "floor", "path": "/bench/floor"},
+        {"name": "static file (WhiteNoise)", "key": "static", "path": "/static/css/site.css"},
+        {"name": "home, cached", "key": "home-cached", "path": "/"},
+        {"name": "home, uncached", "key": "home-uncached", "path": "/", "headers": BYPASS},
+        {"name": "post 155 comments, cached", "key": "post-cached", "path": post_path},
+        {"name": "post 155 comments, uncached", "key": "post-uncached", "path": post_path, "headers": BYPASS},
+        {"name": "/feed/, cached", "key": "feed-cached", "path": "/feed/"},
+        {"name": "/feed/, uncached", "key": "feed-uncached", "path": "/feed/", "headers": BYPASS},
+        {"name": "search, uncached", "key": "search-uncached", "path": "/search/?q=water", "headers": BYPASS},
+    ]
+    post = comment_post_target(base, post_path)
+    out.append(
+        {
+            "name": "comment POST",
+            "key": "comment-post",
+            "path": post["path"] if post else "",
+            "post": post,
+            "headers": {"Cookie": post["cookie"]} if post else {},
+        }
+    )
+    return out
+
+
+def bench(base: str, post_path: str, args, loadgen: str, access_log: Path, server_pid: int) -> list[dict]:
+    run = run_wrk if loadgen == "wrk" else run_python
+    levels = [int(c) for c in args.connections.split(",")]
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    offset = 0
+    results = []
+    for target in targets(base, post_path):
+        if only and target["key"] not in only:
+            continue
+        row = {"name": target["name"], "key": target["key"], "path": target["path"], "runs": {}}
+        if target["key"] == "comment-post" and not target["post"]:
+            row["skipped"] = "no comment form on the post page"
+        else:
+            status, _body, headers = (200, b"", {}) if target.get("post") else fetch(base, target["path"])
+            if status != 200:
+                row["skipped"] = f"answers {status}"
+            for _ in range(4 if not row.get("skipped") and not target.get("post") else 0):
+                fetch(base, target["path"], target.get("headers"))  # warm both workers
+        if row.get("skipped"):
+            log(f"{target['name']}: skipped ({row['skipped']})")
+            results.append(row)
+            continue
+        _counts, offset = status_counts(access_log, offset)
+        for connections in levels:
+            log(f"{target['name']}: {connections} connections, {args.seconds} s")
+            cpu_before = server_cpu_seconds(server_pid)
+            measured = run(base, target, connections, args.seconds)
+            time.sleep(0.5)  # let the access log catch up
+            counts, offset = status_counts(access_log, offset)
+            served = sum(counts.values())
+            # Server CPU per request: unlike req/s, barely affected by other load on the machine.
+            measured["server_cpu_ms_per_request"] = (
+                round((server_cpu_seconds(server_pid) - cpu_before) * 1000 / served, 2) if served else None
+            )
+            measured["load_average"] = os.getloadavg()
+            measured["status_counts"] = counts
+            measured["5xx"] = sum(n for code, n in counts.items() if code.startswith("5"))
+            row["runs"][str(connections)] = measured
+        row["worker_rss_mb"] = {pid: rss_mb(pid) for pid in worker_pids(server_pid)}
+        results.append(row)
+    return results
+
+
+def report(results: list[dict], workers: dict, loadgen: str, args, post_path: str) -> None:
+    by_key = {r["key"]: r for r in results}
+    lines = []
+    header = (
+        f"{'target':<30} {'conn':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5}"
+        f" {'÷floor':>7} {'÷static':>8} {'cpu ms':>7} {'load':>5}"
+    )
+    lines += [header, "-" * len(header)]
+    for row in results:
+        if row.get("skipped"):
+            lines.append(f"{row['name']:<30} skipped: {row['skipped']}")
+            continue
+        for conn, m in row["runs"].items():
+            floor = by_key.get("floor", {}).get("runs", {}).get(conn, {}).get("rps")
+            static = by_key.get("static", {}).get("runs", {}).get(conn, {}).get("rps")
+            m["ratio_floor"] = round(m["rps"] / floor, 3) if floor else None
+            m["ratio_static"] = round(m["rps"] / static, 3) if static else None
+            lines.append(
+                f"{row['name']:<30} {conn:>4} {m['rps']:>9.1f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f}"
+                f" {m['5xx']:>5} {m['ratio_floor'] or 0:>7.1%} {m['ratio_static'] or 0:>8.1%}"
+                f" {m['server_cpu_ms_per_request'] or 0:>7.2f} {m['load_average'][0]:>5.1f}"
+            )
+    lines.append("")
+    lines.append(
+        "cpu ms = gunicorn CPU time per request served (workers + reaped workers); "
+        "load = 1-minute load average after the run"
+    )
+    lines.append(
+        "gunicorn worker RSS after the run: "
+        + ", ".join(f"pid {pid}: {mb} MB" for pid, mb in workers.items())
+    )
+    print("\n".join(lines))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = OUT_DIR / f"bench-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "when": stamp,
+                "loadgen": loadgen,
+                "seconds": args.seconds,
+                "gunicorn": GUNICORN_WORKER_ARGS,
+                "post_path": post_path,
+                "cpu_count": os.cpu_count(),
+                "results": results,
+                "worker_rss_mb": workers,
+                "table": lines,
+            },
+            indent=2,
+        )
+    )
+    log(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

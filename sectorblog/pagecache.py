@@ -1,0 +1,259 @@
+"""A full-page cache for anonymous readers, with per-visitor CSRF tokens and CSP nonces.
+
+Pages and feeds answered to anonymous GET/HEAD requests are stored in Django's cache (Redis when
+REDIS_URL is set, local memory otherwise) under a key made of the content version
+(sectorblog.cachekeys), the scheme, host, path and query, and the language LocaleMiddleware
+resolved for the request. Any change to posts, taxonomy or the discussion bumps the content
+version, so every page is fresh on its next request.
+
+What is never stored: requests from signed-in users (or carrying flash messages), the admin,
+anything but GET/HEAD, responses other than 200, responses that set a cookie or touch the session,
+and responses marked private or no-store (staff previews).
+
+Per-visitor parts of a page are cut out before storing and put back on every serve:
+- the CSRF token of the comment form: each masked token of this request's CSRF secret becomes a
+  placeholder, and each serve fills in `get_token(request)`, which also sets the visitor's CSRF
+  cookie, so the form works without JavaScript;
+- the CSP nonce: the request's nonce becomes a placeholder and each serve fills in the current
+  request's nonce, which ContentSecurityPolicyMiddleware then puts in the header.
+
+Conditional GET (RFC 9110 §13.1.2 If-None-Match, §13.1.3 If-Modified-Since): every served page
+has a weak ETag (the stored page's digest plus the visitor's CSRF cookie, so a browser's copy is
+only revalidated while its token still matches) and Last-Modified (when the page was stored).
+A 304 carries no CSP header, so the browser keeps the policy stored with its copy (RFC 9111
+§4.3.4), whose nonce matches that copy's body.
+
+Place it last in MIDDLEWARE: after Session, Locale, CSRF and Auth (it needs the user, the
+language and the CSRF secret) and after ContentSecurityPolicyMiddleware (which makes the nonce and
+writes the header on the way out). Pages are stored uncompressed; GZipMiddleware, further out,
+compresses each served copy and adds `Vary: Accept-Encoding`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import _does_token_match, get_token
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+
+from sectorblog.cachekeys import content_version
+
+logger = logging.getLogger(__name__)
+TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+STORED_HEADERS_SKIP = {"set-cookie", "vary", "content-length"}
+BYPASS_HEADER = "HTTP_X_BENCH_NOCACHE"
+MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
+
+
+def _placeholder(purpose: str) -> bytes:
+    """A marker no one can type into a comment: derived from SECRET_KEY, same in every process."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"pagecache:{purpose}".encode(), "sha256")
+    return f"@@{purpose}-{digest.hexdigest()[:20]}@@".encode()
+
+
+class NearCache:
+    """A small in-process copy of pages fetched from a shared cache (Redis).
+
+    Keys include the content version, so an entry can never go stale: a bump changes the key.
+    This saves moving and unpickling ~100 KB from Redis on every hit; only the version is read
+    from Redis per request. Bounded by total bytes, oldest first out. Unused with the
+    local-memory cache, which is in-process already.
+    """
+
+    def __init__(self, max_bytes: int | None = None):
+        self.max_bytes = (
+            max_bytes if max_bytes is not None else getattr(settings, "PAGE_CACHE_NEAR_BYTES", 16 << 20)
+        )
+        self.entries: OrderedDict[str, dict] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def _enabled(self) -> bool:
+        return self.max_bytes > 0 and not isinstance(caches["default"], LocMemCache)
+
+    def get(self, key: str) -> dict | None:
+        if not self._enabled():
+            return None
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: dict) -> None:
+        if not self._enabled() or len(entry["body"]) > self.max_bytes // 4:
+            return
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = entry
+            self.size += len(entry["body"])
+            while self.size > self.max_bytes and self.entries:
+                _old_key, old = self.entries.popitem(last=False)
+                self.size -= len(old["body"])
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.csrf_mark = _placeholder("csrf")
+        self.nonce_mark = _placeholder("nonce")
+        self._near = NearCache()
+
+    # --- the request side ---------------------------------------------------------------------
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            if not self._request_is_cacheable(request):
+                return self.get_response(request)
+            key = self._key(request)
+            entry = self._near.get(key)
+            if entry is None:
+                entry = cache.get(key)
+                if entry is not None:
+                    self._near.put(key, entry)
+        except Exception as exc:  # noqa: BLE001 (an unreachable cache or database must not be a 500)
+            # The version may need the database, and the session or the cache may be down: the
+            # view answers as if there were no page cache (a 503 if the database is gone).
+            logger.warning("page cache unavailable: %s", exc)
+            return self.get_response(request)
+        if entry is not None:
+            return self._serve(request, entry, hit=True)
+        if request.method == "HEAD":
+            # Views answer HEAD as GET would; store only what a GET produced.
+            return self.get_response(request)
+        response = self.get_response(request)
+        entry = self._entry(request, response)
+        if entry is None:
+            return response
+        try:
+            cache.set(key, entry, timeout=getattr(settings, "PAGE_CACHE_TIMEOUT", 600))
+            self._near.put(key, entry)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("page cache unavailable: %s", exc)
+            return response
+        return self._serve(request, entry, hit=False)
+
+    def _request_is_cacheable(self, request: HttpRequest) -> bool:
+        if not getattr(settings, "PAGE_CACHE", True):
+            return False
+        if request.method not in ("GET", "HEAD"):
+            return False
+        if getattr(settings, "BENCH", False) and request.META.get(BYPASS_HEADER):
+            return False
+        if request.path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
+            return False
+        if MESSAGES_COOKIE in request.COOKIES:
+            return False
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            # Only now is the session read (AuthenticationMiddleware's user is lazy).
+            user = getattr(request, "user", None)
+            if user is None or user.is_authenticated:
+                return False
+            if "_messages" in request.session:
+                return False
+        return True
+
+    def _key(self, request: HttpRequest) -> str:
+        lang = getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE
+        where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
+        return f"page:{content_version()}:{lang}:{digest}"
+
+    # --- storing ------------------------------------------------------------------------------
+    def _entry(self, request: HttpRequest, response: HttpResponse) -> dict | None:
+        if response.status_code != 200 or response.streaming:
+            return None
+        if response.cookies:
+            return None
+        cache_control = response.get("Cache-Control", "").lower()
+        if any(word in cache_control for word in ("private", "no-store", "no-cache")):
+            return None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return None  # served from the cache, but only stored from visitors without a session
+        # Without a session cookie, reading the session (e.g. `user.is_authenticated` in a
+        # template) only ever sees an empty one: the page is the anonymous page. Writing to it
+        # would give this visitor a session cookie, so that page is theirs alone.
+        session = getattr(request, "session", None)
+        if session is not None and session.modified:
+            return None
+        messages = getattr(request, "_messages", None)
+        if messages is not None and getattr(messages, "added_new", False):
+            return None
+        body = response.content
+        body, has_csrf = self._cut_csrf(request, body)
+        body, has_nonce = self._cut_nonce(request, body)
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in STORED_HEADERS_SKIP]
+        return {
+            "body": body,
+            "headers": headers,
+            "csrf": has_csrf,
+            "nonce": has_nonce,
+            "stored": time.time(),
+            "digest": hashlib.blake2b(body, digest_size=12).hexdigest(),
+        }
+
+    def _cut_csrf(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
+        secret = request.META.get("CSRF_COOKIE")
+        if not secret or not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            return body, False  # the page never asked for a token
+        found = False
+
+        def swap(match: re.Match) -> bytes:
+            nonlocal found
+            if _does_token_match(match.group().decode(), secret):
+                found = True
+                return self.csrf_mark
+            return match.group()
+
+        return TOKEN_RE.sub(swap, body), found
+
+    def _cut_nonce(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
+        nonce = getattr(request, "_csp_nonce", None)
+        if not nonce:  # LazyNonce is false until something rendered it
+            return body, False
+        value = str(nonce).encode()
+        return body.replace(value, self.nonce_mark), value in body
+
+    # --- serving ------------------------------------------------------------------------------
+    def _etag(self, request: HttpRequest, entry: dict) -> str:
+        cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
+        visitor = hashlib.blake2b(cookie.encode(), digest_size=6).hexdigest() if cookie else "0"
+        return f'W/"{entry["digest"]}-{visitor}"'
+
+    def _serve(self, request: HttpRequest, entry: dict, *, hit: bool) -> HttpResponse:
+        response = HttpResponse()
+        for name, value in entry["headers"]:
+            response[name] = value
+        response["ETag"] = self._etag(request, entry)
+        if "Last-Modified" not in response:
+            response["Last-Modified"] = http_date(int(entry["stored"]))
+        # Browsers may keep a copy but must revalidate; shared caches must not keep it.
+        patch_cache_control(response, private=True, no_cache=True)
+        response["X-Page-Cache"] = "hit" if hit else "miss"
+        conditional = get_conditional_response(
+            request, etag=response["ETag"], last_modified=int(entry["stored"]), response=response
+        )
+        if conditional is not response:
+            # 304 or 412: keep the browser's stored CSP (whose nonce matches its copy) and send
+            # no new CSRF cookie.
+            conditional._csp_config = {}
+            conditional._csp_ro_config = {}
+            return conditional
+        body = entry["body"]
+        if entry["csrf"]:
+            body = body.replace(self.csrf_mark, get_token(request).encode())
+        if entry["nonce"]:
+            body = body.replace(self.nonce_mark, str(request._csp_nonce).encode())
+        response.content = body
+        return response

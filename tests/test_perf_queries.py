@@ -1,0 +1,164 @@
+"""Query discipline: every public page takes a fixed number of SQL queries, whatever the volume.
+
+Each page is measured at a small and a larger volume (posts, comments, tags, authors), the two
+counts must be equal, and the count is pinned so a regression shows up as a number. The page
+cache is off here (the default under pytest), so these are the uncached costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from posts.models import Post
+from tests import factories
+
+# Queries per page, including the request transaction's savepoint/release (ATOMIC_REQUESTS).
+# Lists: 2 for the posts and their count, 2 prefetches, 4 sidebar widgets (+1 for the taxonomy or
+# author object). Post: the post and its prefetches, neighbours, related posts, translations,
+# the sidebar and the whole discussion.
+PINNED = {
+    "home": 10,
+    "home page 2": 10,
+    "post": 16,
+    "category": 12,
+    "tag": 11,
+    "author": 11,
+    "year archive": 11,
+    "search": 11,
+}
+
+
+def add_comments(post: Post, count: int, *, first_id: int) -> None:
+    """Insert `count` public, threaded comments in three bulk statements (multi-table model)."""
+    ct = ContentType.objects.get_for_model(Post).pk
+    now = timezone.now()
+    base_rows, xtd_rows, own_rows = [], [], []
+    for i in range(count):
+        cid = first_id + i
+        root = first_id + (i // 5) * 5  # threads of five: a root and four replies under it
+        level = 0 if cid == root else 1
+        base_rows.append(
+            (cid, str(post.pk), f"Reader {i}", f"r{i}@example.net", "", f"Comment {i}",
+             now - dt.timedelta(minutes=count - i), True, False, ct, 1)
+        )  # fmt: skip
+        xtd_rows.append((cid, root, root if level else cid, level, cid - root + 1, False, 0))
+        own_rows.append(
+            (cid, "comment", f"<p>Comment {i}</p>", "", "", "", "", False, False, "", post.pk)
+            + (False, False, "", "en", "")
+        )
+    with connection.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO django_comments (id, object_pk, user_name, user_email, user_url, comment,"
+            " submit_date, is_public, is_removed, content_type_id, site_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            base_rows,
+        )
+        cur.executemany(
+            "INSERT INTO django_comments_xtd_xtdcomment (comment_ptr_id, thread_id, parent_id, level,"
+            ' "order", followup, nested_count) VALUES (%s, %s, %s, %s, %s, %s, %s)',
+            xtd_rows,
+        )
+        cur.executemany(
+            "INSERT INTO comments_comment (xtdcomment_ptr_id, kind, body_html, source_url, source_title,"
+            " excerpt, author_avatar_url, is_spam, is_internal, duplicate_key, post_id,"
+            " awaiting_confirmation, needs_spam_check, hold_reason, language, user_agent)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            own_rows,
+        )
+
+
+def build_site(author, *, posts: int, comments: int, tags: int, authors: int):
+    cat = factories.CategoryFactory(slug="sanitation")
+    tag_objs = [factories.TagFactory(slug=f"tag-{i}", name=f"tag {i}") for i in range(tags)]
+    extra_authors = [factories.UserFactory(username=f"writer{i}") for i in range(authors - 1)]
+    start = timezone.now() - dt.timedelta(days=posts + 2)
+    made = []
+    for i in range(posts):
+        made.append(
+            factories.PostFactory(
+                title=f"Field note {i}",
+                slug=f"field-note-{i}",
+                authors=[author, *extra_authors],
+                categories=[cat],
+                tags=tag_objs,
+                published_at=start + dt.timedelta(days=i),
+            )
+        )
+    target = made[len(made) // 2]
+    add_comments(target, comments, first_id=900_000)
+    return target
+
+
+def urls_for(post: Post) -> dict[str, str]:
+    year = f"{timezone.localtime(post.published_at).year:04d}"
+    return {
+        "home": "/",
+        "home page 2": "/page/2/",
+        "post": post.get_absolute_url(),
+        "category": "/category/sanitation/",
+        "tag": "/tag/tag-0/",
+        "author": "/author/amara/",
+        "year archive": f"/{year}/",
+        "search": "/search/?q=field",
+    }
+
+
+def count_queries(client, url: str) -> int:
+    client.get(url)  # warm per-process caches (ContentType, Site) as a running server has them
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx)
+
+
+@pytest.fixture
+def small(db, author):
+    return build_site(author, posts=12, comments=1, tags=1, authors=1)
+
+
+@pytest.fixture
+def large(db, author):
+    return build_site(author, posts=20, comments=500, tags=6, authors=3)
+
+
+def test_pages_take_the_pinned_number_of_queries_at_small_volume(client, small, django_assert_num_queries):
+    for name, url in urls_for(small).items():
+        client.get(url)
+        with django_assert_num_queries(PINNED[name]):
+            assert client.get(url).status_code == 200, name
+
+
+def test_pages_take_the_same_queries_at_large_volume(client, large):
+    counts = {name: count_queries(client, url) for name, url in urls_for(large).items()}
+    assert counts == PINNED
+
+
+def test_post_with_500_comments_costs_no_more_queries_than_with_1(client, author):
+    one = build_site(author, posts=3, comments=1, tags=1, authors=1)
+    five_hundred = factories.PostFactory(title="Busy", slug="busy", authors=[author])
+    add_comments(five_hundred, 500, first_id=800_000)
+    response = client.get(five_hundred.get_absolute_url())
+    # Threads of five, 50 threads to a page: the first page shows 250 of the 500.
+    assert response.content.count(b'class="comment kind-comment') == 250
+    assert count_queries(client, five_hundred.get_absolute_url()) <= count_queries(
+        client, one.get_absolute_url()
+    )
+
+
+def test_templates_are_loaded_once_per_process(client, small):
+    """The cached template loader is on (Django's default when `loaders` is not set), so the
+    comment thread's recursive include parses _comment.html once, not once per comment."""
+    from django.template import engines
+    from django.template.loaders.cached import Loader as CachedLoader
+
+    engine = engines["django"].engine
+    assert isinstance(engine.template_loaders[0], CachedLoader)
+    client.get(small.get_absolute_url())
+    cached_names = {str(key).split("-")[0] for key in engine.template_loaders[0].get_template_cache}
+    assert "comments/_comment.html" in cached_names
