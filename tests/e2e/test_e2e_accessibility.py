@@ -44,12 +44,17 @@ def submit_empty_comment(page, live_server, post):
 
 
 def test_axe_and_vnu_find_nothing_on_any_page(open_page, live_server, site):
-    seed_comment(site)
+    comment = seed_comment(site)
     page = open_page(bypass_csp=True)  # lets axe-core be injected despite the site's CSP
     problems = {}
-    for label, path in reader_pages(site):
+    more = [
+        ("reply form without JS", f"/comments/reply/{comment.pk}/", 200),
+        ("check your email", f"/comments/posted/awaiting/?post={site.pk}", 200),
+        ("not found", "/no/such/page/", 404),
+    ]
+    for label, path, status in [(label, path, 200) for label, path in reader_pages(site)] + more:
         response = page.goto(live_server.url + path)
-        assert response.status == 200, path
+        assert response.status == status, path
         violations, errors = audit(page, label, response.text())
         if violations or errors:
             problems[label] = (
