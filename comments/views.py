@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import services
@@ -282,14 +282,30 @@ def privacy_manage(request, key):
         return _message(
             request,
             _("Comments deleted"),
-            _("%(n)d comments made with %(email)s were deleted.") % {"n": count, "email": email},
+            ngettext(
+                "%(n)d comment made with %(email)s was deleted.",
+                "%(n)d comments made with %(email)s were deleted.",
+                count,
+            )
+            % {"n": count, "email": email},
         )
     comments = list(services.comments_by_email(email=email))
     for comment in comments:
         comment.state = services.comment_state(comment)
+        comment.state_label = COMMENT_STATE_LABELS[comment.state]
     response = render(request, "comments/privacy_manage.html", {"email": email, "comments": comments})
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# What a commenter reads for each services.comment_state() word on their privacy page.
+COMMENT_STATE_LABELS = {
+    "public": gettext_lazy("Published"),
+    "awaiting": gettext_lazy("Awaiting confirmation"),
+    "held": gettext_lazy("Held for moderation"),
+    "spam": gettext_lazy("Spam"),
+    "removed": gettext_lazy("Removed"),
+}
 
 
 def _moderator_action(request, comment_id, action):
