@@ -228,6 +228,11 @@ class PageCacheMiddleware:
     # --- serving ------------------------------------------------------------------------------
     def _etag(self, request: HttpRequest, entry: dict) -> str:
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
+        if entry["csrf"] and not cookie:
+            # A first visit: use the secret the response's new cookie will carry, so the
+            # browser's first revalidation can already match.
+            get_token(request)
+            cookie = request.META.get("CSRF_COOKIE", "")
         visitor = hashlib.blake2b(cookie.encode(), digest_size=6).hexdigest() if cookie else "0"
         return f'W/"{entry["digest"]}-{visitor}"'
 

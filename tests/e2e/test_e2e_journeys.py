@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     INTRO_TITLE,
     PHONE,
     assert_no_horizontal_scroll,
+    audit,
     confirm_path,
     run_worker,
     seed_comment,
@@ -300,3 +301,51 @@ def test_journey6_moderator_approves_a_held_comment(open_page, live_server, site
 
     reader.goto(live_server.url + site.get_absolute_url())
     assert "Please look at our pilot results." in reader.locator(f"#c{held.pk}").inner_text()
+
+
+# --- Journey 7: the interface in Spanish --------------------------------------------------------------
+
+SPANISH_MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
+def test_journey7_reader_switches_the_interface_to_spanish(open_page, live_server, site):
+    page = open_page(locale="en-GB", bypass_csp=True)  # bypass_csp: axe runs on the Spanish home
+    page.goto(live_server.url + site.get_absolute_url())
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.locator("#language-switcher").get_by_role("button", name="Español").click()
+    page.wait_for_load_state()
+    assert page.url == live_server.url + site.get_absolute_url()  # same URL, no language prefix
+    assert page.locator("html").get_attribute("lang") == "es"
+    # Navigation, form labels and dates are Spanish.
+    nav = page.get_by_role("navigation", name="Principal")
+    assert nav.get_by_role("link", name="Inicio").count() == 1
+    assert page.get_by_role("button", name="Buscar").count() == 1
+    form = page.locator("#comment-form")
+    assert form.locator("label[for=id_name]").inner_text().startswith("Nombre")
+    assert form.locator("label[for=id_email]").inner_text().startswith("Correo electrónico")
+    assert form.get_by_role("button", name="Publicar comentario").count() == 1
+    date = page.locator("article.post .byline time").inner_text()
+    day, de1, month, de2, year = date.split()
+    assert (de1, de2) == ("de", "de") and month in SPANISH_MONTHS, date
+    # The choice sticks (a cookie): the home page is Spanish too.
+    with page.expect_navigation() as home:
+        page.get_by_role("link", name="Inicio").click()
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("a.skip-link").inner_text() == "Saltar al contenido"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "spanish-home-page.png"), full_page=True)
+    violations, errors = audit(page, "home in Spanish", home.value.text())
+    assert (violations, errors) == ([], [])
