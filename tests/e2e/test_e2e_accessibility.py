@@ -169,6 +169,7 @@ def test_comment_threads_are_nested_lists_with_depth(open_page, live_server, sit
         )
         assert item.evaluate("el => el.tagName") == "LI"
         assert len(lists) == depth, lists
+        assert item.get_attribute("aria-level") == str(depth)
         assert lists[-1] == "thread"
     # What a screen reader gets: lists inside list items, three deep.
     tree = page.locator("#comments ol.thread").aria_snapshot()
