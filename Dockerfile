@@ -31,5 +31,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # 2 workers x 4 threads suits a 2-core host; the 30 s timeout is above the database's
 # statement_timeout (DB_STATEMENT_TIMEOUT_MS, 10 s) so a slow query becomes a 503, not a killed worker.
 CMD ["gunicorn", "sectorblog.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", \
-     "--timeout", "30", "--graceful-timeout", "20", "--max-requests", "2000", \
-     "--max-requests-jitter", "200", "--access-logfile", "-"]
+     "--timeout", "30", "--graceful-timeout", "20", "--max-requests", "20000", \
+     "--max-requests-jitter", "2000", "--access-logfile", "-"]

@@ -22,6 +22,9 @@ help:
 	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
+	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
+	@echo "make test-e2e      browser tests (Chromium)"
+	@echo "make cluster-demo  primary + replica, Redis, two app servers and a worker on loopback"
 
 $(VENV)/.installed: requirements.lock
 	@py="$(call find_python)"; \
@@ -49,6 +52,10 @@ test: $(VENV)/.installed
 
 test-e2e: $(VENV)/.installed
 	$(VENV)/bin/pytest -m e2e
+
+# 60 s of reading, comment posting and a pingback flood against a local gunicorn (issue 11, case 22).
+soak: $(VENV)/.installed
+	$(PY) bench/soak.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

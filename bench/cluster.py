@@ -222,6 +222,8 @@ class Cluster:
             EMAIL_URL=f"file://{self.var_dir / 'mail'}",
             TESTING="0",
             COMMENTS_CLOSE_AFTER_DAYS="0",
+            SECURE_COOKIES="0",
+            COMMENTS_FLOOD_SECONDS="3",
         )
         env.update(extra)
         return env

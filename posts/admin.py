@@ -26,7 +26,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from posts import preview
-from posts.models import AuthorProfile, Category, MediaImage, Post, PostAuthor, PostRevision, Tag
+from posts.models import (
+    AuthorProfile,
+    Category,
+    ImportRecord,
+    MediaImage,
+    MediaReference,
+    Post,
+    PostAuthor,
+    PostRevision,
+    Redirect,
+    Tag,
+)
 from posts.revisions import (
     autosave_store,
     revision_baseline,
@@ -751,3 +762,33 @@ class TagAdmin(admin.ModelAdmin):
 class AuthorProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "display_name", "website")
     search_fields = ("user__username", "display_name")
+
+
+# --- WordPress import records: old URLs, provenance and attachments (see posts/wxr.py) ---------
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    list_display = ("old_path", "post", "target_url", "created_at")
+    search_fields = ("old_path", "target_url", "post__title")
+    raw_id_fields = ("post",)
+
+
+@admin.register(ImportRecord)
+class ImportRecordAdmin(admin.ModelAdmin):
+    list_display = ("source", "kind", "wp_id", "content_type", "object_id", "imported_at")
+    list_filter = ("kind", "source")
+    search_fields = ("wp_id", "object_id")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MediaReference)
+class MediaReferenceAdmin(admin.ModelAdmin):
+    list_display = ("original_url", "title", "post", "uploaded_at")
+    search_fields = ("original_url", "title", "caption")
+    raw_id_fields = ("post",)

@@ -115,6 +115,11 @@ def content_version_bump(**_signal_kwargs) -> None:
     directly as a signal receiver. Inside a transaction the immediate bump skips the query for
     the next scheduled publication, and only one after-commit bump is queued per transaction.
     """
+    from sectorblog.routers import remember_primary_position, replica_aliases
+
+    if replica_aliases():
+        # Readers must not render this change's pages from a replica that has not replayed it.
+        transaction.on_commit(remember_primary_position)
     if not getattr(settings, "PAGE_CACHE", True):
         return  # nothing reads the version
     connection = transaction.get_connection()

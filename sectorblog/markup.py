@@ -116,19 +116,76 @@ def _escape_raw_html(text: str) -> str:
     return re.sub(r"<(?!(?:https?://|mailto:)[^>\s]+>)", "&lt;", text)
 
 
+# Python-Markdown finds the end of "[text]" and "(url)" by scanning forward from each opener, so
+# thousands of unmatched or deeply nested brackets cost O(n²) (10,000 "[" took 15 s). Above this
+# many scanned characters, the offending openers are backslash-escaped before rendering.
+_BRACKET_SCAN_BUDGET = 50_000
+_BRACKET_MAX_DEPTH = 2
+_CLOSERS = {"]": "[", ")": "("}
+
+
+def _defuse_brackets(text: str) -> str:
+    """Escape the unmatched or deeply nested "[" and "(" that would make link parsing quadratic.
+
+    Ordinary text (whose brackets would cost less than the budget to scan) is returned unchanged,
+    so code spans in normal posts never gain a visible backslash.
+    """
+    open_at: dict[str, list[int]] = {"[": [], "(": []}
+    spans: list[tuple[int, int, int]] = []  # (opener position, scan length, depth)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c in open_at:
+            open_at[c].append(i)
+        elif c in _CLOSERS and open_at[_CLOSERS[c]]:
+            stack = open_at[_CLOSERS[c]]
+            start = stack.pop()
+            spans.append((start, i - start, len(stack)))
+        i += 1
+    unmatched = [start for stack in open_at.values() for start in stack]
+    cost = sum(length for _start, length, _depth in spans) + sum(n - start for start in unmatched)
+    if cost <= _BRACKET_SCAN_BUDGET:
+        return text
+    escape_at = sorted(unmatched + [start for start, _length, depth in spans if depth >= _BRACKET_MAX_DEPTH])
+    pieces, last = [], 0
+    for position in escape_at:
+        pieces.append(text[last:position])
+        pieces.append("\\")
+        last = position
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _plain_paragraphs(text: str) -> str:
+    """A last-resort rendering: escaped text in paragraphs, for input Markdown cannot parse."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+    return "".join(f"<p>{html.escape(b, quote=False)}</p>" for b in blocks)
+
+
 def render_markdown(text: str, profile: Profile = "post") -> str:
-    """Render Markdown to sanitized HTML. Deterministic: the same text gives the same bytes."""
+    """Render Markdown to sanitized HTML. Deterministic: the same text gives the same bytes.
+
+    Never raises on hostile text: quadratic bracket shapes are defused first, and text that nests
+    deeper than Python's recursion limit (e.g. 5,000 list markers) falls back to plain paragraphs.
+    """
     if profile not in _EXTENSIONS:
         raise ValueError(f"unknown profile {profile!r}")
     text = text.replace("\x00", "")
     if profile == "comment":
         text = _escape_raw_html(text)
+    text = _defuse_brackets(text)
     md = markdown.Markdown(
         extensions=[*_EXTENSIONS[profile], _BareUrlExtension()],
         extension_configs=_EXTENSION_CONFIGS,
         output_format="html",
     )
-    raw = md.convert(text)
+    try:
+        raw = md.convert(text)
+    except RecursionError:
+        raw = _plain_paragraphs(text)
     return sanitize(raw, profile)
 
 

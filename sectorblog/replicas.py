@@ -52,10 +52,11 @@ class ReplicaRoutingMiddleware:
             return self.get_response(request)
         safe = request.method in SAFE_METHODS
         alias = routers.choose_replica() if safe and not is_pinned(request) else routers.PRIMARY
-        request.read_database = alias
-        token = routers.read_target.set(alias)
+        choice = routers.ReadChoice(alias)
+        request.read_database = choice
+        token = routers.read_target.set(choice)
         try:
-            response = self._respond(request, alias)
+            response = self._respond(request, choice)
         finally:
             routers.read_target.reset(token)
         if not safe:
@@ -69,7 +70,8 @@ class ReplicaRoutingMiddleware:
             )
         return response
 
-    def _respond(self, request: HttpRequest, alias: str) -> HttpResponse:
+    def _respond(self, request: HttpRequest, choice: routers.ReadChoice) -> HttpResponse:
+        alias = choice.alias
         if alias == routers.PRIMARY:
             return self.get_response(request)
         try:
@@ -79,8 +81,9 @@ class ReplicaRoutingMiddleware:
         failed = response is None or getattr(response, "database_unavailable", False)
         if failed and replica_is_broken(alias):
             routers.mark_down(alias)
-            routers.read_target.set(routers.PRIMARY)
-            request.read_database = routers.PRIMARY
+            primary = routers.ReadChoice(routers.PRIMARY)
+            routers.read_target.set(primary)
+            request.read_database = primary
             return self.get_response(request)
         if response is None:
             raise OperationalError("database unavailable")

@@ -17,9 +17,58 @@ from django.conf import settings
 
 PRIMARY = "default"
 
-# Per request: the alias reads go to (one replica chosen for the whole request, or the primary).
+# Per request: where reads go (one replica chosen for the whole request, or the primary).
 # None outside requests (commands, the task worker, migrations): the primary.
-read_target: contextvars.ContextVar[str | None] = contextvars.ContextVar("read_target", default=None)
+read_target: contextvars.ContextVar[ReadChoice | None] = contextvars.ContextVar("read_target", default=None)
+
+# The primary's WAL position after the last content write; a replica that has not replayed up to
+# it would serve (and the page cache would keep) stale pages, so such a request reads the primary.
+PRIMARY_POSITION_KEY = "sectorblog:primary-wal-lsn"
+
+
+class ReadChoice:
+    """The read alias for one request, checked against the last write on its first read."""
+
+    def __init__(self, alias: str):
+        self.alias = alias
+        self.checked = alias == PRIMARY
+
+    def resolve(self) -> str:
+        if not self.checked:
+            self.checked = True
+            if not replica_caught_up(self.alias):
+                self.alias = PRIMARY
+        return self.alias
+
+
+def replica_caught_up(alias: str) -> bool:
+    from django.core.cache import cache
+    from django.db import connections
+
+    position = cache.get(PRIMARY_POSITION_KEY)
+    if not position or connections[alias].vendor != "postgresql":
+        return True
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position])
+        row = cursor.fetchone()
+    return row[0] is not False
+
+
+def remember_primary_position() -> None:
+    """Record the primary's WAL position after a write (no-op without replicas).
+
+    The insert position, not the write position: with asynchronous commit the commit record may
+    still sit in WAL buffers, and a replica that replayed up to the write position would miss it.
+    """
+    from django.core.cache import cache
+    from django.db import connections
+
+    if not replica_aliases() or connections[PRIMARY].vendor != "postgresql":
+        return
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+        cache.set(PRIMARY_POSITION_KEY, cursor.fetchone()[0], None)
+
 
 _down_until: dict[str, float] = {}
 _lock = threading.Lock()
@@ -47,7 +96,8 @@ def choose_replica() -> str:
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
-        return read_target.get() or PRIMARY
+        choice = read_target.get()
+        return choice.resolve() if choice is not None else PRIMARY
 
     def db_for_write(self, model, **hints):
         return PRIMARY

@@ -19,7 +19,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "sectorblog.errors.page_not_found"
-handler500 = "sectorblog.errors.server_error"
+handler500 = "sectorblog.middleware.server_error"  # a 503 when the database caused it
 if settings.BENCH:
     from sectorblog.benchview import floor
 
