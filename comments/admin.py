@@ -33,13 +33,7 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [
-            ("public", _("Public")),
-            ("awaiting", _("Awaiting confirmation")),
-            ("held", _("Held for moderation")),
-            ("spam", _("Spam")),
-            ("removed", _("Removed")),
-        ]
+        return list(services.COMMENT_STATE_LABELS.items())
 
     def queryset(self, request, queryset):
         if self.value() in STATE_FILTERS:
@@ -120,7 +114,7 @@ class CommentAdmin(ModeratorAccess, admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj):
-        return services.comment_state(obj)
+        return services.COMMENT_STATE_LABELS[services.comment_state(obj)]
 
     def _bulk(self, request, queryset, action, message):
         count = 0

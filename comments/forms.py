@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
@@ -32,6 +33,11 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _grouped(number: int) -> str:
+    """A count with the active language's digit grouping: 5,000 / 5.000 / 5 000."""
+    return number_format(number, force_grouping=True)
+
+
 class CommentForm(XtdCommentForm):
     def __init__(self, target_object, *args, user=None, **kwargs):
         self.user = user if user is not None and user.is_authenticated else None
@@ -47,11 +53,13 @@ class CommentForm(XtdCommentForm):
         self.fields["comment"].help_text = _(
             "Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes, `code` and "
             "``` code blocks. Up to %(max)s characters."
-        ) % {"max": f"{settings.COMMENTS_MAX_CHARS:,}"}
+        ) % {"max": _grouped(settings.COMMENTS_MAX_CHARS)}
         self.fields["name"].label = _("Name")
         self.fields["email"].label = _("Email")
         self.fields["email"].help_text = _("Never shown. Used to confirm your comment.")
         self.fields["url"].label = _("Website (optional)")
+        self.fields["followup"].label = _("Email me when someone replies")
+        self.fields["followup"].label_suffix = ""  # the label follows its checkbox: no colon
         self.fields["email"].widget.input_type = "email"
         self.fields["url"].widget.input_type = "url"
         for name in ("name", "email", "url", "comment", "followup"):
@@ -74,7 +82,7 @@ class CommentForm(XtdCommentForm):
         if len(text) > settings.COMMENTS_MAX_CHARS:
             raise forms.ValidationError(
                 _("Please keep comments under %(max)s characters (this one has %(n)s).")
-                % {"max": f"{settings.COMMENTS_MAX_CHARS:,}", "n": f"{len(text):,}"},
+                % {"max": _grouped(settings.COMMENTS_MAX_CHARS), "n": _grouped(len(text))},
                 code="max_length",
             )
         text = self.cleaned_data.get("comment", "")

@@ -41,6 +41,7 @@ class Comment(XtdComment):
         blank=True,
         on_delete=models.CASCADE,
         related_name="discussion",
+        verbose_name=_("post"),
         help_text=_("The post this comment belongs to (mirrors content_type/object_pk)."),
     )
     kind = models.CharField(
@@ -166,22 +167,24 @@ class LinkbackAttempt(models.Model):
         FAILED = "failed", _("Failed")
         NO_ENDPOINT = "no_endpoint", _("No endpoint")
 
-    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="linkback_attempts")
-    target_url = models.URLField(_("target"), max_length=2000)
-    protocol = models.CharField(max_length=12, choices=Protocol.choices, default=Protocol.NONE)
-    endpoint = models.URLField(max_length=2000, blank=True)
-    removed = models.BooleanField(
-        default=False, help_text=_("Sent because the link was removed from the post.")
+    post = models.ForeignKey(
+        "posts.Post", on_delete=models.CASCADE, related_name="linkback_attempts", verbose_name=_("post")
     )
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    fault_code = models.IntegerField(null=True, blank=True)
-    message = models.CharField(max_length=500, blank=True)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
-    tries = models.PositiveSmallIntegerField(default=0)
-    content_hash = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    attempted_at = models.DateTimeField(null=True, blank=True)
-    next_retry_at = models.DateTimeField(null=True, blank=True)
+    target_url = models.URLField(_("target"), max_length=2000)
+    protocol = models.CharField(_("protocol"), max_length=12, choices=Protocol.choices, default=Protocol.NONE)
+    endpoint = models.URLField(_("endpoint"), max_length=2000, blank=True)
+    removed = models.BooleanField(
+        _("removed link"), default=False, help_text=_("Sent because the link was removed from the post.")
+    )
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    fault_code = models.IntegerField(_("fault code"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
+    next_retry_at = models.DateTimeField(_("next retry at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -192,7 +195,7 @@ class LinkbackAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.protocol} → {self.target_url} ({self.outcome})"
+        return f"{self.get_protocol_display()} → {self.target_url} ({self.get_outcome_display()})"
 
 
 class IncomingWebmention(models.Model):
@@ -203,15 +206,17 @@ class IncomingWebmention(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    source = models.URLField(max_length=2000)
-    target = models.URLField(max_length=2000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    reason = models.CharField(max_length=300, blank=True)
-    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.SET_NULL)
-    remote_ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    source = models.URLField(_("source"), max_length=2000)
+    target = models.URLField(_("target"), max_length=2000)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("comment")
+    )
+    remote_ip = models.GenericIPAddressField(_("remote IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -219,4 +224,4 @@ class IncomingWebmention(models.Model):
         verbose_name_plural = _("incoming webmentions")
 
     def __str__(self) -> str:
-        return f"{self.source} → {self.target} ({self.status})"
+        return f"{self.source} → {self.target} ({self.get_status_display()})"

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from comments.models import Comment
 from comments.moderation import post_moderator
@@ -35,6 +36,16 @@ PRIVACY_SALT = "sectorblog.comments.privacy"
 
 
 # --- States ------------------------------------------------------------------------------------
+
+
+# What people read for each comment_state() word (privacy page, moderation admin).
+COMMENT_STATE_LABELS = {
+    "public": gettext_lazy("Public"),
+    "awaiting": gettext_lazy("Awaiting confirmation"),
+    "held": gettext_lazy("Held for moderation"),
+    "spam": gettext_lazy("Spam"),
+    "removed": gettext_lazy("Removed"),
+}
 
 
 def comment_state(comment: Comment) -> str:

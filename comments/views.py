@@ -292,20 +292,10 @@ def privacy_manage(request, key):
     comments = list(services.comments_by_email(email=email))
     for comment in comments:
         comment.state = services.comment_state(comment)
-        comment.state_label = COMMENT_STATE_LABELS[comment.state]
+        comment.state_label = services.COMMENT_STATE_LABELS[comment.state]
     response = render(request, "comments/privacy_manage.html", {"email": email, "comments": comments})
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-# What a commenter reads for each services.comment_state() word on their privacy page.
-COMMENT_STATE_LABELS = {
-    "public": gettext_lazy("Published"),
-    "awaiting": gettext_lazy("Awaiting confirmation"),
-    "held": gettext_lazy("Held for moderation"),
-    "spam": gettext_lazy("Spam"),
-    "removed": gettext_lazy("Removed"),
-}
 
 
 def _moderator_action(request, comment_id, action):

@@ -25,7 +25,9 @@ WORDS_PER_MINUTE = 220
 
 
 class AuthorProfile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     bio = models.TextField(_("short bio"), blank=True, max_length=2000)
     website = models.URLField(_("website"), blank=True, max_length=500)
@@ -273,9 +275,13 @@ class Post(models.Model):
 class PostAuthor(models.Model):
     """Ordered authorship: the author with the lowest position is the byline author."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="authorships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorships")
-    position = models.PositiveSmallIntegerField(default=0)
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="authorships", verbose_name=_("post")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorships", verbose_name=_("user")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -286,7 +292,7 @@ class PostAuthor(models.Model):
         verbose_name_plural = _("authors")
 
     def __str__(self) -> str:
-        return f"{self.user} on {self.post}"
+        return _("%(user)s on %(post)s") % {"user": self.user, "post": self.post}
 
 
 def published_filter(prefix: str = "") -> Q:
@@ -303,7 +309,7 @@ class PostRevision(models.Model):
     One autosave slot per post and user is kept with `is_autosave=True` and updated in place.
     """
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("post"))
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("body (Markdown)"), blank=True)
     author = models.ForeignKey(

@@ -293,6 +293,11 @@ LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
+# The header's language switcher stores the choice in this cookie for a year (Django's default
+# would forget it when the browser closes); Accept-Language decides until then.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not (DEBUG or TESTING)
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------

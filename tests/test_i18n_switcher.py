@@ -46,7 +46,10 @@ def test_switching_to_spanish_sets_cookie_and_returns_to_same_url(client, post):
     response = client.post("/i18n/setlang/", {"csrfmiddlewaretoken": token, "language": "es", "next": path})
     assert response.status_code == 302
     assert response["Location"] == path
-    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "es"
+    assert int(cookie["max-age"]) >= 300 * 24 * 3600, "the choice outlives the browser session"
+    assert cookie["samesite"] == "Lax"
 
     html = page(client.get(path))
     assert html.html["lang"] == "es"

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.http.request import validate_host
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from comments.linkbacks.excerpt import LinkContext, decode_html, find_link, normalise_url
 from comments.linkbacks.fetch import FetchError, fetch
@@ -103,15 +104,15 @@ def linkback_target_post(*, target: str, request_host: str | None = None) -> Pos
         parts = urlsplit(target)
         netloc = parts.netloc.lower()
     except ValueError as exc:
-        raise TargetError("The target is not a valid URL.") from exc
+        raise TargetError(gettext_noop("The target is not a valid URL.")) from exc
     if parts.scheme not in ("http", "https") or not _is_our_host(netloc, request_host):
-        raise TargetError("The target is not on this site.")
+        raise TargetError(gettext_noop("The target is not on this site."))
     try:
         match = resolve(parts.path or "/")
     except Resolver404 as exc:
-        raise TargetError("The target is not a page on this site.") from exc
+        raise TargetError(gettext_noop("The target is not a page on this site.")) from exc
     if match.view_name not in ("posts:detail", "linkbacks:trackback"):
-        raise TargetError("The target is not a post.", closed=True)
+        raise TargetError(gettext_noop("The target is not a post."), closed=True)
     kwargs = match.kwargs
     posts = Post.objects.published().filter(
         slug=kwargs["slug"],
@@ -121,9 +122,9 @@ def linkback_target_post(*, target: str, request_host: str | None = None) -> Pos
     )
     post = posts.first()
     if post is None:
-        raise TargetError("The target post does not exist.")
+        raise TargetError(gettext_noop("The target post does not exist."))
     if not pings_open(post):
-        raise TargetError("The target post does not accept linkbacks.", closed=True)
+        raise TargetError(gettext_noop("The target post does not accept linkbacks."), closed=True)
     return post
 
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -104,10 +105,12 @@ def webmention_verify(*, incoming_id: int) -> IncomingWebmention | None:
             )
         elif status in ("gone", "removed"):
             incoming.status = IncomingWebmention.Status.REJECTED
-            incoming.reason = "The source is gone or no longer links to the target; the mention was removed."
+            incoming.reason = gettext_noop(
+                "The source is gone or no longer links to the target; the mention was removed."
+            )
         else:
             incoming.status = IncomingWebmention.Status.REJECTED
-            incoming.reason = "The source could not be fetched or does not link to the target."
+            incoming.reason = gettext_noop("The source could not be fetched or does not link to the target.")
         incoming.save(update_fields=["status", "reason", "comment", "updated_at"])
     return incoming
 

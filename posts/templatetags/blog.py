@@ -18,6 +18,7 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from posts.models import Category, Post, Tag, published_filter
@@ -174,7 +175,9 @@ def post_toc(post):
         ((anchor, text, sublist(children)) for (anchor, text), children in groups),
     )
     return format_html(
-        '<nav class="toc" aria-labelledby="toc-title"><h2 id="toc-title">{}</h2><ol>{}</ol></nav>',
+        # The heading is interface text inside an article that may be in another language.
+        '<nav class="toc" aria-labelledby="toc-title"><h2 id="toc-title" lang="{}">{}</h2><ol>{}</ol></nav>',
+        get_language(),
         _("Contents"),
         items,
     )

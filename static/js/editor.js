@@ -79,7 +79,7 @@
       post(url, form, { title: title ? title.value : "", body: body.value }).then(function (json) {
         if (json.saved_at && status) {
           status.textContent = config.getAttribute("data-autosaved-message") + " " +
-            new Date(json.saved_at).toLocaleTimeString();
+            new Date(json.saved_at).toLocaleTimeString(document.documentElement.lang || undefined);
         } else { changedSinceAutosave = true; }
       }).catch(function () { changedSinceAutosave = true; });
     }, 30000);

@@ -1,0 +1,479 @@
+"""Every page a reader, commenter or peer sees, walked in Spanish and French: no English left.
+
+Each page is rendered twice, once with `Accept-Language: en` and once in the target language. The
+visible text (text nodes, the attributes people hear or see: aria-label, title, placeholder, alt,
+button values and the messages JS shows from data-* attributes, <title> and the meta description)
+is cut into chunks. Content from the database is seeded with words that all start with "zq", so
+it is removed before comparing. A chunk that reads the same in English and in the target
+language is untranslated, unless the catalogue itself translates that msgid to the same word
+("Pingback", "Archives" in French). A short list of English function words is checked too,
+to catch strings that only appear in one of the renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup, Declaration, Doctype, ProcessingInstruction
+from bs4 import Comment as HtmlComment
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sites.models import Site
+from django.core import mail
+from django.template.loader import render_to_string
+from django.test import Client
+from django.utils import timezone, translation
+
+from comments import services
+from comments.models import Comment, IncomingWebmention
+from posts.models import AuthorProfile, Post
+from posts.preview import preview_url
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+LANGS = ["es", "fr"]
+LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+# The names of things that are the same in every language: brands, formats, endonyms.
+PROPER_NAMES = {"rss", "atom", "mastodon", "linkedin", "x", "english", "español", "français"}
+# Admin strings that are not ours: Django 6.1's own es catalogue leaves a few admin strings empty
+# ("Run", "- Select an option -"), "Search %s" is new in 6.1, and django-comments-xtd's model
+# fields have no es/fr labels. They are Django's and xtd's to translate; everything else is ours.
+NOT_OURS_IN_ADMIN = {
+    "select an option",
+    "run",
+    "search",
+    "filter by",
+    "total",
+    "false",
+    "true",
+    "followup",
+    "level",
+    "nested count",
+    "order",
+    "parent id",
+    "thread id",
+    "notify follow up comments",
+    "site",
+}
+# English words that never appear in Spanish or French interface text.
+ENGLISH_MARKERS = re.compile(
+    r"\b(the|and|of|your|with|this|for|by|is|are|was|not|you|reply|search|posts|older|newer|"
+    r"share|leave|skip|read|found|nothing|please|optional|responses?|page not found)\b",
+    re.IGNORECASE,
+)
+DB_WORD = re.compile(r"\S*zq\S*", re.IGNORECASE)  # every seeded database string contains "zq"
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+URL = re.compile(r"(https?://|mailto:)\S+|\S+@\S+\.\w+")
+VISIBLE_ATTRS = ("aria-label", "title", "placeholder", "alt")
+MESSAGE_DATA_ATTRS = ("data-done", "data-failed", "data-replying", "data-attached")
+
+
+def catalogue_same_as_english(lang: str) -> set[str]:
+    """msgids that the catalogue deliberately leaves as they are in this language."""
+    translation_ = translation.trans_real.translation(lang)
+    same = set()
+    for msgid, msgstr in translation_._catalog.items():
+        if isinstance(msgid, tuple):  # plural forms: (msgid, index)
+            continue
+        if msgid and msgid == msgstr:
+            same.add(normalise(msgid))
+    return same
+
+
+def normalise(text: str) -> str:
+    """Drop database words, URLs, numbers and punctuation; what is left is interface text."""
+    text = DB_WORD.sub(" ", text)
+    text = URL.sub(" ", UUID.sub(" ", text))
+    text = text.replace(settings.SITE_NAME, " ")
+    text = re.sub(r"[\W\d_]+", " ", text)
+    return " ".join(text.split()).lower()
+
+
+def chunks_of_html(content: bytes) -> list[str]:
+    soup = BeautifulSoup(content, "html.parser")
+    for hidden in soup.select("script, style, template"):
+        hidden.decompose()
+    found = []
+    for node in soup.find_all(string=True):
+        if isinstance(
+            node, (HtmlComment, Doctype, Declaration, ProcessingInstruction)
+        ) or node.parent.name in ("script", "style"):
+            continue
+        found.append(str(node))
+    for tag in soup.find_all(True):
+        for attr in VISIBLE_ATTRS + MESSAGE_DATA_ATTRS:
+            if tag.get(attr):
+                found.append(tag[attr])
+        if tag.name == "input" and tag.get("type") in ("submit", "button") and tag.get("value"):
+            found.append(tag["value"])
+    description = soup.select_one("meta[name=description]")
+    if description is not None:
+        found.append(description["content"])
+    return found
+
+
+def chunks_of_text(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def untranslated(english: list[str], other: list[str], lang: str, also_allowed=frozenset()) -> list[str]:
+    allowed = catalogue_same_as_english(lang) | PROPER_NAMES | also_allowed
+    english_set = {normalise(c) for c in english} - {""}
+    problems = []
+    for chunk in other:
+        clean = normalise(chunk)
+        if len(clean) < 2 or clean in allowed:  # a lone letter is an avatar's initial
+            continue
+        if clean in english_set or ENGLISH_MARKERS.search(clean):
+            problems.append(chunk.strip())
+    return sorted(set(problems))
+
+
+# --- The site, seeded with "zq" words -------------------------------------------------------------
+
+
+@pytest.fixture
+def site(db, settings):
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    now = timezone.now()
+    writer = factories.UserFactory(username="zqana", first_name="Zqana", last_name="Zqruiz")
+    AuthorProfile.objects.update_or_create(
+        user=writer,
+        defaults={"display_name": "Zqana Zqruiz", "bio": "Zqbio zqagua.", "website": "https://zq.example/"},
+    )
+    second = factories.UserFactory(username="zqluc", first_name="Zqluc")
+    parent = factories.CategoryFactory(name="Zqagua", slug="zqagua", description="Zqdescripcion.")
+    child = factories.CategoryFactory(name="Zqpozos", slug="zqpozos", parent=parent)
+    tag = factories.TagFactory(name="zqbombas", slug="zqbombas", description="Zqetiqueta.")
+    older = factories.PostFactory(
+        title="Zqantes",
+        slug="zqantes",
+        body="Zqtexto zqviejo.",
+        published_at=now - dt.timedelta(days=40),
+        authors=[writer],
+        categories=[child],
+        tags=[tag],
+    )
+    lead = factories.PostFactory(
+        title="Zqbombas zqmanuales",
+        slug="zqbombas-zqmanuales",
+        body=(
+            "Zqintro zqtexto.\n\n## Zqseccion\n\nZqpárrafo [zqenlace](https://zq.example/).\n\n"
+            "## Zqotra\n\nZqfin.\n\n## Zqtercera\n\nZqfinal."
+        ),
+        excerpt="Zqresumen zqcorto.",
+        published_at=now - dt.timedelta(days=2),
+        authors=[writer, second],
+        categories=[parent],
+        tags=[tag],
+    )
+    twin = factories.PostFactory(
+        title="Zqpompes",
+        slug="zqpompes",
+        body="Zqcorps.",
+        language="fr",
+        translation_group=lead.translation_group,
+        published_at=now - dt.timedelta(days=1),
+        authors=[writer],
+        tags=[tag],
+    )
+    closed = factories.PostFactory(
+        title="Zqcerrada",
+        slug="zqcerrada",
+        body="Zqnada.",
+        allow_comments=False,
+        published_at=now - dt.timedelta(days=3),
+        authors=[writer],
+    )
+    draft = factories.PostFactory(
+        title="Zqborrador", slug="zqborrador", body="Zqpronto.", status=Post.Status.DRAFT, authors=[writer]
+    )
+
+    def comment(post, *, parent=None, kind="comment", minutes=5, **fields):
+        values = dict(
+            user_name="Zqlector",
+            user_email="zqlector@example.net",
+            user_url="https://zqlector.example/",
+            comment=f"Zqcomentario zq{minutes}.",
+            is_public=True,
+            submit_date=now - dt.timedelta(minutes=minutes),
+        )
+        values.update(fields)
+        made = Comment(
+            content_type=ContentType.objects.get_for_model(post),
+            object_pk=str(post.pk),
+            site=Site.objects.get_current(),
+            kind=kind,
+            parent_id=parent.pk if parent else 0,
+            **values,
+        )
+        made.save()
+        return made
+
+    first = comment(lead, minutes=50)
+    comment(lead, parent=first, user_name="Zqmarta", user_url="", minutes=40)
+    comment(lead, minutes=30, user_name="Zqpedro")
+    comment(lead, minutes=20, user_name="Zqsara")
+    for kind in ("pingback", "trackback", "webmention"):
+        comment(
+            lead,
+            kind=kind,
+            user_name="Zqblog",
+            user_url=f"https://zqblog.example/zq{kind}",
+            comment=f"[…] Zqextracto zq{kind} […]",
+            source_url=f"https://zqblog.example/zq{kind}",
+            source_title="Zqfuente",
+            minutes=10,
+        )
+    held = comment(lead, is_public=False, user_name="Zqretenido", minutes=1)
+    incoming = IncomingWebmention.objects.create(
+        source="https://zqblog.example/zq",
+        target="https://example.org" + lead.get_absolute_url(),
+        status=IncomingWebmention.Status.REJECTED,
+        reason="The source could not be fetched or does not link to the target.",
+    )
+    return dict(
+        lead=lead,
+        older=older,
+        twin=twin,
+        closed=closed,
+        draft=draft,
+        first=first,
+        held=held,
+        tag=tag,
+        parent=parent,
+        incoming=incoming,
+    )
+
+
+def get_pages(site) -> dict[str, tuple[str, str, dict]]:
+    lead = site["lead"]
+    day = lead.published_at
+    return {
+        "home": ("get", "/", {}),
+        "post with comments and linkbacks": ("get", lead.get_absolute_url(), {}),
+        "second comment page": ("get", lead.get_absolute_url() + "?cpage=2", {}),
+        "post in French": ("get", site["twin"].get_absolute_url(), {}),
+        "post with comments closed": ("get", site["closed"].get_absolute_url(), {}),
+        "year archive": ("get", f"/{day:%Y}/", {}),
+        "month archive": ("get", f"/{day:%Y/%m}/", {}),
+        "day archive": ("get", f"/{day:%Y/%m/%d}/", {}),
+        "category": ("get", "/category/zqagua/", {}),
+        "tag": ("get", "/tag/zqbombas/", {}),
+        "author": ("get", "/author/zqana/", {}),
+        "search form": ("get", "/search/", {}),
+        "search results": ("get", "/search/?q=zqbombas", {}),
+        "search without results": ("get", "/search/?q=zqninguno", {}),
+        "search too long": ("get", "/search/?q=" + "zqlargo " * 60, {}),
+        "404": ("get", "/zqno-existe/", {}),
+        "reply page": ("get", f"/comments/reply/{site['first'].pk}/", {}),
+        "held page": ("get", f"/comments/posted/held/?post={lead.pk}", {}),
+        "awaiting page": ("get", f"/comments/posted/awaiting/?post={lead.pk}", {}),
+        "bad confirmation link": ("get", "/comments/confirm/zqmalo/", {}),
+        "bad mute link": ("get", "/comments/mute/zqmalo/", {}),
+        "mute link": (
+            "get",
+            "/comments/mute/" + services.mute_key(email="zq@example.net", post_id=lead.pk) + "/",
+            {},
+        ),
+        "privacy request": ("get", "/comments/privacy/", {}),
+        "privacy request with error": ("post", "/comments/privacy/", {"email": "zq-no-es-correo"}),
+        "privacy manage": (
+            "get",
+            "/comments/privacy/" + services.privacy_key(email="zqlector@example.net") + "/",
+            {},
+        ),
+        "webmention status": ("get", f"/webmention/{site['incoming'].token}/", {}),
+        "shared preview": ("get", preview_url(site["draft"]), {}),
+        "bad preview link": ("get", "/preview/zqmalo/", {}),
+    }
+
+
+def fetch(client: Client, method: str, path: str, data: dict, lang: str):
+    response = getattr(client, method)(path, data, HTTP_ACCEPT_LANGUAGE=lang)
+    assert response.status_code < 500, (path, response.status_code)
+    assert response["Content-Language"] == lang, path
+    return response
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_is_translated(site, lang):
+    english_client, client = Client(), Client()
+    problems = {}
+    for name, (method, path, data) in get_pages(site).items():
+        english = fetch(english_client, method, path, data, "en")
+        other = fetch(client, method, path, data, lang)
+        left = untranslated(chunks_of_html(english.content), chunks_of_html(other.content), lang)
+        if left:
+            problems[name] = left
+    assert problems == {}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_comment_form_with_errors_is_translated(site, lang, comment_form_data):
+    pages = {}
+    for code in ("en", lang):
+        client = Client(HTTP_ACCEPT_LANGUAGE=code)
+        data = comment_form_data(client, site["lead"], comment="", email="zq-mal", url="zq://mal")
+        response = client.post("/comments/post/", data)
+        assert response.status_code == 400 or response.status_code == 200
+        pages[code] = BeautifulSoup(response.content, "html.parser")
+        assert pages[code].select(".field.has-error"), "the form shows its errors"
+    left = untranslated(chunks_of_html(pages["en"].encode()), chunks_of_html(pages[lang].encode()), lang)
+    assert left == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_signed_in_comment_form_and_privacy_deletion_are_translated(site, lang):
+    pages = {}
+    for code in ("en", lang):
+        client = Client(HTTP_ACCEPT_LANGUAGE=code)
+        client.force_login(factories.UserFactory(username=f"zqfirmado{code}"))
+        form = client.get(site["lead"].get_absolute_url())
+        key = services.privacy_key(email="zqlector@example.net")
+        deleted = client.post(f"/comments/privacy/{key}/", {"confirm": "delete"}) if code == lang else None
+        pages[code] = chunks_of_html(form.content) + (chunks_of_html(deleted.content) if deleted else [])
+    assert untranslated(pages["en"], pages[lang], lang) == []
+
+
+RETRY = {
+    "retry": {
+        "action": "/comments/post/",
+        "hidden": [("object_pk", "1")],
+        "visible": [("name", "Zqana"), ("email", "zq@example.net"), ("url", ""), ("comment", "Zqtexto.")],
+    }
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("template", ["500.html", "503.html", "503_retry.html"])
+def test_error_pages_without_database_are_translated(lang, template):
+    with translation.override("en"):
+        english = render_to_string(template, RETRY)
+    with translation.override(lang):
+        other = render_to_string(template, RETRY)
+    assert f'lang="{lang}"' in other
+    assert untranslated(chunks_of_html(english.encode()), chunks_of_html(other.encode()), lang) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_feed_channels_are_translated(site, client, lang):
+    from lxml import etree
+
+    paths = [
+        "/feed/",
+        "/feed/atom/",
+        "/comments/feed/",
+        "/category/zqagua/feed/",
+        "/tag/zqbombas/feed/",
+        "/author/zqana/feed/",
+    ]
+    ns = {"atom": "http://www.w3.org/2005/Atom"}
+    for path in paths:
+        texts = {}
+        for code in ("en", lang):
+            root = etree.fromstring(client.get(f"{path}?lang={code}").content)
+            if root.tag == "rss":
+                channel = root.find("channel")
+                texts[code] = [channel.findtext("title"), channel.findtext("description")]
+                texts[code] += [item.findtext("title") for item in channel.findall("item")]
+            else:
+                texts[code] = [
+                    root.findtext("atom:title", namespaces=ns),
+                    root.findtext("atom:subtitle", namespaces=ns),
+                ]
+                texts[code] += [
+                    e.findtext("atom:title", namespaces=ns) for e in root.findall("atom:entry", ns)
+                ]
+        texts = {code: [t for t in values if t] for code, values in texts.items()}
+        assert untranslated(texts["en"], texts[lang], lang) == [], path
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_commit_callbacks):
+    """Every email the site sends, rendered in English and in the target language."""
+    from comments import tasks
+
+    lead, first = site["lead"], site["first"]
+    bodies = {}
+    for code in ("en", lang):
+        mail.outbox.clear()
+        Comment.objects.filter(pk=first.pk).update(followup=True, language=code)
+        reply = Comment.objects.create(
+            content_type=first.content_type,
+            object_pk=first.object_pk,
+            site=first.site,
+            parent_id=first.pk,
+            user_name="Zqnuevo",
+            user_email=f"zqnuevo-{code}@example.net",
+            comment="Zqrespuesta.",
+            is_public=False,
+            awaiting_confirmation=True,
+            language=code,
+            hold_reason="zqmotivo",
+        )
+        lead.language = code
+        lead.save()
+        with translation.override(code):
+            tasks.send_confirmation_request.call(reply.pk)
+            Comment.objects.filter(pk=reply.pk).update(is_public=True, awaiting_confirmation=False)
+            tasks.notify_followers.call(reply.pk)
+            Comment.objects.filter(pk=reply.pk).update(is_public=False)
+            tasks.notify_authors_of_held.call(reply.pk)
+            tasks.send_privacy_link.call("zqlector@example.net", code)
+        assert len(mail.outbox) >= 4, [m.subject for m in mail.outbox]
+        bodies[code] = [line for m in mail.outbox for line in [m.subject, *chunks_of_text(m.body)]]
+        assert {m.extra_headers.get("Content-Language") for m in mail.outbox} == {code}
+    assert untranslated(bodies["en"], bodies[lang], lang) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_admin_pages_we_add_are_translated(site, lang):
+    """The admin screens for our models: Django translates its own words, we translate ours."""
+    from comments.models import LinkbackAttempt
+
+    lead = site["lead"]
+    LinkbackAttempt.objects.create(post=lead, target_url="https://zqblog.example/zqdestino")
+    superuser = factories.UserFactory(username="zqjefa", is_superuser=True)
+    held = site["held"]
+    # In the admin the stored reason is data, like any other field value.
+    IncomingWebmention.objects.update(reason="Zqmotivo.")
+    paths = [
+        "/admin/posts/post/",
+        "/admin/posts/post/add/",
+        f"/admin/posts/post/{lead.pk}/change/",
+        f"/admin/posts/post/{lead.pk}/revisions/",
+        f"/admin/posts/post/{lead.pk}/translate/",
+        "/admin/posts/category/",
+        "/admin/posts/tag/",
+        "/admin/posts/authorprofile/",
+        "/admin/posts/mediaimage/",
+        "/admin/posts/mediaimage/add/",
+        "/admin/comments/comment/",
+        "/admin/comments/comment/?state=held",
+        f"/admin/comments/comment/{held.pk}/change/",
+        "/admin/comments/linkbackattempt/",
+        "/admin/comments/incomingwebmention/",
+        f"/admin/comments/incomingwebmention/{site['incoming'].pk}/change/",
+    ]
+    problems = {}
+    for path in paths:
+        renders = {}
+        for code in ("en", lang):
+            client = Client(HTTP_ACCEPT_LANGUAGE=code)
+            client.force_login(superuser)
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            # Only the page's own content: the sidebar also lists third-party apps (axes, xtd).
+            content = BeautifulSoup(response.content, "html.parser").select_one("#content")
+            renders[code] = chunks_of_html(str(content).encode())
+        # "Search categorías", "Filter by fecha": Django's half of such a phrase is not ours.
+        ours = [re.sub(r"^(Search|Filter by) ", "", chunk.strip()) for chunk in renders[lang]]
+        left = untranslated(renders["en"], ours, lang, also_allowed=NOT_OURS_IN_ADMIN)
+        if left:
+            problems[path] = left
+    assert problems == {}
