@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 
 from posts.models import Post
-from tests.e2e.conftest import ARCHIVE_MONTH, audit, run_axe, run_vnu, seed_comment, tab_to
+from tests.e2e.conftest import (
+    ARCHIVE_MONTH,
+    PHONE,
+    assert_no_horizontal_scroll,
+    audit,
+    run_axe,
+    run_vnu,
+    seed_comment,
+    tab_to,
+)
 
 INTRO_SLUG = "sector-learning-two-years-on"
 
@@ -69,6 +78,20 @@ def test_axe_and_vnu_find_nothing_on_any_page(open_page, live_server, site):
             [(e.get("lastLine"), e["message"]) for e in errors],
         )
     assert problems == {}
+
+
+def test_phone_size_pages_pass_too(open_page, live_server, site):
+    """At 375×740 the layout reflows (WCAG 1.4.10) and targets stay large enough (2.5.8)."""
+    seed_comment(site)
+    page = open_page(PHONE, bypass_csp=True)
+    found = {}
+    for label, path in [("home", "/"), ("post with a comment and the comment form", site.get_absolute_url())]:
+        response = page.goto(live_server.url + path)
+        violations, errors = audit(page, f"{label} (phone)", response.text())
+        if violations or errors:
+            found[label] = ([v["id"] for v in violations], [e["message"] for e in errors])
+        assert_no_horizontal_scroll(page)
+    assert found == {}
 
 
 def test_contrast_holds_in_dark_mode(open_page, live_server, site):
