@@ -7,14 +7,127 @@ tag (XTD-NOTES traps 1 and 6), in a constant number of queries (see comments/thr
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from pathlib import Path
+
 from django import template
 from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
 
 from comments.forms import CommentForm
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import avatar_for, thread_page
 
 register = template.Library()
+logger = logging.getLogger(__name__)
+
+THREAD_CACHE_SECONDS = 24 * 3600
+# The thread's templates are part of every fragment key, so a deploy that changes them never
+# serves fragments rendered by the old ones.
+_TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "comments"
+_TEMPLATE_DIGEST = hashlib.sha256(
+    b"".join(
+        path.read_bytes()
+        for name in (
+            "_discussion.html",
+            "_comment.html",
+            "_linkback_body.html",
+            "_avatar.html",
+            "_pages.html",
+        )
+        if (path := _TEMPLATES_DIR / name).exists()
+    )
+).hexdigest()[:16]
+
+
+def thread_fingerprint(page, *, comments_open: bool) -> str:
+    """A digest of everything the rendered thread shows: same digest, same HTML.
+
+    Rendering a long thread is most of a post page's cost; its HTML is kept in the cache under this
+    key, so it is rebuilt only when a comment, the page, the language or the settings change.
+    """
+    digest = hashlib.sha256(
+        "|".join(
+            str(part)
+            for part in (
+                _TEMPLATE_DIGEST,
+                get_language(),
+                settings.TIME_ZONE,
+                page.number,
+                page.num_pages,
+                page.total,
+                comments_open,
+                settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
+                settings.COMMENTS_LINKBACKS_IN_THREAD,
+                settings.COMMENTS_USE_GRAVATAR,
+            )
+        ).encode()
+    )
+
+    def add(comment) -> None:
+        fields = (
+            comment.pk,
+            comment.level,
+            comment.kind,
+            comment.user_name,
+            comment.user_url,
+            comment.user_email,
+            comment.submit_date.isoformat(),
+            comment.source_url,
+            comment.source_title,
+            comment.author_avatar_url,
+            getattr(comment, "page_number", 1),
+        )
+        digest.update("\x1e".join(str(f) for f in fields).encode())
+        digest.update(b"\x1f" + comment.body_html.encode())
+
+    def walk(nodes) -> None:
+        for node in nodes:
+            add(node.comment)
+            walk(node.children)
+
+    walk(page.tree)
+    for comment in page.mentions:
+        add(comment)
+    return digest.hexdigest()
+
+
+class ThreadCacheNode(template.Node):
+    def __init__(self, nodelist, key):
+        self.nodelist = nodelist
+        self.key = key
+
+    def render(self, context) -> str:
+        key = self.key.resolve(context)
+        if not key:
+            return self.nodelist.render(context)
+        cache_key = f"sectorblog:thread:{key}"
+        try:
+            html = cache.get(cache_key)
+        except Exception:  # a cache outage costs a render, never the page
+            logger.warning("thread cache unavailable", exc_info=True)
+            return self.nodelist.render(context)
+        if html is None:
+            html = self.nodelist.render(context)
+            try:
+                cache.set(cache_key, html, THREAD_CACHE_SECONDS)
+            except Exception:
+                logger.warning("thread cache unavailable", exc_info=True)
+        return html
+
+
+@register.tag("thread_cache")
+def do_thread_cache(parser, token):
+    """`{% thread_cache key %}…{% endthread_cache %}`: cache the block's HTML under key; render
+    it every time when key is empty (moderators, whose thread carries per-request forms)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("thread_cache takes one argument: the key")
+    nodelist = parser.parse(("endthread_cache",))
+    parser.delete_first_token()
+    return ThreadCacheNode(nodelist, parser.compile_filter(bits[1]))
 
 
 @register.inclusion_tag("comments/_discussion.html", takes_context=True)
@@ -23,6 +136,7 @@ def render_discussion(context, post):
     page = thread_page(post.pk, request.GET.get("cpage") if request is not None else 1)
     user = getattr(request, "user", None)
     is_open = comments_open(post)
+    can_moderate = bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION))
     return {
         "request": request,
         "csp_nonce": context.get("csp_nonce"),
@@ -35,7 +149,8 @@ def render_discussion(context, post):
         "form": CommentForm(post, user=user) if is_open else None,
         "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
         # Moderator status once per request, with the one permission (XTD-NOTES trap 7).
-        "can_moderate": bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION)),
+        "can_moderate": can_moderate,
+        "thread_key": "" if can_moderate else thread_fingerprint(page, comments_open=is_open),
     }
 
 

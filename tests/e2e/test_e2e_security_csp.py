@@ -7,38 +7,14 @@ them runs, while the page's own nonce-bearing script does load.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from posts.models import Post
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-@pytest.fixture
-def browser_page():
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+# The browser comes from tests/e2e/conftest.py (`page`: Debian's Chromium, one per session).
 
 
 @pytest.fixture
@@ -55,7 +31,8 @@ def injected_post_url(live_server, post):
     return live_server.url + post.get_absolute_url()
 
 
-def test_an_injected_inline_script_without_the_nonce_does_not_run(injected_post_url, browser_page):
+def test_an_injected_inline_script_without_the_nonce_does_not_run(injected_post_url, page):
+    browser_page = page
     violations, scripts_loaded = [], []
     browser_page.on(
         "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
