@@ -42,9 +42,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-# Module scope: Playwright's sync API refuses to start while another instance runs in this thread,
-# and browser tests outside tests/e2e (test_security_browser.py) start their own.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
