@@ -47,7 +47,7 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sectorblog_bench"
 # The Dockerfile's CMD, minus bind and logging.
 GUNICORN_WORKER_ARGS = [
     "--workers", "2", "--threads", "4", "--timeout", "30", "--graceful-timeout", "20",
-    "--max-requests", "2000", "--max-requests-jitter", "200",
+    "--max-requests", "20000", "--max-requests-jitter", "2000",
 ]  # fmt: skip
 BYPASS = {"X-Bench-Nocache": "1"}
 
