@@ -227,9 +227,13 @@ class PageCacheMiddleware:
 
     # --- serving ------------------------------------------------------------------------------
     def _etag(self, request: HttpRequest, entry: dict) -> str:
-        # The CSRF secret of this visitor: from their cookie, or the one get_token() just issued.
-        secret = (request.META.get("CSRF_COOKIE") or "") if entry["csrf"] else ""
-        visitor = hashlib.blake2b(secret.encode(), digest_size=6).hexdigest() if secret else "0"
+        cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
+        if entry["csrf"] and not cookie:
+            # A first visit: use the secret the response's new cookie will carry, so the
+            # browser's first revalidation can already match.
+            get_token(request)
+            cookie = request.META.get("CSRF_COOKIE", "")
+        visitor = hashlib.blake2b(cookie.encode(), digest_size=6).hexdigest() if cookie else "0"
         return f'W/"{entry["digest"]}-{visitor}"'
 
     def _serve(self, request: HttpRequest, entry: dict, *, hit: bool) -> HttpResponse:
