@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from django.contrib.sites.models import Site
 from django.core.cache import cache
-from django.utils import timezone
 
 from tests import factories
 
@@ -36,29 +31,8 @@ def post(db, author):
 @pytest.fixture
 def make_comment(db):
     """Create a public comment (or linkback) on a post, as the site would store it."""
-    from comments.models import Comment
 
-    def make(post, *, parent=None, kind="comment", when=None, **fields):
-        defaults = dict(
-            user_name="Reader",
-            user_email="reader@example.net",
-            comment="A thoughtful reply.",
-            is_public=True,
-            submit_date=when or timezone.now() - dt.timedelta(minutes=5),
-        )
-        defaults.update(fields)
-        comment = Comment(
-            content_type=ContentType.objects.get_for_model(post),
-            object_pk=str(post.pk),
-            site=Site.objects.get_current(),
-            kind=kind,
-            parent_id=parent.pk if parent else 0,
-            **defaults,
-        )
-        comment.save()
-        return comment
-
-    return make
+    return factories.make_comment
 
 
 @pytest.fixture

@@ -75,3 +75,32 @@ class PostFactory(factory.django.DjangoModelFactory):
     def tags(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.tags.set(extracted)
+
+
+def make_comment(post, *, parent=None, kind="comment", when=None, **fields):
+    """Store a comment (or linkback) on a post as the site would: public unless told otherwise."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.sites.models import Site
+
+    from comments.models import Comment
+
+    values = dict(
+        user_name="Reader",
+        user_email="reader@example.net",
+        comment="A thoughtful reply.",
+        is_public=True,
+        submit_date=when or timezone.now() - dt.timedelta(minutes=5),
+    )
+    values.update(fields)
+    if parent is not None:
+        values["parent_id"] = parent.pk
+    values.setdefault("parent_id", 0)
+    comment = Comment(
+        content_type=ContentType.objects.get_for_model(post),
+        object_pk=str(post.pk),
+        site=Site.objects.get_current(),
+        kind=kind,
+        **values,
+    )
+    comment.save()
+    return comment

@@ -20,8 +20,6 @@ import pytest
 from bs4 import BeautifulSoup, Declaration, Doctype, ProcessingInstruction
 from bs4 import Comment as HtmlComment
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.contrib.sites.models import Site
 from django.core import mail
 from django.template.loader import render_to_string
 from django.test import Client
@@ -199,20 +197,11 @@ def site(db, settings):
             user_email="zqlector@example.net",
             user_url="https://zqlector.example/",
             comment=f"Zqcomentario zq{minutes}.",
-            is_public=True,
-            submit_date=now - dt.timedelta(minutes=minutes),
         )
         values.update(fields)
-        made = Comment(
-            content_type=ContentType.objects.get_for_model(post),
-            object_pk=str(post.pk),
-            site=Site.objects.get_current(),
-            kind=kind,
-            parent_id=parent.pk if parent else 0,
-            **values,
+        return factories.make_comment(
+            post, parent=parent, kind=kind, when=now - dt.timedelta(minutes=minutes), **values
         )
-        made.save()
-        return made
 
     first = comment(lead, minutes=50)
     comment(lead, parent=first, user_name="Zqmarta", user_url="", minutes=40)

@@ -213,27 +213,15 @@ def confirm_path(address: str) -> str:
 
 def seed_comment(post, **fields):
     """A comment stored as the site would store it (public unless told otherwise)."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.contrib.sites.models import Site
     from django.utils import timezone
 
-    from comments.models import Comment
+    from tests.factories import make_comment
 
     values = dict(
         user_name="Grace Mwangi",
         user_email="grace@example.net",
         comment="Our district did the same with monthly write-ups.",
-        is_public=True,
-        submit_date=timezone.now() - dt.timedelta(hours=3),
-        parent_id=0,
+        when=timezone.now() - dt.timedelta(hours=3),
     )
     values.update(fields)
-    comment = Comment(
-        content_type=ContentType.objects.get_for_model(post),
-        object_pk=str(post.pk),
-        site=Site.objects.get_current(),
-        post=post,
-        **values,
-    )
-    comment.save()
-    return comment
+    return make_comment(post, **values)
