@@ -117,21 +117,28 @@ def content_version_bump(**_signal_kwargs) -> None:
     """
     from sectorblog.routers import remember_primary_position, replica_aliases
 
-    if replica_aliases():
-        # Readers must not render this change's pages from a replica that has not replayed it.
+    connection = transaction.get_connection()
+    if replica_aliases() and not _queued(connection, remember_primary_position):
+        # Readers must not render this change's pages from a replica that has not replayed it
+        # (one WAL-position query per transaction, however many rows it saved).
         transaction.on_commit(remember_primary_position)
     if not getattr(settings, "PAGE_CACHE", True):
         return  # nothing reads the version
-    connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _store(_new_value())
         return
     current = _read_file() if _uses_file() else cache.get(CACHE_KEY)
     until = current[1] if current else 0.0
     _store((f"{time.time_ns():x}{secrets.token_hex(2)}", until))
-    queued = getattr(connection, "run_on_commit", [])
-    if not any(entry[1] is _bump_after_commit for entry in queued):
+    if not _queued(connection, _bump_after_commit):
         transaction.on_commit(_bump_after_commit)
+
+
+def _queued(connection, callback) -> bool:
+    """Whether the open transaction already runs `callback` on commit."""
+    return connection.in_atomic_block and any(
+        entry[1] is callback for entry in getattr(connection, "run_on_commit", [])
+    )
 
 
 def _bump_after_commit() -> None:
