@@ -81,7 +81,7 @@ def test_the_match_can_use_the_gin_index_on_postgresql(library):
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned anyway
     # The word match alone (the publication filter has its own b-tree index).
     plan = Post.objects.search("learning").explain()
-    assert "Bitmap Index Scan on post_search_gin" in plan
+    assert "Bitmap Index Scan on post_search_vector_gin" in plan
 
 
 def test_results_are_ranked_by_relevance_on_postgresql(client, author):
