@@ -8,10 +8,12 @@ What it does, in order:
    --pingbacks 5` (idempotent, so a second run reuses the data);
 3. starts gunicorn with production settings (DEBUG=0, a generated SECRET_KEY,
    ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=0) and the Dockerfile's worker settings, plus
-   BENCH=1, which mounts /bench/floor and lets the X-Bench-Nocache header bypass the page cache;
+   BENCH=1, which mounts /bench/floor and honours the X-Bench-Nocache header: "1" bypasses the
+   page cache (what a page-cache miss costs, fragment caches warm), "cold" every cache (a render
+   from scratch, as after a deploy);
 4. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
    two baselines (a minimal Django view; WhiteNoise serving a static file), home and the
-   155-comment post cached and uncached, /feed/ (skipped while it answers 404), a search and a
+   155-comment post cached, uncached and cold, /feed/ (skipped while it answers 404), a search and a
    comment POST. Load comes from `wrk` (Debian package `wrk`; installed with apt-get when missing
    and running as root) or, without it, from the asyncio generator in bench/loadgen.py
    (`--loadgen python` forces it);
@@ -49,7 +51,8 @@ GUNICORN_WORKER_ARGS = [
     "--workers", "2", "--threads", "4", "--timeout", "30", "--graceful-timeout", "20",
     "--max-requests", "20000", "--max-requests-jitter", "2000",
 ]  # fmt: skip
-BYPASS = {"X-Bench-Nocache": "1"}
+BYPASS = {"X-Bench-Nocache": "1"}  # page cache skipped; fragment caches warm
+COLD = {"X-Bench-Nocache": "cold"}  # every cache skipped: a render from scratch
 
 
 def log(message: str) -> None:
@@ -359,8 +362,10 @@ def targets(base: str, post_path: str) -> list[dict]:
         {"name": "static file (WhiteNoise)", "key": "static", "path": "/static/css/site.css"},
         {"name": "home, cached", "key": "home-cached", "path": "/"},
         {"name": "home, uncached", "key": "home-uncached", "path": "/", "headers": BYPASS},
+        {"name": "home, cold", "key": "home-cold", "path": "/", "headers": COLD},
         {"name": "post 155 comments, cached", "key": "post-cached", "path": post_path},
         {"name": "post 155 comments, uncached", "key": "post-uncached", "path": post_path, "headers": BYPASS},
+        {"name": "post 155 comments, cold", "key": "post-cold", "path": post_path, "headers": COLD},
         {"name": "/feed/, cached", "key": "feed-cached", "path": "/feed/"},
         {"name": "/feed/, uncached", "key": "feed-uncached", "path": "/feed/", "headers": BYPASS},
         {"name": "search, uncached", "key": "search-uncached", "path": "/search/?q=water", "headers": BYPASS},

@@ -100,8 +100,12 @@ def _list(
         raise Http404(_("No such page.")) from exc
     if empty_is_404 and paginator.count == 0:
         raise Http404(_("Nothing has been published here."))
-    posts = list(page_obj.object_list)
-    if decorate is not None:
+    if decorate is None:
+        # Queried only when the list fragment is rendered, not when it comes from the cache.
+        posts = Lazy(list, page_obj.object_list)
+        context.setdefault("list_fragment", _page_url(url_name, url_kwargs, page_obj.number, query))
+    else:
+        posts = list(page_obj.object_list)
         decorate(posts)
     number = page_obj.number
     prev_url = _page_url(url_name, url_kwargs, number - 1, query) if page_obj.has_previous() else None
@@ -333,9 +337,11 @@ def detail(request, year, month, day, slug):
         {
             "post": post,
             "is_preview": is_preview,
-            "previous_post": _neighbour(post, previous=True),
-            "next_post": _neighbour(post, previous=False),
-            "related_posts": _related(post),
+            # Queried only when the article fragment is rendered, not when it comes from the cache.
+            "previous_post": Lazy(_neighbour, post, previous=True),
+            "next_post": Lazy(_neighbour, post, previous=False),
+            "related_posts": Lazy(_related, post),
+            "fragments_off": is_preview,
             "translations": translations,
             "hreflang_alternates": alternates,
             "canonical_path": post.get_absolute_url(),
@@ -348,6 +354,19 @@ def detail(request, year, month, day, slug):
     if is_preview:
         response["Cache-Control"] = "private, no-store"
     return response
+
+
+class Lazy:
+    """A value computed on first use, at most once: templates call callables they resolve."""
+
+    def __init__(self, function, *args, **kwargs):
+        self.function, self.args, self.kwargs = function, args, kwargs
+
+    def __call__(self):
+        if self.function is not None:
+            self.value = self.function(*self.args, **self.kwargs)
+            self.function = None
+        return self.value
 
 
 def _neighbour(post: Post, *, previous: bool):

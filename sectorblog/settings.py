@@ -447,6 +447,9 @@ PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3
 # Full pages for anonymous readers. Off by default under pytest so other tests see every write;
 # tests/test_perf_pagecache.py turns it on.
 PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+# Reader-independent parts of pages (sidebar, article, comment thread, blank comment form) kept
+# in the cache under the content version, for the requests the page cache can't answer.
+FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
 PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so

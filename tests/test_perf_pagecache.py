@@ -508,3 +508,22 @@ def test_with_redis_two_workers_share_the_version_and_never_serve_stale(redis_ca
     post.save()
     for worker in (worker_a, worker_b):
         assert "corrected" in text_of(worker.get(url))
+
+
+def test_tokens_made_for_cached_pages_are_what_get_token_would_make(rf):
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _does_token_match, _unmask_cipher_token
+
+    from sectorblog.pagecache import _masked_csrf_token
+
+    request = rf.get("/")
+    tokens = {_masked_csrf_token(request) for _ in range(200)}
+    secret = request.META["CSRF_COOKIE"]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert len(secret) == 32 and set(secret) <= set(CSRF_ALLOWED_CHARS)
+    assert len(tokens) == 200  # a fresh mask every time
+    for token in tokens:
+        assert len(token) == 64 and set(token) <= set(CSRF_ALLOWED_CHARS)
+        assert _unmask_cipher_token(token) == secret
+        assert _does_token_match(token, secret)
+    # Every character of the alphabet turns up in the masks: no character is left out.
+    assert set("".join(t[:32] for t in tokens)) == set(CSRF_ALLOWED_CHARS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 
 from django import template
@@ -19,6 +20,7 @@ from django.utils.translation import get_language
 from comments.forms import CommentForm
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import avatar_for, thread_page
+from sectorblog import fragments
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ class ThreadCacheNode(template.Node):
 
     def render(self, context) -> str:
         key = self.key.resolve(context)
-        if not key:
+        if not key or getattr(context.get("request"), "bench_cold", False):
             return self.nodelist.render(context)
         cache_key = f"sectorblog:thread:{key}"
         try:
@@ -109,6 +111,9 @@ class ThreadCacheNode(template.Node):
                 cache.set(cache_key, html, THREAD_CACHE_SECONDS)
             except Exception:
                 logger.warning("thread cache unavailable", exc_info=True)
+        version_key = context.get("thread_version_key")
+        if version_key:
+            fragments.put(version_key, {"html": str(html), "total": context.get("comment_count")})
         return html
 
 
@@ -127,23 +132,44 @@ def do_thread_cache(parser, token):
 @register.inclusion_tag("comments/_discussion.html", takes_context=True)
 def render_discussion(context, post):
     request = context.get("request")
-    page = thread_page(post.pk, request.GET.get("cpage") if request is not None else 1)
+    cpage = request.GET.get("cpage") if request is not None else None
     user = getattr(request, "user", None)
     is_open = comments_open(post)
+    # Moderator status once per request, with the one permission (XTD-NOTES trap 7).
     can_moderate = bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION))
-    return {
+    common = {
         "request": request,
         "csp_nonce": context.get("csp_nonce"),
         "post": post,
+        "comments_open": is_open,
+        "form": CommentForm(post, user=user) if is_open else None,
+        "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
+        "can_moderate": can_moderate,
+        # A blank form for an anonymous reader is the same for everyone for a while: its
+        # security timestamp is good for two hours, so its HTML (without the CSRF field) is
+        # reused for ten minutes.
+        "form_fragment": (post.pk, int(time.time() // 600))
+        if is_open and not (user and user.is_authenticated)
+        else None,
+    }
+    # Until the content version changes, the thread's HTML and count come from one cache read,
+    # without a query: the digest key below still saves the render after unrelated changes.
+    version_key = None
+    plain_page = cpage is None or (cpage.isdigit() and len(cpage) < 6)
+    if fragments.enabled(request) and not can_moderate and plain_page:
+        version_key = fragments.fragment_key("thread", (post.pk, cpage, is_open))
+        cached = fragments.get(version_key)
+        if cached is not None:
+            return {**common, "thread_html": cached["html"], "comment_count": cached["total"]}
+    page = thread_page(post.pk, cpage or 1)
+    return {
+        **common,
+        "thread_version_key": version_key,
         "tree": page.tree,
         "mentions": page.mentions,
         "page": page,
         "comment_count": page.total,
-        "comments_open": is_open,
-        "form": CommentForm(post, user=user) if is_open else None,
-        "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
-        # Moderator status once per request, with the one permission (XTD-NOTES trap 7).
-        "can_moderate": can_moderate,
+        # Moderators get a fresh render: their thread carries per-request forms.
         "thread_key": "" if can_moderate else thread_fingerprint(page, comments_open=is_open),
     }
 

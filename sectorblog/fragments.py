@@ -1,0 +1,106 @@
+"""Cached fragments of pages, keyed by the content version (sectorblog.cachekeys).
+
+The page cache (sectorblog.pagecache) stores whole pages for anonymous readers. A page it cannot
+serve (a signed-in reader, a first request after any change, another language) is rendered by
+the view, and most of that work is the same on every page: the sidebar widgets, a post's article
+with its neighbours and related posts, a long comment thread. Those parts are stored here, under
+a key that starts with the content version, so they follow the page cache's invalidation rule
+exactly: any change to posts, taxonomy or the discussion bumps the version and every fragment is
+rebuilt on its next use.
+
+Keys also carry the active language and a digest of the templates and translation catalogues,
+so a deploy that changes either never serves fragments rendered by the old ones, even from a
+shared Redis cache.
+
+A fragment is never stored when its HTML contains a per-request value: the CSP nonce or a CSRF
+form field. Fragments are on whenever the page cache is (`FRAGMENT_CACHE`, default `PAGE_CACHE`):
+without it nothing bumps the content version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from sectorblog.cachekeys import content_version
+
+logger = logging.getLogger(__name__)
+FRAGMENT_SECONDS = 24 * 3600
+_digest: dict[str, str] = {}
+
+
+def enabled(request=None) -> bool:
+    """Whether fragments are used; `make bench` turns them off per request for its cold rows."""
+    if request is not None and getattr(request, "bench_cold", False):
+        return False
+    return getattr(settings, "FRAGMENT_CACHE", getattr(settings, "PAGE_CACHE", True))
+
+
+def templates_digest() -> str:
+    """A digest of every project template and compiled catalogue, computed once per process."""
+    if "value" not in _digest:
+        base = Path(settings.BASE_DIR)
+        files = sorted(base.glob("templates/**/*.html")) + sorted(base.glob("locale/*/LC_MESSAGES/*.mo"))
+        digest = hashlib.blake2b(digest_size=8)
+        for path in files:
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+        _digest["value"] = digest.hexdigest()
+    return _digest["value"]
+
+
+def fragment_key(name: str, parts) -> str | None:
+    """The key, or None when the content version can't be read (the cache is down)."""
+    vary = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=12).hexdigest()
+    try:
+        version = content_version()
+    except Exception:  # noqa: BLE001
+        logger.warning("fragment cache unavailable", exc_info=True)
+        return None
+    return f"frag:{version}:{get_language()}:{templates_digest()}:{name}:{vary}"
+
+
+def get(key: str | None):
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 (a cache outage costs a render, never the page)
+        logger.warning("fragment cache unavailable", exc_info=True)
+        return None
+
+
+def is_shareable(html: str, request) -> bool:
+    """False when the HTML carries something of this request's: its CSP nonce or a CSRF field."""
+    if "csrfmiddlewaretoken" in html:
+        return False
+    nonce = getattr(request, "_csp_nonce", None) if request is not None else None
+    return not (nonce and str(nonce) in html)  # LazyNonce is false until something rendered it
+
+
+def put(key: str | None, value, request=None, html: str | None = None) -> None:
+    if key is None or (html is not None and not is_shareable(html, request)):
+        return
+    try:
+        cache.set(key, value, FRAGMENT_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("fragment cache unavailable", exc_info=True)
+
+
+def get_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except Exception:  # noqa: BLE001
+        logger.warning("fragment cache unavailable", exc_info=True)
+        return {}
+
+
+def put_many(values: dict) -> None:
+    try:
+        cache.set_many(values, FRAGMENT_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("fragment cache unavailable", exc_info=True)
