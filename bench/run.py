@@ -297,6 +297,8 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--only", default="", help="comma-separated target keys, e.g. floor,home-cached")
+    parser.add_argument("--workers", type=int, default=None, help="override the Dockerfile's --workers")
+    parser.add_argument("--threads", type=int, default=None, help="override the Dockerfile's --threads")
     parser.add_argument(
         "--max-requests",
         type=int,
@@ -342,9 +344,13 @@ def main() -> None:
     loadgen = ensure_wrk(args.loadgen)
     access_log = OUT_DIR / "access.log"
     access_log.write_bytes(b"")
-    if args.max_requests is not None:
-        at = GUNICORN_WORKER_ARGS.index("--max-requests")
-        GUNICORN_WORKER_ARGS[at + 1] = str(args.max_requests)
+    for option, value in (
+        ("--max-requests", args.max_requests),
+        ("--workers", args.workers),
+        ("--threads", args.threads),
+    ):
+        if value is not None:
+            GUNICORN_WORKER_ARGS[GUNICORN_WORKER_ARGS.index(option) + 1] = str(value)
     server = start_gunicorn(env, args.port, access_log)
     base = f"http://127.0.0.1:{args.port}"
     try:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from posts.models import Category, Post, PostAuthor, Tag
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
+from sectorblog import fragments
 
 PAGE_SIZE = 10
 RELATED_POSTS = 3
@@ -302,11 +303,10 @@ def _post_queryset():
 
 
 def _get_post_for_date(request, year, month, day, slug):
+    """The staff preview of an unpublished post at this permalink (the published one is found
+    by _published_post_and_translations first), or 404."""
     start, end, _first = _date_range(year, month, day)
     base = _post_queryset()
-    post = base.published().filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
-    if post is not None:
-        return post, False
     if request.user.is_authenticated and request.user.is_staff:
         # Staff preview of a draft or scheduled post, dated by its publication or creation day.
         candidates = base.filter(slug=slug).exclude(
@@ -319,12 +319,37 @@ def _get_post_for_date(request, year, month, day, slug):
     raise Http404(_("No such post."))
 
 
+def _published_post_and_translations(request, year, month, day, slug):
+    """The published post at this permalink with its translations, or None.
+
+    Kept in the cache under the content version (sectorblog.fragments), which any change to a
+    post, its taxonomy, authors or profiles renews: a warm post page runs no query for it.
+    """
+    start, end, _first = _date_range(year, month, day)
+    key = fragments.fragment_key("post", (start.isoformat(), slug)) if fragments.enabled(request) else None
+    found = fragments.get(key)
+    if found is not None:
+        return found
+    post = (
+        _post_queryset().published().filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
+    )
+    if post is None:
+        return None
+    found = (post, _translations(post))
+    fragments.put(key, found)
+    return found
+
+
 @require_safe
 def detail(request, year, month, day, slug):
-    post, is_preview = _get_post_for_date(request, year, month, day, slug)
+    found = _published_post_and_translations(request, year, month, day, slug)
+    if found is not None:
+        (post, translations), is_preview = found, False
+    else:
+        post, is_preview = _get_post_for_date(request, year, month, day, slug)
+        translations = _translations(post)
     # Read by the linkbacks middleware to advertise this post's Pingback and Webmention endpoints.
     request.viewed_post = post
-    translations = _translations(post)
     origin = f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
     alternates = []
     if translations:

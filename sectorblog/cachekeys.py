@@ -8,7 +8,7 @@ Where the version lives:
 - With a shared cache (Redis), in the cache under one key, so every app server sees a bump.
 - With the per-process local-memory cache, in a small file under VAR_DIR (PAGE_CACHE_VERSION_FILE):
   gunicorn workers and the task worker are separate processes on one machine, and each would
-  otherwise keep its own version. Each process re-reads the file only when its stat changes.
+  otherwise keep its own version. Each process reads the file (30 bytes) on every use.
 
 Scheduled posts appear without any save, so the version also carries a "valid until" time: the
 next scheduled publication. Once it has passed, the next reader bumps the version.
@@ -31,7 +31,6 @@ CACHE_KEY = "content-version"
 NEVER = float("inf")
 
 _lock = threading.Lock()
-_memo: dict[str, object] = {"stat": None, "value": None}
 
 
 def _new_value() -> tuple[str, float]:
@@ -65,21 +64,14 @@ def _version_file() -> Path:
 
 
 def _read_file() -> tuple[str, float] | None:
-    path = _version_file()
+    # Read every time: a memo keyed by the file's stat could miss a bump, because an inode freed
+    # by one replace can be reused two writes later within one coarse mtime tick, with the same
+    # size. Reading 30 bytes costs microseconds.
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
+        version, _sep, until = _version_file().read_text().partition(" ")
+        return version, float(until or "inf")
+    except (OSError, ValueError):  # not written yet (FileNotFoundError), or unreadable
         return None
-    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-    if _memo["stat"] == stamp and _memo["value"] is not None:
-        return _memo["value"]  # type: ignore[return-value]
-    try:
-        version, _sep, until = path.read_text().partition(" ")
-        value = (version, float(until or "inf"))
-    except (OSError, ValueError):
-        return None
-    _memo["stat"], _memo["value"] = stamp, value
-    return value
 
 
 def _write_file(value: tuple[str, float]) -> None:

@@ -58,7 +58,7 @@ def site(db, author, make_comment):
 
 @pytest.fixture
 def reader(db):
-    user = factories.UserFactory(username="reader")
+    user = factories.UserFactory(username="reader", is_staff=False)
     client = Client()
     client.force_login(user)
     return client
@@ -212,13 +212,39 @@ def test_feed_items_come_from_the_cache_and_follow_edits(client, site):
     assert b"Pumps that keep working, a year on" in client.get("/feed/", **BYPASS).content
 
 
+def test_author_name_change_shows_at_once_but_a_login_changes_nothing(reader, site, author):
+    from sectorblog.cachekeys import content_version
+
+    author.profile.display_name = ""  # the byline falls back to the user's own name
+    author.profile.save()
+    url = site["post"].get_absolute_url()
+    assert "Amara Okafor" in " ".join(select(reader.get(url), "article.post .byline"))
+    before = content_version()
+    Client().force_login(author)  # saves last_login only
+    assert content_version() == before
+    author.first_name, author.last_name = "Amara", "Okafor-Mensah"
+    author.save()
+    assert "Amara Okafor-Mensah" in " ".join(select(reader.get(url), "article.post .byline"))
+
+
+def test_unpublished_post_answers_404_at_once_for_every_reader(reader, site):
+    post = site["post"]
+    url = post.get_absolute_url()
+    reader.get(url)
+    Client().get(url, **BYPASS)
+    post.status = "draft"
+    post.save()
+    assert reader.get(url).status_code == 404
+    assert Client().get(url, **BYPASS).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("url", "warm_queries", "cold_queries"),
     [
-        # Warm: the post, its authors, categories and tags, its translations; nothing for the
-        # sidebar, the article's neighbours and related posts, or the thread. Each count
-        # includes the request's savepoint pair (ATOMIC_REQUESTS inside the test transaction).
-        ("post", 7, 16),
+        # Warm: nothing but the request's savepoint pair (ATOMIC_REQUESTS inside the test
+        # transaction): the post with its authors, taxonomy and translations, the sidebar, the
+        # article's neighbours and related posts and the thread all come from the cache.
+        ("post", 2, 16),
         ("/", 3, 10),  # the page count only: the list and its prefetches are in the fragment
         ("/category/sanitation/", 5, 12),
         ("/feed/", 4, 7),  # the feed's state and the ids of its items
