@@ -234,3 +234,38 @@ def test_trap13_no_react_bundle_only_our_small_script(client, post, make_comment
         s.get("src", "inline") for s in page.select("script") if s.get("type") != "application/ld+json"
     ]
     assert sorted(scripts) == ["/static/js/share.js", "/static/js/site.js"]
+
+
+HOSTILE_NAME = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+@pytest.mark.parametrize("in_thread", [True, False])
+def test_hostile_names_titles_and_addresses_stay_text_in_the_thread_and_mentions(
+    client, post, make_comment, settings, in_thread
+):
+    """The thread is written in Python (comments/render.py): every field is escaped there."""
+    import html5lib
+
+    settings.COMMENTS_LINKBACKS_IN_THREAD = in_thread
+    comment = make_comment(post, user_name=HOSTILE_NAME, user_url="javascript:alert(3)")
+    ping = make_comment(
+        post,
+        kind="pingback",
+        user_name=HOSTILE_NAME,
+        source_url="javascript:alert(4)",
+        source_title="<b onmouseover=alert(5)>Title</b>",
+        excerpt="quoted",
+    )
+    response = client.get(post.get_absolute_url())
+    section = soup(response).select_one("section#comments")
+    # Parsed as a browser would: nothing from the fields became an element or an attribute.
+    tree = html5lib.parse(str(section), namespaceHTMLElements=False)
+    assert tree.findall(".//script") == [] and tree.findall(".//img") == [] and tree.findall(".//b") == []
+    assert not [el for el in tree.iter() if any(name.startswith("on") for name in el.attrib)]
+    node = section.select_one(f"li#c{comment.pk}")
+    assert node.select_one(".comment-author").get_text() == HOSTILE_NAME
+    assert node.select_one(".comment-author a") is None  # javascript: is not a website
+    assert node.select_one("a.reply-link")["data-reply-name"] == HOSTILE_NAME
+    linkback_node = section.select_one(f"li#c{ping.pk}")
+    assert linkback_node.select_one("a.source") is None  # nor a source
+    assert linkback_node.select_one(".source").get_text() == "<b onmouseover=alert(5)>Title</b>"

@@ -17,22 +17,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import get_language
 
+from comments import render
 from comments.forms import CommentForm
 from comments.moderation import MODERATE_PERMISSION, comments_open
-from comments.thread import avatar_for, thread_page
+from comments.thread import thread_page
 from sectorblog import fragments
 
 register = template.Library()
 logger = logging.getLogger(__name__)
 
 THREAD_CACHE_SECONDS = 24 * 3600
-# The thread's templates and the translation catalogues are part of every fragment key, so a
-# deploy that changes them never serves fragments rendered by the old ones.
+# The thread's templates, its renderer and the translation catalogues are part of every fragment
+# key, so a deploy that changes them never serves fragments rendered by the old ones.
 _TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "comments"
-_THREAD_SOURCES = [
-    _TEMPLATES_DIR / name
-    for name in ("_discussion.html", "_comment.html", "_linkback_body.html", "_avatar.html", "_pages.html")
-] + sorted((Path(settings.BASE_DIR) / "locale").glob("*/LC_MESSAGES/django.mo"))
+_THREAD_SOURCES = (
+    [_TEMPLATES_DIR / name for name in ("_discussion.html", "_pages.html")]
+    + [Path(render.__file__)]
+    + sorted((Path(settings.BASE_DIR) / "locale").glob("*/LC_MESSAGES/django.mo"))
+)
 _TEMPLATE_DIGEST = hashlib.sha256(
     b"".join(path.read_bytes() for path in _THREAD_SOURCES if path.exists())
 ).hexdigest()[:16]
@@ -174,6 +176,21 @@ def render_discussion(context, post):
     }
 
 
-@register.simple_tag
-def avatar(comment):
-    return avatar_for(comment)
+def _writer(context) -> render.ThreadWriter:
+    return render.ThreadWriter(
+        comments_open=context["comments_open"],
+        can_moderate=context["can_moderate"],
+        max_level=context["max_level"],
+        request=context.get("request"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def thread_html(context):
+    """The thread's HTML (comments/render.py): one pass in Python, no template per comment."""
+    return _writer(context).thread(context["tree"])
+
+
+@register.simple_tag(takes_context=True)
+def mentions_html(context):
+    return _writer(context).mentions(context["mentions"])
