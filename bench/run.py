@@ -13,10 +13,10 @@ What it does, in order:
    from scratch, as after a deploy);
 4. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
    two baselines (a minimal Django view; WhiteNoise serving a static file), home and the
-   155-comment post cached, uncached and cold, /feed/ (skipped while it answers 404), a search and a
-   comment POST. Load comes from `wrk` (Debian package `wrk`; installed with apt-get when missing
-   and running as root) or, without it, from the asyncio generator in bench/loadgen.py
-   (`--loadgen python` forces it);
+   155-comment post cached (the post also with gzip, as browsers ask for it), uncached and cold,
+   /feed/ (skipped while it answers 404), a search and a comment POST. Load comes from `wrk`
+   (Debian package `wrk`; installed with apt-get when missing and running as root) or, without
+   it, from the asyncio generator in bench/loadgen.py (`--loadgen python` forces it);
 5. prints a table with requests/s, p50/p99 latency, 5xx count (from gunicorn's access log) and
    each target's ratio to both baselines, records the workers' RSS, and writes everything to
    var/bench/bench-<time>.json.
@@ -53,6 +53,7 @@ GUNICORN_WORKER_ARGS = [
 ]  # fmt: skip
 BYPASS = {"X-Bench-Nocache": "1"}  # page cache skipped; fragment caches warm
 COLD = {"X-Bench-Nocache": "cold"}  # every cache skipped: a render from scratch
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}  # as a browser asks
 
 
 def log(message: str) -> None:
@@ -370,6 +371,7 @@ def targets(base: str, post_path: str) -> list[dict]:
         {"name": "home, uncached", "key": "home-uncached", "path": "/", "headers": BYPASS},
         {"name": "home, cold", "key": "home-cold", "path": "/", "headers": COLD},
         {"name": "post 155 comments, cached", "key": "post-cached", "path": post_path},
+        {"name": "post 155, cached, gzip", "key": "post-cached-gzip", "path": post_path, "headers": GZIP},
         {"name": "post 155 comments, uncached", "key": "post-uncached", "path": post_path, "headers": BYPASS},
         {"name": "post 155 comments, cold", "key": "post-cold", "path": post_path, "headers": COLD},
         {"name": "/feed/, cached", "key": "feed-cached", "path": "/feed/"},

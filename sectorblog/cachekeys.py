@@ -99,6 +99,16 @@ def content_version() -> str:
     return value[0]
 
 
+def content_version_if_current() -> str | None:
+    """The content version when one exists and has not expired, else None; never creates one
+    (creating may query the database). For sectorblog.fastpath, which then leaves the request
+    to Django."""
+    value = _read_file() if _uses_file() else cache.get(CACHE_KEY)
+    if value is None or value[1] <= time.time():
+        return None
+    return value[0]
+
+
 def content_version_bump(**_signal_kwargs) -> None:
     """Make every cached page stale: now, and again when the current transaction commits.
 

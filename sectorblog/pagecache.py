@@ -25,8 +25,9 @@ A 304 carries no CSP header, so the browser keeps the policy stored with its cop
 
 Place it last in MIDDLEWARE: after Session, Locale, CSRF and Auth (it needs the user, the
 language and the CSRF secret) and after ContentSecurityPolicyMiddleware (which makes the nonce and
-writes the header on the way out). Pages are stored uncompressed; GZipMiddleware, further out,
-compresses each served copy and adds `Vary: Accept-Encoding`.
+writes the header on the way out). Pages are stored with their gzip compression done once, in
+pieces joined around each visitor's token and nonce (see _gzip_member), so a browser's request
+costs no compression; GZipMiddleware, further out, leaves such responses alone.
 """
 
 from __future__ import annotations
@@ -36,16 +37,18 @@ import hmac
 import logging
 import os
 import re
+import secrets
+import struct
 import threading
 import time
+import zlib
 from collections import OrderedDict
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _does_token_match
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
 from sectorblog.cachekeys import content_version
@@ -54,6 +57,7 @@ logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 STORED_HEADERS_SKIP = {"set-cookie", "vary", "content-length"}
 BYPASS_HEADER = "HTTP_X_BENCH_NOCACHE"
+KEY_ENVIRON = "sectorblog.page_cache_key"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 
 
@@ -97,12 +101,12 @@ def _masked_csrf_token(request: HttpRequest) -> str:
 
 
 class NearCache:
-    """A small in-process copy of pages fetched from a shared cache (Redis).
+    """A small in-process copy of pages fetched from the cache, kept as Python objects.
 
     Keys include the content version, so an entry can never go stale: a bump changes the key.
-    This saves moving and unpickling ~100 KB from Redis on every hit; only the version is read
-    from Redis per request. Bounded by total bytes, oldest first out. Unused with the
-    local-memory cache, which is in-process already.
+    This saves moving and unpickling ~100 KB from Redis on every hit (only the version is read
+    from Redis per request), and unpickling it from Django's local-memory cache, which stores
+    values pickled. Bounded by total bytes, oldest first out.
     """
 
     def __init__(self, max_bytes: int | None = None):
@@ -114,7 +118,7 @@ class NearCache:
         self.lock = threading.Lock()
 
     def _enabled(self) -> bool:
-        return self.max_bytes > 0 and not isinstance(caches["default"], LocMemCache)
+        return self.max_bytes > 0
 
     def get(self, key: str) -> dict | None:
         if not self._enabled():
@@ -138,11 +142,44 @@ class NearCache:
                 self.size -= len(old["body"])
 
 
+# --- gzip, compressed once per stored page ---------------------------------------------------
+# Django's GZipMiddleware compresses every response anew: for a 140 kB post page that was most
+# of the cost of serving it from the cache to a browser. Stored pages carry their compressed
+# pieces instead (PageCacheMiddleware._deflated_parts), joined on each serve into one gzip
+# member (RFC 1952) around the visitor's own token and nonce.
+GZIP_LEVEL = 6
+GZIP_MIN_BYTES = 200  # as GZipMiddleware: shorter responses are not worth compressing
+GZIP_MAX_RANDOM_BYTES = 100  # as GZipMiddleware: a random-length header field against BREACH
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+_FINAL_BLOCK = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
+
+
+def _deflate(data: bytes) -> bytes:
+    """A raw deflate stream of `data`, ended by a sync flush (byte aligned, not final)."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _gzip_member(parts: list, body: bytes, values: dict[int, bytes]) -> bytes:
+    """One gzip member: header with a random-length file name (BREACH mitigation, as Django's
+    compress_string does), the stored pieces with the visitor's values compressed between them,
+    a final empty block, then CRC-32 and length of the uncompressed `body`."""
+    name = b"a" * secrets.randbelow(GZIP_MAX_RANDOM_BYTES) + b"\0"
+    header = b"\x1f\x8b\x08\x08\0\0\0\0\0\xff" + name  # deflate, FNAME, no mtime, unknown OS
+    pieces = [header]
+    for part in parts:
+        pieces.append(part if isinstance(part, bytes) else _deflate(values[part]) if values[part] else b"")
+    pieces.append(_FINAL_BLOCK)
+    pieces.append(struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF))
+    return b"".join(pieces)
+
+
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.csrf_mark = _placeholder("csrf")
         self.nonce_mark = _placeholder("nonce")
+        self._marks = re.compile(b"(" + re.escape(self.csrf_mark) + b"|" + re.escape(self.nonce_mark) + b")")
         self._near = NearCache()
 
     # --- the request side ---------------------------------------------------------------------
@@ -151,11 +188,9 @@ class PageCacheMiddleware:
             if not self._request_is_cacheable(request):
                 return self.get_response(request)
             key = self._key(request)
-            entry = self._near.get(key)
-            if entry is None:
-                entry = cache.get(key)
-                if entry is not None:
-                    self._near.put(key, entry)
+            # For sectorblog.fastpath, which learns from this hit's full response.
+            request.META[KEY_ENVIRON] = key
+            entry = self.lookup(key)
         except Exception as exc:  # noqa: BLE001 (an unreachable cache or database must not be a 500)
             # The version may need the database, and the session or the cache may be down: the
             # view answers as if there were no page cache (a 503 if the database is gone).
@@ -177,6 +212,14 @@ class PageCacheMiddleware:
             logger.warning("page cache unavailable: %s", exc)
             return response
         return self._serve(request, entry, hit=False)
+
+    def lookup(self, key: str) -> dict | None:
+        entry = self._near.get(key)
+        if entry is None:
+            entry = cache.get(key)
+            if entry is not None:
+                self._near.put(key, entry)
+        return entry
 
     def _request_is_cacheable(self, request: HttpRequest) -> bool:
         if not getattr(settings, "PAGE_CACHE", True):
@@ -203,9 +246,13 @@ class PageCacheMiddleware:
 
     def _key(self, request: HttpRequest) -> str:
         lang = getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE
+        return self.key_for(request, lang, content_version())
+
+    @staticmethod
+    def key_for(request: HttpRequest, lang: str, version: str) -> str:
         where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
         digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
-        return f"page:{content_version()}:{lang}:{digest}"
+        return f"page:{version}:{lang}:{digest}"
 
     # --- storing ------------------------------------------------------------------------------
     def _entry(self, request: HttpRequest, response: HttpResponse) -> dict | None:
@@ -231,8 +278,10 @@ class PageCacheMiddleware:
         body, has_csrf = self._cut_csrf(request, body)
         body, has_nonce = self._cut_nonce(request, body)
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in STORED_HEADERS_SKIP]
+        compressible = len(body) >= GZIP_MIN_BYTES and not response.has_header("Content-Encoding")
         return {
             "body": body,
+            "gzip": self._deflated_parts(body) if compressible else None,
             "headers": headers,
             "csrf": has_csrf,
             "nonce": has_nonce,
@@ -262,6 +311,24 @@ class PageCacheMiddleware:
         value = str(nonce).encode()
         return body.replace(value, self.nonce_mark), value in body
 
+    def _deflated_parts(self, body: bytes) -> list:
+        """The page compressed once, in pieces that can be joined around each visitor's values.
+
+        Each stretch between placeholders is a raw deflate stream ended by a sync flush: byte
+        aligned, not final and referring to nothing before it, so the streams can be joined in
+        order with the visitor's token and nonce (compressed on their own) between them. The
+        placeholders stay in the list as 1 (CSRF token) and 2 (nonce).
+        """
+        parts: list = []
+        for piece in self._marks.split(body):
+            if piece == self.csrf_mark:
+                parts.append(1)
+            elif piece == self.nonce_mark:
+                parts.append(2)
+            elif piece:
+                parts.append(_deflate(piece))
+        return parts
+
     # --- serving ------------------------------------------------------------------------------
     def _etag(self, request: HttpRequest, entry: dict) -> str:
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
@@ -279,8 +346,11 @@ class PageCacheMiddleware:
         response["ETag"] = self._etag(request, entry)
         if "Last-Modified" not in response:
             response["Last-Modified"] = http_date(int(entry["stored"]))
-        # Browsers may keep a copy but must revalidate; shared caches must not keep it.
-        patch_cache_control(response, private=True, no_cache=True)
+        if entry["csrf"] or entry["nonce"] or "public" not in response.get("Cache-Control", ""):
+            # A page with this visitor's token or nonce: browsers may keep a copy but must
+            # revalidate; shared caches must not keep it. Feeds, the same for everyone, keep
+            # the `public, max-age` their view gave them, for CDNs and feed readers.
+            patch_cache_control(response, private=True, no_cache=True)
         response["X-Page-Cache"] = "hit" if hit else "miss"
         conditional = get_conditional_response(
             request, etag=response["ETag"], last_modified=int(entry["stored"]), response=response
@@ -291,11 +361,26 @@ class PageCacheMiddleware:
             conditional._csp_config = {}
             conditional._csp_ro_config = {}
             return conditional
+        # The ETag above already names this request's CSRF secret (a first visit's new one too).
+        token = _masked_csrf_token(request).encode() if entry["csrf"] else b""
+        nonce = str(request._csp_nonce).encode() if entry["nonce"] else b""
+        response.content, gzipped = self.body(
+            entry, token, nonce, request.META.get("HTTP_ACCEPT_ENCODING", "")
+        )
+        if gzipped:
+            # Compressed when stored, not on every serve; GZipMiddleware leaves it as it is.
+            response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ("Accept-Encoding",))
+        return response
+
+    def body(self, entry: dict, token: bytes, nonce: bytes, accept_encoding: str) -> tuple[bytes, bool]:
+        """The stored page with this visitor's token and nonce; gzipped when the client takes it."""
         body = entry["body"]
         if entry["csrf"]:
-            # The ETag above already names this secret (a first visit's new one included).
-            body = body.replace(self.csrf_mark, _masked_csrf_token(request).encode())
+            body = body.replace(self.csrf_mark, token)
         if entry["nonce"]:
-            body = body.replace(self.nonce_mark, str(request._csp_nonce).encode())
-        response.content = body
-        return response
+            body = body.replace(self.nonce_mark, nonce)
+        parts = entry.get("gzip")
+        if parts is not None and ACCEPTS_GZIP.search(accept_encoding):
+            return _gzip_member(parts, body, {1: token, 2: nonce}), True
+        return body, False

@@ -450,6 +450,8 @@ PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
 # Reader-independent parts of pages (sidebar, article, comment thread, blank comment form) kept
 # in the cache under the content version, for the requests the page cache can't answer.
 FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
+# Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
+FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
 PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so
