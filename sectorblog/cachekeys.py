@@ -63,12 +63,24 @@ def _version_file() -> Path:
     return Path(configured) if configured else Path(settings.VAR_DIR) / "content-version"
 
 
+_paths: dict[tuple[str, str], str] = {}
+
+
+def _version_path() -> str:
+    """_version_file() as a string, remembered per setting (read on every request)."""
+    where = (getattr(settings, "PAGE_CACHE_VERSION_FILE", ""), str(settings.VAR_DIR))
+    if where not in _paths:
+        _paths[where] = str(_version_file())
+    return _paths[where]
+
+
 def _read_file() -> tuple[str, float] | None:
     # Read every time: a memo keyed by the file's stat could miss a bump, because an inode freed
     # by one replace can be reused two writes later within one coarse mtime tick, with the same
     # size. Reading 30 bytes costs microseconds.
     try:
-        version, _sep, until = _version_file().read_text().partition(" ")
+        with open(_version_path(), "rb") as f:
+            version, _sep, until = f.read(200).decode().partition(" ")
         return version, float(until or "inf")
     except (OSError, ValueError):  # not written yet (FileNotFoundError), or unreadable
         return None

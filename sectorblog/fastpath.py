@@ -112,10 +112,9 @@ class FastPath:
         if version is None:
             return None
         try:
-            request.get_host()
+            key = self.page_cache.key_for(request, get_language_from_request(request), version)
         except DisallowedHost:
             return None  # Django answers 400
-        key = self.page_cache.key_for(request, get_language_from_request(request), version)
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")
         gzip_ok = bool(pagecache.ACCEPTS_GZIP.search(accept_encoding))
         with self.lock:
