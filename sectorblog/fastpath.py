@@ -77,8 +77,8 @@ class FastPath:
             return self.app(environ, start_response)
         try:
             answer = self._answer(environ)
-        except Exception:  # noqa: BLE001 (whatever went wrong, Django answers)
-            logger.warning("fast path skipped", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 (whatever went wrong, Django answers)
+            logger.warning("fast path skipped: %r", exc)
             answer = None
         if answer is None:
             return self.app(environ, self._recorder(environ, start_response))

@@ -8,9 +8,9 @@ a key that starts with the content version, so they follow the page cache's inva
 exactly: any change to posts, taxonomy or the discussion bumps the version and every fragment is
 rebuilt on its next use.
 
-Keys also carry the active language and a digest of the templates and translation catalogues,
-so a deploy that changes either never serves fragments rendered by the old ones, even from a
-shared Redis cache.
+Keys also carry the active language and a digest of the templates, translation catalogues and
+Python modules, so a deploy never serves fragments rendered by the old code, even from a shared
+Redis cache.
 
 A fragment is never stored when its HTML contains a per-request value: the CSP nonce or a CSRF
 form field. Fragments are on whenever the page cache is (`FRAGMENT_CACHE`, default `PAGE_CACHE`):
@@ -41,11 +41,17 @@ def enabled(request=None) -> bool:
     return getattr(settings, "FRAGMENT_CACHE", getattr(settings, "PAGE_CACHE", True))
 
 
-def templates_digest() -> str:
-    """A digest of every project template and compiled catalogue, computed once per process."""
+def deploy_digest() -> str:
+    """A digest of the code that renders pages: every project template, compiled catalogue and
+    Python module (tests aside), computed once per process. Fragment and page keys carry it, so
+    after a deploy a shared cache never serves what the old code rendered."""
     if "value" not in _digest:
         base = Path(settings.BASE_DIR)
-        files = sorted(base.glob("templates/**/*.html")) + sorted(base.glob("locale/*/LC_MESSAGES/*.mo"))
+        files = (
+            sorted(base.glob("templates/**/*.html"))
+            + sorted(base.glob("locale/*/LC_MESSAGES/*.mo"))
+            + sorted(p for app in ("sectorblog", "posts", "comments") for p in (base / app).glob("**/*.py"))
+        )
         digest = hashlib.blake2b(digest_size=8)
         for path in files:
             digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
@@ -61,7 +67,7 @@ def fragment_key(name: str, parts) -> str | None:
     except Exception:  # noqa: BLE001
         logger.warning("fragment cache unavailable", exc_info=True)
         return None
-    return f"frag:{version}:{get_language()}:{templates_digest()}:{name}:{vary}"
+    return f"frag:{version}:{get_language()}:{deploy_digest()}:{name}:{vary}"
 
 
 def get(key: str | None):

@@ -2,9 +2,9 @@
 
 Pages and feeds answered to anonymous GET/HEAD requests are stored in Django's cache (Redis when
 REDIS_URL is set, local memory otherwise) under a key made of the content version
-(sectorblog.cachekeys), the scheme, host, path and query, and the language LocaleMiddleware
-resolved for the request. Any change to posts, taxonomy or the discussion bumps the content
-version, so every page is fresh on its next request.
+(sectorblog.cachekeys), the deploy digest (sectorblog.fragments), the scheme, host, path and
+query, and the language LocaleMiddleware resolved for the request. Any change to posts, taxonomy
+or the discussion bumps the content version, so every page is fresh on its next request.
 
 What is never stored: requests from signed-in users (or carrying flash messages), the admin,
 anything but GET/HEAD, responses other than 200, responses that set a cookie or touch the session,
@@ -52,6 +52,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 from sectorblog.cachekeys import content_version
+from sectorblog.fragments import deploy_digest
 
 logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
@@ -262,7 +263,8 @@ class PageCacheMiddleware:
     def key_for(request: HttpRequest, lang: str, version: str) -> str:
         where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
         digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
-        return f"page:{version}:{lang}:{digest}"
+        # The deploy digest: a shared cache never serves pages rendered by the previous code.
+        return f"page:{version}:{deploy_digest()}:{lang}:{digest}"
 
     # --- storing ------------------------------------------------------------------------------
     def _entry(self, request: HttpRequest, response: HttpResponse) -> dict | None:

@@ -259,3 +259,32 @@ def test_query_pins_with_warm_fragments(client, site, make_comment, url, warm_qu
     warm, _ = queries_for(client, url, **BYPASS)
     cold, _ = queries_for(client, url, **COLD)
     assert (warm, cold) == (warm_queries, cold_queries)
+
+
+def test_keys_change_with_the_deployed_code(settings, tmp_path, rf, db):
+    """A shared cache keeps fragments and pages across a deploy: keys name the code's digest."""
+    from sectorblog.pagecache import PageCacheMiddleware
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "posts").mkdir()
+    template = tmp_path / "templates" / "page.html"
+    module = tmp_path / "posts" / "views.py"
+    template.write_text("<p>{{ post.title }}</p>")
+    module.write_text("TITLE = 1\n")
+    settings.BASE_DIR = tmp_path
+    keys = []
+    try:
+        for change in (
+            None,
+            lambda: template.write_text("<p>{{ post.title|upper }}</p>"),
+            lambda: module.write_text("TITLE = 2\n"),
+        ):
+            if change:
+                change()
+            fragments._digest.clear()
+            keys.append(
+                (fragments.fragment_key("sidebar", ()), PageCacheMiddleware.key_for(rf.get("/"), "en", "v1"))
+            )
+    finally:
+        fragments._digest.clear()
+    assert len({k[0] for k in keys}) == 3 and len({k[1] for k in keys}) == 3
