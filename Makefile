@@ -42,10 +42,12 @@ run: $(VENV)/.installed
 	$(PY) manage.py ensure_demo_admin
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@# On Ctrl-C, or when either process ends, stop the other. (The trap first clears itself:
+	@# `trap 'kill 0' INT TERM` re-entered itself on its own TERM until bash crashed.)
+	@trap 'trap "" INT TERM; trap - EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(PY) manage.py worker --no-reload --interval 1 & \
 	$(VENV)/bin/gunicorn sectorblog.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - & \
-	wait
+	wait -n
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest
