@@ -36,8 +36,18 @@ def preview_token(post: Post) -> str:
 
 
 def preview_url(post: Post) -> str:
-    """A path that shows this unpublished post to anyone holding it, until it expires."""
-    return reverse("posts:preview", kwargs={"token": preview_token(post)})
+    """A path that shows this unpublished post to anyone holding it, until it expires.
+
+    One page shows it twice (the admin's share field and its "View on site" link): the path is
+    kept on the instance for a minute, so both carry the same signature even when the clock
+    ticks to the next second between them (the signature names the second it was made in).
+    """
+    made = getattr(post, "_preview_url", None)
+    if made is not None and time.monotonic() - made[1] < 60:
+        return made[0]
+    url = reverse("posts:preview", kwargs={"token": preview_token(post)})
+    post._preview_url = (url, time.monotonic())
+    return url
 
 
 def rate_limited(*, user, bucket: str) -> bool:
