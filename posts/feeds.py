@@ -255,14 +255,8 @@ class SiteFeed(Feed):
     def _remembered(self, name: str, compute):
         """`compute()`, kept under the content version for this feed's URL and language: every
         change to what a feed lists renews the version, so a warm feed runs no query for it."""
-        if not fragments.enabled(getattr(self, "request", None)):
-            return compute()
-        key = fragments.fragment_key(name, (self.request.path, self.lang))
-        value = fragments.get(key)
-        if value is None:
-            value = compute()
-            fragments.put(key, value)
-        return value
+        request = getattr(self, "request", None)
+        return fragments.remember(name, (request.path if request else "", self.lang), compute, request)
 
     def feed_language(self, obj) -> str:
         return self.lang or settings.LANGUAGE_CODE

@@ -326,18 +326,13 @@ def _published_post_and_translations(request, year, month, day, slug):
     post, its taxonomy, authors or profiles renews: a warm post page runs no query for it.
     """
     start, end, _first = _date_range(year, month, day)
-    key = fragments.fragment_key("post", (start.isoformat(), slug)) if fragments.enabled(request) else None
-    found = fragments.get(key)
-    if found is not None:
-        return found
-    post = (
-        _post_queryset().published().filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
-    )
-    if post is None:
-        return None
-    found = (post, _translations(post))
-    fragments.put(key, found)
-    return found
+
+    def find():
+        posts = _post_queryset().published()
+        post = posts.filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
+        return None if post is None else (post, _translations(post))
+
+    return fragments.remember("post", (start.isoformat(), slug), find, request)
 
 
 @require_safe

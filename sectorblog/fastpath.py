@@ -101,9 +101,7 @@ class FastPath:
 
     # --- answering ----------------------------------------------------------------------------
     def _answer(self, environ):
-        request = WSGIRequest(environ)
-        if settings.SESSION_COOKIE_NAME in request.COOKIES or pagecache.MESSAGES_COOKIE in request.COOKIES:
-            return None
+        request = WSGIRequest(environ)  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
         if getattr(settings, "DISALLOWED_USER_AGENTS", None):

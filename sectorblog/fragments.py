@@ -97,6 +97,20 @@ def put(key: str | None, value, request=None, html: str | None = None) -> None:
         logger.warning("fragment cache unavailable", exc_info=True)
 
 
+def remember(name: str, parts, compute, request=None):
+    """`compute()`, kept as fragment `name` for `parts` while fragments are on; a None result is
+    not stored (it is computed again next time)."""
+    if not enabled(request):
+        return compute()
+    key = fragment_key(name, parts)
+    value = get(key)
+    if value is None:
+        value = compute()
+        if value is not None:
+            put(key, value)
+    return value
+
+
 def get_many(keys: list[str]) -> dict:
     try:
         return cache.get_many(keys)

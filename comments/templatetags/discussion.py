@@ -8,13 +8,10 @@ tag (XTD-NOTES traps 1 and 6), in a constant number of queries (see comments/thr
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
-from pathlib import Path
 
 from django import template
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import get_language
 
 from comments import render
@@ -24,20 +21,6 @@ from comments.thread import thread_page
 from sectorblog import fragments
 
 register = template.Library()
-logger = logging.getLogger(__name__)
-
-THREAD_CACHE_SECONDS = 24 * 3600
-# The thread's templates, its renderer and the translation catalogues are part of every fragment
-# key, so a deploy that changes them never serves fragments rendered by the old ones.
-_TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "comments"
-_THREAD_SOURCES = (
-    [_TEMPLATES_DIR / name for name in ("_discussion.html", "_pages.html")]
-    + [Path(render.__file__)]
-    + sorted((Path(settings.BASE_DIR) / "locale").glob("*/LC_MESSAGES/django.mo"))
-)
-_TEMPLATE_DIGEST = hashlib.sha256(
-    b"".join(path.read_bytes() for path in _THREAD_SOURCES if path.exists())
-).hexdigest()[:16]
 
 
 def thread_fingerprint(page, *, comments_open: bool) -> str:
@@ -50,7 +33,8 @@ def thread_fingerprint(page, *, comments_open: bool) -> str:
         "|".join(
             str(part)
             for part in (
-                _TEMPLATE_DIGEST,
+                # Templates, renderer and catalogues: a deploy never serves the old HTML.
+                fragments.deploy_digest(),
                 get_language(),
                 settings.TIME_ZONE,
                 page.number,
@@ -102,17 +86,10 @@ class ThreadCacheNode(template.Node):
         if not key or getattr(context.get("request"), "bench_cold", False):
             return self.nodelist.render(context)
         cache_key = f"sectorblog:thread:{key}"
-        try:
-            html = cache.get(cache_key)
-        except Exception:  # a cache outage costs a render, never the page
-            logger.warning("thread cache unavailable", exc_info=True)
-            return self.nodelist.render(context)
+        html = fragments.get(cache_key)  # a cache outage costs a render, never the page
         if html is None:
             html = self.nodelist.render(context)
-            try:
-                cache.set(cache_key, html, THREAD_CACHE_SECONDS)
-            except Exception:
-                logger.warning("thread cache unavailable", exc_info=True)
+            fragments.put(cache_key, html)
         version_key = context.get("thread_version_key")
         if version_key:
             fragments.put(version_key, {"html": str(html), "total": context.get("comment_count")})
