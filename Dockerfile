@@ -15,6 +15,7 @@ RUN useradd --system --create-home --uid 10001 sectorblog
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY manage.py ./
+COPY gunicorn.conf.py ./
 COPY sectorblog ./sectorblog
 COPY posts ./posts
 COPY comments ./comments
@@ -28,8 +29,6 @@ USER sectorblog
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
-# 2 workers x 4 threads suits a 2-core host; the 30 s timeout is above the database's
-# statement_timeout (DB_STATEMENT_TIMEOUT_MS, 10 s) so a slow query becomes a 503, not a killed worker.
-CMD ["gunicorn", "sectorblog.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", \
-     "--timeout", "30", "--graceful-timeout", "20", "--max-requests", "20000", \
-     "--max-requests-jitter", "2000", "--access-logfile", "-"]
+# Workers, threads, timeouts and worker recycling come from gunicorn.conf.py (read from WORKDIR):
+# one single-threaded worker per CPU plus one; WEB_CONCURRENCY and GUNICORN_THREADS override.
+CMD ["gunicorn", "sectorblog.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -7,7 +7,8 @@ What it does, in order:
 2. migrates, collects static files and seeds volume data: `seed_demo --posts 1000 --comments 155
    --pingbacks 5` (idempotent, so a second run reuses the data);
 3. starts gunicorn with production settings (DEBUG=0, a generated SECRET_KEY,
-   ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=0) and the Dockerfile's worker settings, plus
+   ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=0) and the production worker settings from
+   gunicorn.conf.py (as the Docker image runs it), plus
    BENCH=1, which mounts /bench/floor and honours the X-Bench-Nocache header: "1" bypasses the
    page cache (what a page-cache miss costs, fragment caches warm), "cold" every cache (a render
    from scratch, as after a deploy);
@@ -46,11 +47,9 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sectorblog_bench"
-# The Dockerfile's CMD, minus bind and logging.
-GUNICORN_WORKER_ARGS = [
-    "--workers", "2", "--threads", "4", "--timeout", "30", "--graceful-timeout", "20",
-    "--max-requests", "20000", "--max-requests-jitter", "2000",
-]  # fmt: skip
+# Worker settings come from gunicorn.conf.py, as in production; --workers/--threads/--max-requests
+# add command-line overrides here.
+GUNICORN_WORKER_ARGS: list[str] = []
 BYPASS = {"X-Bench-Nocache": "1"}  # page cache skipped; fragment caches warm
 COLD = {"X-Bench-Nocache": "cold"}  # every cache skipped: a render from scratch
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}  # as a browser asks
@@ -118,6 +117,20 @@ def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
             time.sleep(0.3)
     proc.terminate()
     sys.exit("bench: gunicorn did not answer /healthz within 30 s")
+
+
+def gunicorn_settings() -> dict:
+    """The worker settings gunicorn ran with: gunicorn.conf.py's, then the command-line overrides."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    names = ("worker_class", "workers", "threads", "timeout", "max_requests", "max_requests_jitter")
+    found = {name: conf[name] for name in names}
+    for option, value in zip(GUNICORN_WORKER_ARGS[::2], GUNICORN_WORKER_ARGS[1::2], strict=True):
+        found[option.removeprefix("--").replace("-", "_")] = int(value)
+    if found["threads"] > 1:
+        found["worker_class"] = "gthread"  # what gunicorn runs for threads > 1
+    return found
 
 
 def worker_pids(master: int) -> list[int]:
@@ -298,13 +311,13 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--only", default="", help="comma-separated target keys, e.g. floor,home-cached")
-    parser.add_argument("--workers", type=int, default=None, help="override the Dockerfile's --workers")
-    parser.add_argument("--threads", type=int, default=None, help="override the Dockerfile's --threads")
+    parser.add_argument("--workers", type=int, default=None, help="override gunicorn.conf.py's workers")
+    parser.add_argument("--threads", type=int, default=None, help="override gunicorn.conf.py's threads")
     parser.add_argument(
         "--max-requests",
         type=int,
         default=None,
-        help="override the Dockerfile's --max-requests (0 = never restart)",
+        help="override gunicorn.conf.py's max_requests (0 = never replace a worker)",
     )
     args = parser.parse_args()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -351,7 +364,7 @@ def main() -> None:
         ("--threads", args.threads),
     ):
         if value is not None:
-            GUNICORN_WORKER_ARGS[GUNICORN_WORKER_ARGS.index(option) + 1] = str(value)
+            GUNICORN_WORKER_ARGS.extend([option, str(value)])
     server = start_gunicorn(env, args.port, access_log)
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -461,6 +474,11 @@ def report(results: list[dict], workers: dict, loadgen: str, args, post_path: st
         "cpu ms = gunicorn CPU time per request served (workers + reaped workers); "
         "load = 1-minute load average after the run"
     )
+    conf = gunicorn_settings()
+    lines.append(
+        f"gunicorn: {conf['workers']} workers x {conf['threads']} threads ({conf['worker_class']}), "
+        f"a worker replaced after {conf['max_requests']:,} requests (0 = never)"
+    )
     lines.append(
         "gunicorn worker RSS after the run: "
         + ", ".join(f"pid {pid}: {mb} MB" for pid, mb in workers.items())
@@ -474,7 +492,7 @@ def report(results: list[dict], workers: dict, loadgen: str, args, post_path: st
                 "when": stamp,
                 "loadgen": loadgen,
                 "seconds": args.seconds,
-                "gunicorn": GUNICORN_WORKER_ARGS,
+                "gunicorn": gunicorn_settings(),
                 "post_path": post_path,
                 "cpu_count": os.cpu_count(),
                 "results": results,

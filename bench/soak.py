@@ -5,7 +5,7 @@ against a local gunicorn, all at once, for a fixed time.
     .venv/bin/python bench/soak.py --duration 20 --readers 4
 
 It builds a throwaway site (its own VAR_DIR, migrated and seeded), serves it with gunicorn as
-production would (DEBUG off, connection pool, 2 workers × 4 threads), and afterwards checks:
+production would (DEBUG off, connection pool, the workers of gunicorn.conf.py), and afterwards checks:
 - no 5xx other than planned 503s (database busy) and 429s (rate limits);
 - nothing lost: every comment the site accepted (302) is stored, or waiting in a confirmation
   email (anonymous comments are confirmed by email before they are stored).
@@ -197,11 +197,17 @@ def run() -> int:
     env = site_env(var_dir)
     database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     if database == "PostgreSQL":
-        # A fresh database per run, beside the one DATABASE_URL names.
+        # A fresh database per run on the server DATABASE_URL names (which database it names
+        # doesn't matter: it is created through the server's "postgres" maintenance database).
         base_url, _, _name = env["DATABASE_URL"].rpartition("/")
+        admin_url = f"{base_url}/postgres"
         name = f"sectorblog_soak_{os.getpid()}"
-        subprocess.run(["psql", env["DATABASE_URL"], "-qc", f"CREATE DATABASE {name}"], check=True)
-        CREATED_DATABASES.append((env["DATABASE_URL"], name))
+        created = subprocess.run(
+            ["psql", admin_url, "-qc", f"CREATE DATABASE {name}"], capture_output=True, text=True
+        )
+        if created.returncode:
+            sys.exit(f"soak: cannot create a database on {base_url}: {created.stderr.strip()}")
+        CREATED_DATABASES.append((admin_url, name))
         env["DATABASE_URL"] = f"{base_url}/{name}"
     print(f"soak: preparing a {database} site in {var_dir}", flush=True)
     manage(env, "migrate", "--noinput", "-v0")
@@ -222,7 +228,7 @@ def run() -> int:
     server_log = open(var_dir / "gunicorn.log", "w")  # noqa: SIM115 (closed after the run)
     gunicorn = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "sectorblog.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--timeout", "30", "--log-level", "warning"],
+         "--log-level", "warning"],  # workers, threads and timeout from gunicorn.conf.py, as deployed
         cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     worker = subprocess.Popen(

@@ -321,20 +321,28 @@ def test_a_restart_between_requests_fails_no_request(pg, site, config):
     assert statuses == [200] * 5
 
 
+def gunicorn_conf() -> dict:
+    """gunicorn.conf.py's settings, as gunicorn started from the project root reads them."""
+    import runpy
+
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
 def gunicorn_timeouts(text: str) -> list[int]:
-    """The --timeout of every gunicorn command in a file (30 s, gunicorn's default, when unset)."""
+    """The worker timeout of every gunicorn command in a file: its --timeout, else gunicorn.conf.py's."""
     text = re.sub(r"\\\n", " ", text)  # join continued lines
     found = []
     for line in text.splitlines():
         if "gunicorn" in line and "sectorblog.wsgi" in line:
             match = re.search(r"--timeout[\"',=\s]+(\d+)", line)
-            found.append(int(match.group(1)) if match else 30)
+            found.append(int(match.group(1)) if match else gunicorn_conf()["timeout"])
     return found
 
 
 def test_statement_timeout_is_shorter_than_gunicorns_worker_timeout():
     from django.conf import settings
 
+    assert gunicorn_conf()["timeout"] > settings.DB_STATEMENT_TIMEOUT_MS / 1000
     for name in ("Dockerfile", "compose.yaml", "Makefile"):
         limits = gunicorn_timeouts((ROOT / name).read_text())
         assert limits, f"no gunicorn command found in {name}"
