@@ -212,6 +212,10 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "sectorblog",
             "TIMEOUT": 600,
+            # Entries per process (Django's default is 300): pages, fragments, feed state. Culling
+            # drops the least recently used third. A crawl of 1,000 posts grew a worker from 88
+            # to 114 MB with 1,000 (109 MB with 300, 128 MB with 3,000).
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_MAX_ENTRIES", "1000"))},
         }
     }
 

@@ -110,3 +110,30 @@ def test_the_wsgi_application_freezes_long_lived_objects_and_keeps_answering(tmp
     assert found["frozen"] > 20_000  # Django, the project's modules, URL patterns, templates
     assert found["statuses"] == ["200 OK"]
     assert found["log"].count("gc settled") == 1 and "after the first 1000 requests" in found["log"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 1000), ("50", 50)])
+def test_the_local_memory_cache_holds_the_configured_number_of_entries(tmp_path, value, expected):
+    """Without Redis each process keeps pages and fragments in local memory; Django's default of
+    300 entries would cull a site's pages after a few hundred. LOCAL_CACHE_MAX_ENTRIES sets it."""
+    script = textwrap.dedent(
+        """
+        import django
+        django.setup()
+        from django.core.cache import cache
+        for n in range(1500):
+            cache.set(f"k{n}", n)
+        print(cache._max_entries, len(cache._cache))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LOCAL_CACHE_MAX_ENTRIES")}
+    env.update(DEBUG="1", VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="sectorblog.settings")
+    if value is not None:
+        env["LOCAL_CACHE_MAX_ENTRIES"] = value
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    max_entries, held = map(int, result.stdout.split()[-2:])
+    assert max_entries == expected
+    assert expected * 2 // 3 - 1 <= held <= expected  # full, or just culled by a third
