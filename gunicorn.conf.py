@@ -6,7 +6,7 @@ process may use, with gunicorn's sync worker:
 - A request here is CPU work in Python (rendering, the ORM), and PostgreSQL often runs on the same
   host. Threads in one process take turns on the GIL: on a 2-core host `make bench` measured
   cached pages at 64 connections with a p99 of 59-162 ms for 2 workers x 4 threads, against
-  27-44 ms for 3 or 5 sync workers, at the same or higher throughput (bench/README.md).
+  24-44 ms for 2, 3 or 5 sync workers, at the same or higher throughput (bench/README.md).
 - A sync worker accepts a connection only when it is free to answer it, so connections go to
   idle workers. gthread workers accept whenever they wake and keep the connection for its
   keep-alive life: the benchmark caught 49 of 64 connections on one of two workers.
