@@ -492,7 +492,7 @@ def report(results: list[dict], workers: dict, loadgen: str, args, post_path: st
                 "when": stamp,
                 "loadgen": loadgen,
                 "seconds": args.seconds,
-                "gunicorn": gunicorn_settings(),
+                "gunicorn": conf,
                 "post_path": post_path,
                 "cpu_count": os.cpu_count(),
                 "results": results,
