@@ -1,0 +1,275 @@
+"""The product as it runs, for tests that must see it that way: real gunicorn with several workers
+(reading gunicorn.conf.py), the real task worker, the page and fragment caches as configured, on a
+scratch database of its own.
+
+    with LiveSite(tmp_path, workers=2, task_worker=True) as site:
+        response = site.get("/")
+        site.manage("shell", "-c", "...")
+
+The database is a new PostgreSQL database on the server of DATABASE_URL when that is set (as in CI),
+else a SQLite file under the site's own VAR_DIR, the embedded default of `make run`. Either way it is
+migrated and loaded with the demo content (`seed_demo`) before the site starts, and dropped after.
+
+`mode="dev"` runs the site as `make run` does (DEBUG=1, HOST and PORT exported); `mode="prod"` runs
+it as a deployment does (DEBUG=0, a secret key, manifest static files collected first).
+`LiveSite.make_run(...)` starts the README's own command instead of gunicorn directly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveResponse:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def cookies(self) -> dict[str, str]:
+        found = {}
+        for value in self.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            found[name.strip()] = rest.split(";", 1)[0]
+        return found
+
+
+class LiveSite:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        workers: int = 2,
+        task_worker: bool = False,
+        mode: str = "dev",
+        seed: bool = True,
+        env: dict[str, str] | None = None,
+    ):
+        self.var = Path(tmp_path) / "var"
+        self.var.mkdir(parents=True, exist_ok=True)
+        self.workers = workers
+        self.task_worker = task_worker
+        self.mode = mode
+        self.seed = seed
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.origin = f"http://{self.host}"
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
+        self.pg_admin_url, self.database_url = self._database()
+        self.env = self._env(env or {})
+
+    # --- set-up -----------------------------------------------------------------------------
+    def _database(self) -> tuple[str, str]:
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://")):
+            return "", ""
+        parts = urlsplit(url)
+        name = f"sb_live_{uuid.uuid4().hex[:12]}"
+        return url, parts._replace(path="/" + name).geturl()
+
+    def _env(self, extra: dict[str, str]) -> dict[str, str]:
+        drop = {"PYTEST_CURRENT_TEST", "DEBUG", "TESTING", "DATABASE_URL", "REDIS_URL", "SITE_DOMAIN"}
+        env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_")}
+        env.update(
+            HOST="127.0.0.1",
+            PORT=str(self.port),
+            VAR_DIR=str(self.var),
+            WEB_CONCURRENCY=str(self.workers),
+            LOG_LEVEL="WARNING",
+            PYTHONUNBUFFERED="1",
+        )
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.mode == "dev":
+            env["DEBUG"] = "1"
+        else:
+            env.update(
+                DEBUG="0",
+                SECRET_KEY="live-site-test-" + "k" * 40,
+                ALLOWED_HOSTS="127.0.0.1,localhost",
+                SECURE_SSL_REDIRECT="0",
+                SECURE_COOKIES="0",
+                BEHIND_TLS_PROXY="0",
+                SITE_SCHEME="http",
+            )
+        env.update(extra)
+        return env
+
+    def manage(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        """Run a management command against this site's database and settings."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def prepare(self) -> None:
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
+        self.manage("migrate", "--noinput", "-v0")
+        if self.seed:
+            self.manage("seed_demo")
+        if self.mode == "prod":
+            self.manage("collectstatic", "--noinput", "-v0")
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = self.var / f"{name}.log"
+        self.logs.append(log)
+        handle = open(log, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.procs.append(proc)
+        return proc
+
+    def start(self) -> LiveSite:
+        self.prepare()
+        argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", self.host, "--workers", str(self.workers)]
+        self._spawn("gunicorn", argv)
+        if self.task_worker:
+            self._spawn("worker", [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"])
+        self.wait_ready()
+        return self
+
+    def start_make_run(self) -> LiveSite:
+        """`make run` itself (the README's command), on this site's port, VAR_DIR and database."""
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
+        self._spawn("make-run", ["make", "--no-print-directory", "run", f"PORT={self.port}", "HOST=127.0.0.1"])
+        self.wait_ready(timeout=240)
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise AssertionError(f"site process exited ({proc.returncode}):\n{self.log_tail()}")
+            try:
+                if self.get("/healthz").status in (200, 503):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"site did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        out = []
+        for log in self.logs:
+            if log.exists():
+                out.append(f"--- {log.name}")
+                out.extend(log.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(out)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        self.procs.clear()
+        if self.database_url:
+            import psycopg
+
+            name = urlsplit(self.database_url).path[1:]
+            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.database_url = ""
+
+    def __enter__(self) -> LiveSite:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- HTTP ---------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | str | dict | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> LiveResponse:
+        """One request on a new connection, redirects not followed."""
+        headers = dict(headers or {})
+        if isinstance(body, dict):
+            body = urlencode(body, doseq=True)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if isinstance(body, str):
+            body = body.encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return LiveResponse(response.status, response.headers, response.read())
+        finally:
+            conn.close()
+
+    def get(self, path: str, **kwargs) -> LiveResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: dict | bytes | str, **kwargs) -> LiveResponse:
+        return self.request("POST", path, body=data, **kwargs)
+
+
+def which_database() -> str:
+    """What LiveSite will run on, for test output."""
+    url = os.environ.get("DATABASE_URL", "")
+    return "PostgreSQL" if url.startswith(("postgres://", "postgresql://")) else "SQLite"
+
+
+def needs_gunicorn() -> str | None:
+    """A skip reason when gunicorn isn't installed beside this Python, else None."""
+    return None if shutil.which("gunicorn", path=str(BIN)) else f"gunicorn not installed in {BIN}"
