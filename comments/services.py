@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from comments.models import Comment
 from comments.moderation import post_moderator
 from comments.spam import Verdict, run_spam_checks
+from core.origin import absolute_url
 from posts.models import Post
 
 Outcome = Literal["public", "held", "spam", "rejected"]
@@ -349,7 +350,7 @@ def privacy_delete(*, email: str) -> int:
 
 def site_url(path: str) -> str:
     """An absolute URL on the public origin (settings, not the Site row: XTD-NOTES trap 11)."""
-    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}{path}"
+    return absolute_url(path)
 
 
 def comment_page_url(*, comment: Comment) -> str:

@@ -16,6 +16,8 @@ import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from core.origin import public_origin
+
 logger = logging.getLogger(__name__)
 
 LINK_STUFFING_THRESHOLD = 8
@@ -43,7 +45,7 @@ def akismet_check(comment, context: dict[str, Any]) -> Verdict:
     key = settings.AKISMET_API_KEY
     if not key:
         return Verdict.HAM
-    origin = f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
+    origin = public_origin()
     data = {
         "api_key": key,
         "blog": origin + "/",

@@ -18,13 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comments.linkbacks.fetch import FetchError, fetch
+from core.origin import absolute_url
 from posts.models import Post
 
 logger = logging.getLogger(__name__)
 
 
 def _absolute(path: str) -> str:
-    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}{path}"
+    return absolute_url(path)
 
 
 def websub_topics(post: Post) -> list[str]:

@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.origin import absolute_url
 from posts import preview
 from posts.models import (
     AuthorProfile,
@@ -508,9 +509,7 @@ class PostAdmin(admin.ModelAdmin):
         )
 
     def _absolute(self, path_: str) -> str:
-        from django.conf import settings
-
-        return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}{path_}"
+        return absolute_url(path_)
 
     def view_on_site(self, obj):
         """Live URL for a published post, a signed preview link (7 days) otherwise."""

@@ -44,6 +44,7 @@ from django.utils.functional import Promise
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
+from core.origin import absolute_url, public_origin
 from posts.models import Category, Post, PostAuthor, Tag
 from sectorblog import fragments
 
@@ -76,16 +77,6 @@ def xml_text(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: xml_text(v) for k, v in value.items()}
     return value
-
-
-def site_origin() -> str:
-    """The public origin (scheme://host[:port]) from SITE_SCHEME and SITE_DOMAIN."""
-    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
-
-
-def absolute_url(path: str) -> str:
-    """`path` made absolute against the public origin (absolute URLs pass through)."""
-    return urljoin(site_origin() + "/", path)
 
 
 def absolutize_html(body: str, base_url: str) -> str:
@@ -233,7 +224,7 @@ class SiteFeed(Feed):
                 settings.SITE_NAME,
                 str(getattr(settings, "FEED_FULL_TEXT", True)),
                 _hub_url(),
-                site_origin(),
+                public_origin(),
             ]
         )
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
@@ -410,7 +401,7 @@ class PostFeed(SiteFeed):
             ),
         )
         full_text = getattr(settings, "FEED_FULL_TEXT", True)
-        keys = {pk: fragments.fragment_key("feed-item", (pk, full_text, site_origin())) for pk in ids}
+        keys = {pk: fragments.fragment_key("feed-item", (pk, full_text, public_origin())) for pk in ids}
         if None in keys.values():  # the cache is down
             return super().item_entries(obj)
         found = fragments.get_many(list(keys.values()))

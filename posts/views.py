@@ -25,6 +25,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.origin import public_origin
 from posts.models import Category, Post, PostAuthor, Tag
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 from sectorblog import fragments
@@ -345,7 +346,7 @@ def detail(request, year, month, day, slug):
         translations = _translations(post)
     # Read by the linkbacks middleware to advertise this post's Pingback and Webmention endpoints.
     request.viewed_post = post
-    origin = f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
+    origin = public_origin()
     alternates = []
     if translations:
         alternates = [{"lang": post.language, "url": origin + post.get_absolute_url()}] + [

@@ -1,8 +1,10 @@
 from django.conf import settings
 
+from core.origin import public_origin
+
 
 def site(request):
     return {
         "SITE_NAME": settings.SITE_NAME,
-        "SITE_ORIGIN": f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}",
+        "SITE_ORIGIN": public_origin(),
     }

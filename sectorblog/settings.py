@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks_db",
     "axes",
+    "core",
     "sectorblog",
     "posts",
     "comments",

@@ -17,6 +17,7 @@ it as a deployment does (DEBUG=0, a secret key, manifest static files collected 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -175,7 +176,9 @@ class LiveSite:
 
             with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
-        self._spawn("make-run", ["make", "--no-print-directory", "run", f"PORT={self.port}", "HOST=127.0.0.1"])
+        self._spawn(
+            "make-run", ["make", "--no-print-directory", "run", f"PORT={self.port}", "HOST=127.0.0.1"]
+        )
         self.wait_ready(timeout=240)
         return self
 
@@ -204,10 +207,8 @@ class LiveSite:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for proc in self.procs:
             try:
                 proc.wait(timeout=20)

@@ -35,6 +35,8 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
+from core.origin import public_origin
+
 logger = logging.getLogger(__name__)
 
 OPAQUE_MESSAGE = "The remote resource could not be retrieved."
@@ -100,10 +102,7 @@ class FetchResponse:
 
 
 def user_agent() -> str:
-    return (
-        f"{settings.SITE_NAME} linkbacks (Webmention, Pingback, TrackBack; "
-        f"+{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}/)"
-    )
+    return f"{settings.SITE_NAME} linkbacks (Webmention, Pingback, TrackBack; +{public_origin()}/)"
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

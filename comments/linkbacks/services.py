@@ -25,6 +25,7 @@ from comments.linkbacks.excerpt import LinkContext, decode_html, find_link, norm
 from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment
 from comments.services import comment_moderate, comment_stored
+from core.origin import absolute_url
 from posts.models import Post
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class TargetError(Exception):
 
 def site_url(path: str = "/") -> str:
     """An absolute URL on this site, as other blogs see it."""
-    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}{path}"
+    return absolute_url(path)
 
 
 def normalise(url: str) -> str:

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.origin import public_origin
 from posts.models import Category, Post, Tag, published_filter
 
 register = template.Library()
@@ -33,7 +34,7 @@ MASTODON_SHARE_URL = "https://mastodon.social/share"
 
 
 def _origin() -> str:
-    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}"
+    return public_origin()
 
 
 def _visible_posts(prefix: str) -> Q:

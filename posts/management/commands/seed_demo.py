@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.origin import absolute_url
 from posts.models import AuthorProfile, Category, Post, PostAuthor, Tag
 
 AUTHORS = [
@@ -422,9 +423,7 @@ VOLUME_BODY = (
 
 
 def _absolute(path: str) -> str:
-    from django.conf import settings
-
-    return f"{settings.SITE_SCHEME}://{settings.SITE_DOMAIN}{path}"
+    return absolute_url(path)
 
 
 def _internal_excerpt(body: str) -> str:

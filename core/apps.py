@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Shared infrastructure below every app; it imports none of them."""
+
+    name = "core"
+    verbose_name = "core"
