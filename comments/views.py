@@ -23,6 +23,7 @@ from comments import services
 from comments.forms import CommentForm, client_ip
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
+from comments.privacy import personal_data_providers
 from posts.models import Post
 
 
@@ -279,21 +280,29 @@ def privacy_manage(request, key):
         return _message(request, _("Link not valid"), _("This link is not valid."), status=400)
     if request.method == "POST" and request.POST.get("confirm") == "delete":
         count = services.privacy_delete(email=email)
-        return _message(
-            request,
-            _("Comments deleted"),
-            ngettext(
-                "%(n)d comment made with %(email)s was deleted.",
-                "%(n)d comments made with %(email)s were deleted.",
-                count,
-            )
-            % {"n": count, "email": email},
-        )
+        # Other apps' data for the address (e.g. newsletter subscriptions) goes too.
+        others = sum(provider.delete(email) for provider in personal_data_providers())
+        text = ngettext(
+            "%(n)d comment made with %(email)s was deleted.",
+            "%(n)d comments made with %(email)s were deleted.",
+            count,
+        ) % {"n": count, "email": email}
+        if others:
+            text += " " + ngettext(
+                "%(n)d other item was deleted.", "%(n)d other items were deleted.", others
+            ) % {"n": others}
+        return _message(request, _("Comments deleted"), text)
     comments = list(services.comments_by_email(email=email))
     for comment in comments:
         comment.state = services.comment_state(comment)
         comment.state_label = services.COMMENT_STATE_LABELS[comment.state]
-    response = render(request, "comments/privacy_manage.html", {"email": email, "comments": comments})
+    sections = [(p.title, p.describe(email)) for p in personal_data_providers()]
+    sections = [(title, lines) for title, lines in sections if lines]
+    response = render(
+        request,
+        "comments/privacy_manage.html",
+        {"email": email, "comments": comments, "sections": sections, "has_data": bool(comments or sections)},
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

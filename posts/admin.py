@@ -55,6 +55,11 @@ ACTION_SCHEDULE = "_schedule"
 ACTION_REVIEW = "_submit_review"
 ACTIONS = (ACTION_DRAFT, ACTION_PUBLISH, ACTION_SCHEDULE, ACTION_REVIEW)
 
+# Panels that apps above posts add below a post's change form (the newsletter's send log and
+# "send a test to me", for one), so posts never imports them: callables (request, post) -> safe
+# HTML, or "" for nothing. Registered from the other app's AppConfig.ready().
+POST_PANELS: list = []
+
 
 def can_publish(user) -> bool:
     return user.has_perm("posts.publish_post")
@@ -431,6 +436,7 @@ class PostAdmin(admin.ModelAdmin):
             is_published_post=bool(obj and obj.status == Post.Status.PUBLISHED),
             preview_url=reverse("admin:posts_post_preview"),
             autosave_url=reverse("admin:posts_post_autosave", args=[obj.pk]) if obj else "",
+            post_panels=[html for panel in POST_PANELS if obj for html in [panel(request, obj)] if html],
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
