@@ -23,14 +23,6 @@ from newsletter import services, tasks
 from newsletter.models import Delivery, DigestRun, DigestSchedule, Mailing, Subscriber
 from posts.models import Category, Post
 
-STATE_COUNTS = {
-    "queued": Count("deliveries", filter=Q(deliveries__state=Delivery.State.QUEUED)),
-    "sending": Count("deliveries", filter=Q(deliveries__state=Delivery.State.SENDING)),
-    "sent": Count("deliveries", filter=Q(deliveries__state=Delivery.State.SENT)),
-    "failed": Count("deliveries", filter=Q(deliveries__state=Delivery.State.FAILED)),
-    "bounced": Count("deliveries", filter=Q(deliveries__state=Delivery.State.BOUNCED)),
-}
-
 
 def _csv_cell(value) -> str:
     """A cell a spreadsheet will not run as a formula (an address may start with "=")."""
@@ -204,16 +196,14 @@ class MailingAdmin(ReadOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
+        deliveries = "post__newsletter_deliveries"
         return qs.annotate(
             **{
-                name: Count(
-                    "post__newsletter_deliveries",
-                    filter=Q(
-                        post__newsletter_deliveries__state=value,
-                        post__newsletter_deliveries__digest__isnull=True,
-                    ),
+                state: Count(
+                    deliveries,
+                    filter=Q(**{f"{deliveries}__state": state, f"{deliveries}__digest__isnull": True}),
                 )
-                for name, value in Delivery.State.choices
+                for state in Delivery.State.values
             }
         )
 

@@ -75,7 +75,7 @@ def html_to_text(fragment: str) -> str:
         image.tail = f"[{alt}] <{image.get('src', '')}>" + (image.tail or "")
     for item in root.iter("li"):
         item.text = "- " + (item.text or "")
-        item.tail = "\n" + (item.tail or "")
+        item.tail = "\n" + (item.tail or "").strip()
     for block in root.iter(*_BLOCKS):
         block.tail = "\n\n" + (block.tail or "")
     text = root.text_content()

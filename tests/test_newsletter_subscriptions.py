@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
-from newsletter.models import Delivery, Subscriber
+from newsletter.models import Delivery, Mailing, Subscriber
 from posts.models import Post
 from tests import factories
 
@@ -126,3 +126,169 @@ def test_subscribe_confirm_publish_one_email_then_one_click_unsubscribe(client, 
 
     publish({"title": "After unsubscribing"}, run)
     assert len(smtp_server.to("ama@example.net")) == 1
+
+
+def confirmed(client, smtp, email, run, **choices) -> Subscriber:
+    client.post(subscribe(client, smtp, email, run, **choices))
+    return Subscriber.objects.get(email=email)
+
+
+def tick(run):
+    from newsletter import tasks
+
+    with run():
+        return tasks.tick.call()
+
+
+def test_scheduled_post_goes_out_once_when_the_scheduler_finds_it_live(
+    client, smtp_server, run, time_machine
+):
+    confirmed(client, smtp_server, "ama@example.net", run)
+    when = timezone.now() + timezone.timedelta(hours=2)
+    # (Not run through the inline task backend: linkbacks defer their scheduled-post task.)
+    post = factories.PostFactory(title="Scheduled", published_at=when)
+    tick(run)
+    assert smtp_server.to("ama@example.net") == [] and not Mailing.objects.exists()
+
+    time_machine.move_to(when + timezone.timedelta(seconds=30))
+    result = tick(run)
+    assert result["started"] == [post.pk]
+    assert [m.message["Subject"] for m in smtp_server.to("ama@example.net")] == ["Scheduled"]
+    tick(run)
+    tick(run)
+    assert len(smtp_server.to("ama@example.net")) == 1
+
+
+def test_weekly_digest_subscriber_gets_one_email_with_the_weeks_posts(client, smtp_server, run, time_machine):
+    from newsletter.models import DigestSchedule
+
+    DigestSchedule.objects.update_or_create(pk=1, defaults={"weekday": 0, "hour": 8})
+    monday = timezone.make_aware(timezone.datetime(2031, 3, 3, 8, 0))  # a Monday, 08:00 UTC
+    time_machine.move_to(monday - timezone.timedelta(days=6))
+    confirmed(client, smtp_server, "wk@example.net", run, frequency="weekly", content="excerpt")
+    confirmed(client, smtp_server, "now@example.net", run)
+    for day, title in ((5, "Tuesday notes"), (3, "Thursday notes")):
+        time_machine.move_to(monday - timezone.timedelta(days=day))
+        with run():
+            factories.PostFactory(
+                title=title,
+                excerpt=f"Summary of {title}.",
+                body="Body text kept out.",
+                published_at=timezone.now(),
+            )
+    assert smtp_server.to("wk@example.net") == []
+    assert len(smtp_server.to("now@example.net")) == 2  # the immediate subscriber got each post
+
+    time_machine.move_to(monday - timezone.timedelta(minutes=1))
+    tick(run)
+    assert smtp_server.to("wk@example.net") == []
+    time_machine.move_to(monday + timezone.timedelta(minutes=1))
+    tick(run)
+    tick(run)
+    [digest] = smtp_server.to("wk@example.net")
+    assert "2 new posts this week" in digest.message["Subject"]
+    text = text_part(digest)
+    assert text.index("Tuesday notes") < text.index("Thursday notes")
+    assert "Summary of Tuesday notes." in text and "Body text kept out." not in text
+    assert digest.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len(smtp_server.to("now@example.net")) == 2
+
+    # The next week's digest holds only the next week's posts.
+    time_machine.move_to(monday + timezone.timedelta(days=2))
+    with run():
+        factories.PostFactory(title="Next week", published_at=timezone.now())
+    time_machine.move_to(monday + timezone.timedelta(days=7, minutes=5))
+    tick(run)
+    later = smtp_server.to("wk@example.net")[1:]
+    assert [m.message["Subject"] for m in later] == ["Sector Learning: 1 new post this week"]
+    assert "Tuesday notes" not in text_part(later[0])
+
+
+def test_categories_languages_and_excerpts_are_respected(client, smtp_server, run):
+    water = factories.CategoryFactory(name="Water", slug="water")
+    wells = factories.CategoryFactory(name="Wells", slug="wells", parent=water)
+    other = factories.CategoryFactory(name="Other", slug="other")
+    confirmed(client, smtp_server, "water@example.net", run, scope="some", categories=[str(water.pk)])
+    confirmed(client, smtp_server, "fr@example.net", run, post_languages=["fr"], content="excerpt")
+    with run():
+        factories.PostFactory(title="About wells", categories=[wells], published_at=timezone.now())
+        factories.PostFactory(title="Off topic", categories=[other], published_at=timezone.now())
+        factories.PostFactory(
+            title="En français",
+            language="fr",
+            excerpt="Court résumé.",
+            body="Texte complet caché.",
+            published_at=timezone.now(),
+        )
+    assert [m.message["Subject"] for m in smtp_server.to("water@example.net")] == ["About wells"]
+    [french] = smtp_server.to("fr@example.net")
+    assert french.message["Subject"] == "En français"
+    assert "Court résumé." in text_part(french) and "Texte complet caché." not in text_part(french)
+
+
+def test_temporary_smtp_failure_retries_with_backoff_and_sends_once(
+    client, smtp_server, run, time_machine, settings
+):
+    from newsletter import tasks
+
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 300
+    confirmed(client, smtp_server, "busy@example.net", run)
+    confirmed(client, smtp_server, "fine@example.net", run)
+    smtp_server.answer("busy@example.net", "451 4.3.2 Try again later", times=2)
+    post = publish({"title": "Greylisted"}, run)
+    assert len(smtp_server.to("fine@example.net")) == 1
+    assert smtp_server.to("busy@example.net") == []
+    row = Delivery.objects.get(subscriber__email="busy@example.net")
+    assert (row.state, row.attempts, row.error) == ("queued", 1, "451 4.3.2 Try again later")
+    first_retry = row.next_attempt_at
+    assert first_retry - timezone.now() > timezone.timedelta(seconds=290)
+
+    with run():
+        tasks.deliver_post.call(post.pk)  # not due yet: nothing happens
+    assert smtp_server.refused["busy@example.net"] == 1
+    time_machine.move_to(first_retry + timezone.timedelta(seconds=1))
+    with run():
+        tasks.deliver_post.call(post.pk)
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("queued", 2)
+    assert row.next_attempt_at - timezone.now() > timezone.timedelta(seconds=590)  # doubled
+    time_machine.move_to(row.next_attempt_at + timezone.timedelta(seconds=1))
+    tick(run)  # the scheduler resumes the mailing
+    assert len(smtp_server.to("busy@example.net")) == 1
+    row.refresh_from_db()
+    assert row.state == "sent"
+    tick(run)
+    assert len(smtp_server.to("busy@example.net")) == 1 and len(smtp_server.to("fine@example.net")) == 1
+
+
+def test_permanent_failures_bounce_and_the_third_suspends_the_address(client, smtp_server, run):
+    confirmed(client, smtp_server, "gone@example.net", run)
+    smtp_server.answer("gone@example.net", "550 5.1.1 No such user")
+    for n in range(3):
+        publish({"title": f"Post {n}"}, run)
+    subscriber = Subscriber.objects.get()
+    assert subscriber.hard_bounces == 3 and subscriber.state == "suspended"
+    assert subscriber.last_bounce == "550 5.1.1 No such user"
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"bounced"}
+    publish({"title": "Post 4"}, run)
+    assert smtp_server.refused["gone@example.net"] == 3  # no fourth attempt
+    assert Delivery.objects.count() == 3
+
+
+def test_spanish_and_french_subscribers_get_everything_around_the_post_in_their_language(
+    client, smtp_server, run
+):
+    from django.test import Client
+
+    for code, address in (("es", "ana@example.net"), ("fr", "luc@example.net")):
+        reader = Client(HTTP_ACCEPT_LANGUAGE=code)
+        confirm = subscribe(reader, smtp_server, address, run, post_languages=["en", "es", "fr"])
+        reader.post(confirm)
+    assert Subscriber.objects.get(email="ana@example.net").language == "es"
+    publish({"title": "Field notes", "language": "en"}, run)
+    [es] = smtp_server.to("ana@example.net")
+    [fr] = smtp_server.to("luc@example.net")
+    assert es.message["Content-Language"] == "es" and fr.message["Content-Language"] == "fr"
+    assert "Cambiar lo que recibes" in text_part(es) and "Darse de baja" in text_part(es)
+    assert "Modifier ce que vous recevez" in text_part(fr) and "Se désabonner" in text_part(fr)
+    assert 'lang="es"' in html_part(es)
