@@ -2,7 +2,7 @@
 (reading gunicorn.conf.py), the real task worker, the page and fragment caches as configured, on a
 scratch database of its own.
 
-    with LiveSite(tmp_path, workers=2, task_worker=True) as site:
+    with LiveSite(tmp_path, workers=2, task_worker=True) as site:     # task_worker=2: two of them
         response = site.get("/")
         site.manage("shell", "-c", "...")
 
@@ -68,7 +68,7 @@ class LiveSite:
         tmp_path: Path,
         *,
         workers: int = 2,
-        task_worker: bool = False,
+        task_worker: bool | int = False,
         mode: str = "dev",
         seed: bool = True,
         env: dict[str, str] | None = None,
@@ -164,8 +164,9 @@ class LiveSite:
         self.prepare()
         argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", self.host, "--workers", str(self.workers)]
         self._spawn("gunicorn", argv)
-        if self.task_worker:
-            self._spawn("worker", [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"])
+        for index in range(int(self.task_worker)):
+            name = "worker" if index == 0 else f"worker{index + 1}"
+            self._spawn(name, [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"])
         self.wait_ready()
         return self
 
