@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils.html import escape
@@ -225,3 +226,30 @@ class IncomingWebmention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target} ({self.get_status_display()})"
+
+
+class AuthorNotice(models.Model):
+    """A comment a post's author is to hear about. Notices for one author and post are sent
+    together, at most one email per NOTIFY_AUTHOR_WINDOW (comments/services.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="comment_notices",
+        verbose_name=_("user"),
+    )
+    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="+", verbose_name=_("post"))
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="+", verbose_name=_("comment")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("author notice")
+        verbose_name_plural = _("author notices")
+        constraints = [models.UniqueConstraint(fields=["user", "comment"], name="author_notice_once")]
+        indexes = [models.Index(fields=["user", "post", "sent_at"], name="author_notice_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.comment_id}"

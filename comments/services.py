@@ -97,14 +97,13 @@ def comment_moderate(*, comment: Comment, context: dict[str, Any] | None = None)
 
 
 def comment_stored(*, comment: Comment) -> None:
-    """Queue what follows a newly stored comment, after commit: follower or author emails."""
+    """Queue what follows a newly stored comment, after commit: follower and author emails."""
     from comments import tasks
 
     pk = comment.pk
     if comment.is_public:
         transaction.on_commit(lambda: tasks.notify_followers.enqueue(pk))
-    elif comment_state(comment) == "held" and settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
-        transaction.on_commit(lambda: tasks.notify_authors_of_held.enqueue(pk))
+    author_notices_queue(comment=comment)
     if comment.needs_spam_check:
         when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
         transaction.on_commit(
@@ -268,6 +267,48 @@ def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = N
         if comment.is_public:  # authors already heard about it when it was held
             comment_stored(comment=comment)
     return verdict
+
+
+# --- Telling the post's authors -------------------------------------------------------------------
+
+
+def author_notices_queue(*, comment: Comment) -> int:
+    """Note the comment for each author of the post who wants to hear of it (their profile:
+    every comment, only held ones, or none), and queue the email after commit. A comment is
+    noted once per author, so approving a held comment does not announce it again."""
+    from django.contrib.auth import get_user_model
+
+    from comments import tasks
+    from comments.models import AuthorNotice
+
+    state = comment_state(comment)
+    if comment.post_id is None or state not in ("public", "held"):
+        return 0
+    if state == "held" and not settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
+        return 0
+    wanted = {"all"} if state == "public" else {"all", "held"}
+    authors = (
+        get_user_model()
+        .objects.filter(authorships__post_id=comment.post_id, is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email", "profile__comment_notifications")
+    )
+    own_email = (comment.user_email or "").strip().lower()
+    chosen = [
+        pk
+        for pk, email, choice in authors
+        if (choice or "all") in wanted and pk != comment.user_id and email.strip().lower() != own_email
+    ]
+    if not chosen:
+        return 0
+    AuthorNotice.objects.bulk_create(
+        [AuthorNotice(user_id=pk, post_id=comment.post_id, comment_id=comment.pk) for pk in chosen],
+        ignore_conflicts=True,
+    )
+    post_id = comment.post_id
+    for pk in chosen:
+        transaction.on_commit(lambda pk=pk: tasks.send_author_notices.enqueue(pk, post_id))
+    return len(chosen)
 
 
 # --- Follow-ups and mute -------------------------------------------------------------------------------

@@ -307,10 +307,17 @@ def privacy_manage(request, key):
     return response
 
 
+def _may_moderate(user, comment: Comment) -> bool:
+    """Moderators everywhere; a post's authors on their own post (the links in their emails)."""
+    if user.has_perm(MODERATE_PERMISSION):
+        return True
+    return comment.post_id is not None and user.authorships.filter(post_id=comment.post_id).exists()
+
+
 def _moderator_action(request, comment_id, action):
-    if not request.user.has_perm(MODERATE_PERMISSION):
-        return HttpResponseForbidden(_("You may not moderate comments."))
     comment = get_object_or_404(Comment, pk=comment_id)
+    if not _may_moderate(request.user, comment):
+        return HttpResponseForbidden(_("You may not moderate comments."))
     action(comment=comment)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -328,3 +335,27 @@ def approve(request, comment_id):
 @require_POST
 def remove(request, comment_id):
     return _moderator_action(request, comment_id, services.comment_remove)
+
+
+@login_required
+@require_GET
+def moderate(request, comment_id):
+    """Where the links in an author's email lead: the comment, with Approve and Remove buttons
+    (POST, so that opening the link changes nothing)."""
+    comment = get_object_or_404(Comment.objects.select_related("post"), pk=comment_id)
+    if not _may_moderate(request.user, comment):
+        return HttpResponseForbidden(_("You may not moderate comments."))
+    state = services.comment_state(comment)
+    response = render(
+        request,
+        "comments/moderate.html",
+        {
+            "comment": comment,
+            "post": comment.post,
+            "state": state,
+            "state_label": services.COMMENT_STATE_LABELS[state],
+            "back": request.path,
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -20,6 +20,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.mail import templated_email
 from core.origin import absolute_url, public_origin
 from posts.models import Post
 
@@ -170,10 +171,13 @@ def render_digest(posts: list[Post], *, language: str, full: bool) -> Rendered:
         )
 
 
-def transactional(*, to: str, language: str, template: str, context: dict) -> EmailMultiAlternatives:
+def transactional(*, to: str, language: str, template: str, context: dict):
     """A one-off email (confirm, manage link) in `language`, plain text."""
-    with translation.override(language):
-        context = {"SITE_NAME": settings.SITE_NAME, "SITE_ORIGIN": public_origin(), **context}
-        subject = " ".join(render_to_string(f"newsletter/email/{template}_subject.txt", context).split())
-        body = render_to_string(f"newsletter/email/{template}.txt", context)
-    return EmailMultiAlternatives(subject, body, from_email(), [to], headers={"Content-Language": language})
+    return templated_email(
+        to=to,
+        language=language,
+        subject_template=f"newsletter/email/{template}_subject.txt",
+        body_template=f"newsletter/email/{template}.txt",
+        context=context,
+        from_email=from_email(),
+    )

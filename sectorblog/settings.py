@@ -443,8 +443,11 @@ AKISMET_ENDPOINT = os.environ.get("AKISMET_ENDPOINT", "https://rest.akismet.com/
 AKISMET_TIMEOUT = float(os.environ.get("AKISMET_TIMEOUT", "3"))
 # When the spam service fails, the comment is held and checked again after this many seconds.
 COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECONDS", "600"))
-# Email a post's authors about each comment held for moderation.
+# Email a post's authors about comments held for moderation (each author also chooses, in their
+# profile: every comment, only held ones, or none). 0 turns held-comment emails off site-wide.
 COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
+# At most one email per author per post in this many seconds; a burst is listed in one email.
+COMMENTS_NOTIFY_AUTHOR_WINDOW = int(os.environ.get("COMMENTS_NOTIFY_AUTHOR_WINDOW", "600"))
 # Top-level threads per page of a long discussion.
 COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"))
 # How long email confirmation and privacy links stay valid, in seconds.

@@ -22,10 +22,13 @@ from newsletter import tasks
 from newsletter.models import Subscriber
 from posts.models import Post
 now = timezone.now()
+day_ago = now - timedelta(days=1)
 Subscriber.objects.bulk_create(
-    [Subscriber(email=f"reader{{i}}@example.net", confirmed_at=now - timedelta(days=1)) for i in range({SUBSCRIBERS})]
+    [Subscriber(email=f"reader{{i}}@example.net", confirmed_at=day_ago) for i in range({SUBSCRIBERS})]
 )
-live = Post.objects.create(title="Live now", slug="live-now", body="Hello", status="published", published_at=now)
+live = Post.objects.create(
+    title="Live now", slug="live-now", body="Hello", status="published", published_at=now
+)
 soon = Post.objects.create(
     title="Later", slug="later", body="Soon", status="published", published_at=now + timedelta(seconds=8)
 )
