@@ -170,7 +170,7 @@ def test_author_approves_a_held_comment_from_the_emails_link(
     author.force_login(writer)
     page = soup(author.get(moderate))
     assert page.select_one("[role=status]").get_text() == "Held for moderation"
-    form = page.select_one("form[action$='/approve/%d/']" % held.pk)
+    form = page.select_one(f"form[action$='/approve/{held.pk}/']")
     with django_capture_on_commit_callbacks(execute=True):
         done = author.post(form["action"], {"next": form.select_one("[name=next]")["value"]})
     assert done.status_code == 302 and done["Location"] == moderate
