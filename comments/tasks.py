@@ -151,6 +151,9 @@ def _send_author_email(author, post_id: int, notice_ids: list[int]) -> None:
                 if state == "public" and not comment.is_linkback
                 else "",
                 "moderate_url": services.site_url(reverse("comments:moderate", args=[comment.pk])),
+                "queue_url": services.site_url(reverse("admin:comments_comment_change", args=[comment.pk]))
+                if state == "held"
+                else "",
             }
         )
     with translation.override(email_language(author)):
@@ -162,6 +165,7 @@ def _send_author_email(author, post_id: int, notice_ids: list[int]) -> None:
                 "post": post,
                 "items": items,
                 "count": len(items),
+                "all_held": all(item["state"] == "held" for item in items),
                 "profile_url": services.site_url(reverse("admin:posts_authorprofile_me")),
             },
         )

@@ -383,14 +383,16 @@ def test_feed_channels_are_translated(site, client, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_commit_callbacks):
+def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_commit_callbacks, settings):
     """Every email the site sends, rendered in English and in the target language."""
     from comments import tasks
 
+    settings.COMMENTS_NOTIFY_AUTHOR_WINDOW = 0
     lead, first = site["lead"], site["first"]
     bodies = {}
     for code in ("en", lang):
         mail.outbox.clear()
+        AuthorProfile.objects.filter(user__authorships__post=lead).update(email_language=code)
         Comment.objects.filter(pk=first.pk).update(followup=True, language=code)
         reply = Comment.objects.create(
             content_type=first.content_type,
@@ -412,7 +414,9 @@ def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_co
             Comment.objects.filter(pk=reply.pk).update(is_public=True, awaiting_confirmation=False)
             tasks.notify_followers.call(reply.pk)
             Comment.objects.filter(pk=reply.pk).update(is_public=False)
-            tasks.notify_authors_of_held.call(reply.pk)
+            reply.refresh_from_db()
+            services.author_notices_queue(comment=reply)
+            tasks.send_author_notices.call(lead.authorships.first().user_id, lead.pk)
             tasks.send_privacy_link.call("zqlector@example.net", code)
         assert len(mail.outbox) >= 4, [m.subject for m in mail.outbox]
         bodies[code] = [line for m in mail.outbox for line in [m.subject, *chunks_of_text(m.body)]]
