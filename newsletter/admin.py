@@ -71,7 +71,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         "categories",
     )
     search_fields = ("email",)
-    readonly_fields = ("token", "hard_bounces", "last_bounce", "created_at", "confirmed_at", "updated_at")
+    exclude = ("token",)
+    readonly_fields = ("hard_bounces", "last_bounce", "created_at", "confirmed_at", "updated_at")
     filter_horizontal = ("categories",)
     actions = ("export_csv", "suspend_complaint", "reactivate")
     change_list_template = "admin/newsletter/subscriber/change_list.html"
@@ -81,7 +82,8 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("post languages"))
     def post_languages_column(self, obj):
-        return ", ".join(obj.languages)
+        names = dict(settings.LANGUAGES)
+        return ", ".join(str(names.get(code, code)) for code in obj.languages)
 
     @admin.display(description=_("categories"))
     def categories_column(self, obj):
@@ -226,7 +228,14 @@ class MailingAdmin(ReadOnly, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         mailing = get_object_or_404(self.get_queryset(request), pk=object_id)
         rows = Delivery.objects.filter(post_id=mailing.post_id, digest__isnull=True)
-        reasons = rows.exclude(error="").values("state", "error").annotate(n=Count("pk")).order_by("-n")[:50]
+        labels = dict(Delivery.State.choices)
+        reasons = [
+            {**row, "state": labels.get(row["state"], row["state"])}
+            for row in rows.exclude(error="")
+            .values("state", "error")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[:50]
+        ]
         extra_context = {
             **(extra_context or {}),
             "mailing": mailing,

@@ -180,9 +180,13 @@ def _apply(subscriber: Subscriber, choices: Choices) -> None:
 
 
 def subscriber_update(*, subscriber: Subscriber, choices: Choices) -> Subscriber:
-    """Change what a subscriber receives (the address stays; changing it means subscribing it)."""
+    """Change what a subscriber receives (the address stays; changing it means subscribing it).
+    Saving also restarts a suspended subscription: the link came through that mailbox."""
     choices = choices.clean()
     choices.email = subscriber.email
+    subscriber.state = Subscriber.State.ACTIVE
+    subscriber.hard_bounces = 0
+    subscriber.suspended_reason = ""
     _apply(subscriber, choices)
     return subscriber
 

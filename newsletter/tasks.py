@@ -166,6 +166,7 @@ def send_test(post_id: int, email: str, language: str, content: str) -> str:
     rendered = emails.render_post(post, language=language, full=content == Subscriber.Content.FULL)
     sample = absolute_url(reverse("newsletter:subscribe"))
     with translation.override(language):
-        rendered.subject = f"{gettext('[Test]')} {rendered.subject}"
+        prefix = gettext("[Test]")
+    rendered.subject = f"{prefix} {rendered.subject}"
     rendered.message(to=email, manage_url=sample, unsubscribe_url=sample).send()
     return "sent"
