@@ -139,7 +139,7 @@ def confirm(request, key):
         subscriber = services.subscription_confirm(key=key)
     except services.LinkError as error:
         return _link_failed(request, error)
-    manage_url, _unsubscribe = services.subscriber_links(subscriber=subscriber)
+    manage_url = reverse("newsletter:manage", args=[services.subscriber_key(subscriber=subscriber)])
     return _message(
         request,
         _("You are subscribed"),
