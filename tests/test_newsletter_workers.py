@@ -5,6 +5,7 @@ start task retried and the post unpublished and published again."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -92,3 +93,49 @@ def test_two_workers_send_each_post_to_each_subscriber_exactly_once(tmp_path):
     assert len(smtp.accepted_by_rcpt) == SUBSCRIBERS
     assert set(smtp.accepted_by_rcpt.values()) == {2}  # each reader: each post, once
     assert report == {"states": ["sent"], "rows": expected, "workers": 2}, report
+
+
+@pytest.mark.skipif(needs_gunicorn() is not None, reason=str(needs_gunicorn()))
+def test_subscribe_flood_is_limited_across_gunicorn_workers(tmp_path):
+    """Two gunicorn workers sharing the Redis cache count one address's sign-ups together."""
+    import uuid
+
+    import redis
+    from bs4 import BeautifulSoup
+
+    redis_url = "redis://127.0.0.1:6379/13"
+    try:
+        redis.Redis.from_url(redis_url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis is needed on 127.0.0.1:6379 for this test (.ci/run starts it)")
+    env = {
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": f"flood-{uuid.uuid4().hex[:8]}",
+        "NEWSLETTER_SUBSCRIBE_RATE_PER_ADDRESS": "2",
+        "NEWSLETTER_SUBSCRIBE_RATE_PER_IP": "100",
+    }
+    with LiveSite(tmp_path, workers=3, seed=False, env=env) as site:
+        page = site.get("/subscribe/")
+        cookie = page.cookies()["csrftoken"]
+        token = BeautifulSoup(page.text, "html.parser").select_one(
+            "form.subscribe-form [name=csrfmiddlewaretoken]"
+        )
+        statuses, pids = [], set()
+        for _ in range(6):
+            answer = site.post(
+                "/subscribe/",
+                {"csrfmiddlewaretoken": token["value"], "email": "victim@example.net"},
+                headers={"Cookie": f"csrftoken={cookie}"},
+            )
+            statuses.append(answer.status)
+        queued = site.manage(
+            "shell",
+            "-c",
+            "from django_tasks_db.models import DBTaskResult;"
+            "print(DBTaskResult.objects.filter(task_path='newsletter.tasks.send_confirmation').count())",
+        ).stdout.strip().splitlines()[-1]
+        log = (site.var / "gunicorn.log").read_text()
+        pids = set(re.findall(r"Booting worker with pid: (\d+)", log))
+    assert statuses == [302, 302, 429, 429, 429, 429], statuses
+    assert queued == "2"
+    assert len(pids) == 3
