@@ -292,3 +292,61 @@ def test_spanish_and_french_subscribers_get_everything_around_the_post_in_their_
     assert "Cambiar lo que recibes" in text_part(es) and "Darse de baja" in text_part(es)
     assert "Modifier ce que vous recevez" in text_part(fr) and "Se désabonner" in text_part(fr)
     assert 'lang="es"' in html_part(es)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "lang"),
+    [("immediate", "es"), ("immediate", "fr"), ("weekly", "es"), ("weekly", "fr")],
+)
+def test_journey_with_a_scheduled_post_then_one_click_unsubscribe(
+    smtp_server, run, time_machine, frequency, lang
+):
+    """Subscribe (page in `lang`) → confirm → a scheduled post goes live (found by the scheduler)
+    → one email, at once or in the weekly digest → RFC 8058 one-click unsubscribe → no more."""
+    from django.test import Client
+
+    from newsletter.models import DigestSchedule
+
+    DigestSchedule.objects.update_or_create(pk=1, defaults={"weekday": 2, "hour": 7})
+    wednesday = timezone.make_aware(timezone.datetime(2031, 3, 5, 7, 0))
+    time_machine.move_to(wednesday - timezone.timedelta(days=3))
+    reader = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    address = f"{frequency}-{lang}@example.net"
+    confirm = subscribe(reader, smtp_server, address, run, frequency=frequency, post_languages=[lang])
+    reader.post(confirm)
+    goes_live = wednesday - timezone.timedelta(days=1)
+    factories.PostFactory(title="Agua segura", language=lang, published_at=goes_live)
+    tick(run)
+    assert smtp_server.to(address) == []
+
+    time_machine.move_to(goes_live + timezone.timedelta(minutes=1))
+    tick(run)
+    if frequency == "weekly":
+        assert smtp_server.to(address) == []
+        time_machine.move_to(wednesday + timezone.timedelta(minutes=1))
+        tick(run)
+    tick(run)
+    [received] = smtp_server.to(address)
+    message = received.message
+    assert message["Content-Language"] == lang
+    words = {"es": "Darse de baja", "fr": "Se désabonner"}[lang]
+    assert words in text_part(received) and "Agua segura" in text_part(received)
+    if frequency == "weekly":
+        assert message["Subject"].endswith(
+            {"es": "1 entrada nueva esta semana", "fr": "1 nouvel article cette semaine"}[lang]
+        )
+
+    from django.test import Client as Anonymous
+
+    unsubscribe = urlsplit(message["List-Unsubscribe"].strip("<>")).path
+    assert (
+        Anonymous(enforce_csrf_checks=True).post(unsubscribe, {"List-Unsubscribe": "One-Click"}).status_code
+        == 200
+    )
+    assert not Subscriber.objects.exists()
+    later = wednesday + timezone.timedelta(days=2)
+    factories.PostFactory(title="Después", language=lang, published_at=later)
+    time_machine.move_to(wednesday + timezone.timedelta(days=8))
+    tick(run)
+    tick(run)
+    assert len(smtp_server.to(address)) == 1

@@ -92,6 +92,7 @@ def test_two_workers_send_each_post_to_each_subscriber_exactly_once(tmp_path):
     assert smtp.accepted == expected
     assert len(smtp.accepted_by_rcpt) == SUBSCRIBERS
     assert set(smtp.accepted_by_rcpt.values()) == {2}  # each reader: each post, once
+    assert smtp.connections <= expected // 10  # one SMTP connection per batch of 20, not per email
     assert report == {"states": ["sent"], "rows": expected, "workers": 2}, report
 
 
@@ -128,12 +129,16 @@ def test_subscribe_flood_is_limited_across_gunicorn_workers(tmp_path):
                 headers={"Cookie": f"csrftoken={cookie}"},
             )
             statuses.append(answer.status)
-        queued = site.manage(
-            "shell",
-            "-c",
-            "from django_tasks_db.models import DBTaskResult;"
-            "print(DBTaskResult.objects.filter(task_path='newsletter.tasks.send_confirmation').count())",
-        ).stdout.strip().splitlines()[-1]
+        queued = (
+            site.manage(
+                "shell",
+                "-c",
+                "from django_tasks_db.models import DBTaskResult;"
+                "print(DBTaskResult.objects.filter(task_path='newsletter.tasks.send_confirmation').count())",
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         log = (site.var / "gunicorn.log").read_text()
         pids = set(re.findall(r"Booting worker with pid: (\d+)", log))
     assert statuses == [302, 302, 429, 429, 429, 429], statuses
