@@ -165,7 +165,9 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Suspend (the reader complained or asked us to stop)"))
     def suspend_complaint(self, request, queryset):
-        n = queryset.update(state=Subscriber.State.SUSPENDED, suspended_reason="complaint")
+        n = sum(
+            services.subscriber_complaint(email=email) for email in queryset.values_list("email", flat=True)
+        )
         self.message_user(
             request, ngettext("Suspended %(n)d subscriber.", "Suspended %(n)d subscribers.", n) % {"n": n}
         )

@@ -146,3 +146,15 @@ def test_contributor_cannot_send_tests_of_others_posts(client):
     theirs = factories.PostFactory(status="draft", published_at=None)
     assert client.get(f"/admin/newsletter/mailing/send-test/{theirs.pk}/").status_code == 403
     assert mail.outbox == []
+
+
+def test_complaints_suspend_at_once_from_the_admin_or_the_command(editor_client):
+    from django.core.management import call_command
+
+    one = subscriber("one@example.net")
+    subscriber("Two@Example.net")
+    editor_client.post(
+        "/admin/newsletter/subscriber/", {"action": "suspend_complaint", "_selected_action": [one.pk]}
+    )
+    call_command("newsletter_suspend", "two@example.net", stdout=io.StringIO())
+    assert set(Subscriber.objects.values_list("state", "suspended_reason")) == {("suspended", "complaint")}

@@ -350,3 +350,21 @@ def test_journey_with_a_scheduled_post_then_one_click_unsubscribe(
     tick(run)
     tick(run)
     assert len(smtp_server.to(address)) == 1
+
+
+def test_send_rate_setting_caps_emails_per_second(smtp_server, run, settings):
+    from collections import Counter
+
+    settings.NEWSLETTER_SEND_RATE = 4
+    now = timezone.now()
+    Subscriber.objects.bulk_create(
+        [
+            Subscriber(email=f"r{i}@example.net", confirmed_at=now - timezone.timedelta(days=1))
+            for i in range(10)
+        ]
+    )
+    publish({"title": "Paced"}, run)
+    assert smtp_server.accepted == 10
+    per_second = Counter(int(t) for t in smtp_server.arrivals)
+    assert max(per_second.values()) <= 4, per_second
+    assert len(per_second) >= 3  # ten emails at four a second span at least three seconds

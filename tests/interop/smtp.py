@@ -17,6 +17,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -61,6 +62,7 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         with self.server.lock:
+            self.server.arrivals.append(time.time())
             self.server.accepted += len(envelope.rcpt_tos)
             for rcpt in envelope.rcpt_tos:
                 self.server.accepted_by_rcpt[rcpt.lower()] += 1
@@ -82,6 +84,7 @@ class SMTPServer:
     connections: int = 0
     accepted_by_rcpt: Counter = field(default_factory=Counter)
     refused: Counter = field(default_factory=Counter)
+    arrivals: list[float] = field(default_factory=list)  # time of each accepted message
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -121,6 +124,7 @@ class SMTPServer:
             self.accepted = self.connections = 0
             self.accepted_by_rcpt.clear()
             self.refused.clear()
+            self.arrivals.clear()
 
     # --- wiring --------------------------------------------------------------------------------
     @property
