@@ -71,6 +71,20 @@ class Comment(XtdComment):
         help_text=_("The spam service failed; a task checks again later."),
     )
     hold_reason = models.CharField(_("why held"), max_length=200, blank=True)
+
+    class Followup(models.TextChoices):
+        REPLIES = "replies", _("Replies to my comment")
+        ALL = "all", _("The whole discussion")
+
+    # With xtd's `followup` on: which new comments the commenter hears about.
+    followup_scope = models.CharField(
+        _("follow-up emails for"),
+        max_length=8,
+        choices=Followup.choices,
+        default=Followup.ALL,
+        db_default=Followup.ALL,  # rows inserted in bulk by SQL (benchmarks, tests) follow it all
+        blank=True,
+    )
     language = models.CharField(_("language"), max_length=10, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
 

@@ -146,12 +146,14 @@ def comment_flood_claim(*, ip: str | None, email: str, scope: str = "post") -> b
     return all(cache.add(key, 1, timeout=seconds) for key in keys)
 
 
-def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
+def comment_submit(*, comment: Comment, context: dict[str, Any], trusted: bool = False) -> Submission:
     """Moderate and store a reader's comment in one transaction, then queue its emails.
 
     Signed-in users' comments go straight to moderation; anonymous ones wait for the email
-    confirmation. An identical duplicate is refused by the unique `duplicate_key`, which holds
-    under concurrent requests (no check-then-insert).
+    confirmation, unless `trusted` (this browser confirmed this address before:
+    comments/commenter.py) and the address has no comment marked as spam. An identical
+    duplicate is refused by the unique `duplicate_key`, which holds under concurrent requests
+    (no check-then-insert).
     """
     if not comment_flood_claim(ip=comment.ip_address, email=comment.user_email):
         return Submission("flood")
@@ -159,7 +161,9 @@ def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
     if outcome == "rejected":
         return Submission("rejected")
     anonymous = comment.user_id is None
-    if anonymous and outcome != "spam":
+    if trusted and Comment.objects.filter(user_email__iexact=comment.user_email, is_spam=True).exists():
+        trusted = False
+    if anonymous and outcome != "spam" and not trusted:
         comment.awaiting_confirmation = True
         comment.is_public = False
     try:
@@ -328,7 +332,9 @@ def followup_mute(*, key: str) -> Post:
 
 
 def followers_of(*, comment: Comment) -> list[tuple[str, str, str]]:
-    """(email, name, language) of everyone following this post, except the comment's author."""
+    """(email, name, language) of everyone to tell about this new public comment, except its own
+    author: those following the whole discussion, and those following replies to a comment of
+    theirs that this one answers (directly or further down its branch)."""
     rows = (
         Comment.objects.filter(
             post_id=comment.post_id, is_public=True, is_removed=False, is_spam=False, followup=True
@@ -336,12 +342,29 @@ def followers_of(*, comment: Comment) -> list[tuple[str, str, str]]:
         .exclude(user_email__iexact=comment.user_email)
         .exclude(user_email="")
         .order_by("submit_date")
-        .values_list("user_email", "user_name", "language")
+        .values_list("pk", "user_email", "user_name", "language", "followup_scope")
     )
+    branch = _ancestor_ids(comment)
     found: dict[str, tuple[str, str, str]] = {}
-    for email, name, language in rows:
+    for pk, email, name, language, scope in rows:
+        if scope == Comment.Followup.REPLIES and pk not in branch:
+            continue
         found[email.lower()] = (email, name, language)  # the latest comment's name and language
     return list(found.values())
+
+
+def _ancestor_ids(comment: Comment) -> set[int]:
+    """The comments this one answers, up to the top of its thread (one query for the thread)."""
+    if not comment.parent_id or comment.parent_id == comment.pk:
+        return set()
+    parents = dict(Comment.norel_objects.filter(thread_id=comment.thread_id).values_list("pk", "parent_id"))
+    found: set[int] = set()
+    current = comment.parent_id
+    while current and current not in found:
+        found.add(current)
+        parent = parents.get(current)
+        current = parent if parent != current else None
+    return found
 
 
 # --- Privacy: see and delete everything made with one address ---------------------------------------

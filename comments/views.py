@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comments import services
+from comments import commenter, services
 from comments.forms import CommentForm, client_ip
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
@@ -38,7 +39,7 @@ def _message(request, title: str, text: str, *, status: int = 200, post: Post | 
 def _typed(data) -> dict:
     """What the commenter typed, as initial data for a fresh form."""
     typed = {name: data.get(name, "") for name in ("name", "email", "url", "comment")}
-    typed["followup"] = bool(data.get("followup"))
+    typed["followup"] = data.get("followup", "")
     typed["reply_to"] = int(data["reply_to"]) if str(data.get("reply_to", "")).isdigit() else 0
     return typed
 
@@ -108,7 +109,8 @@ def post_comment(request):
         "permalink": services.site_url(post.get_absolute_url()),
         "language": comment.language,
     }
-    result = services.comment_submit(comment=comment, context=context)
+    trusted = request.user.is_anonymous and commenter.trust_holds(request, email=comment.user_email)
+    result = services.comment_submit(comment=comment, context=context, trusted=trusted)
     if result.outcome == "flood":
         form.add_error(
             None,
@@ -130,9 +132,27 @@ def post_comment(request):
         form.add_error("comment", _("You have already posted this comment."))
         return _form_page(request, form=form, post=post, status=409, reply_to=form.reply_target)
     if result.outcome == "public":
-        return redirect(services.comment_page_url(comment=result.comment))
-    state = "awaiting" if result.outcome == "awaiting" else "held"
-    return redirect(f"{reverse('comments:posted', args=[state])}?post={post.pk}")
+        _just_posted(request, result.comment)
+        response = redirect(services.comment_page_url(comment=result.comment))
+    else:
+        state = "awaiting" if result.outcome == "awaiting" else "held"
+        response = redirect(f"{reverse('comments:posted', args=[state])}?post={post.pk}")
+    if form.user is None:
+        if form.cleaned_data.get("remember"):
+            commenter.remembered_write(
+                response, name=comment.user_name, email=comment.user_email, url=comment.user_url
+            )
+        else:
+            commenter.remembered_forget(request, response)
+    return response
+
+
+def _just_posted(request, comment: Comment) -> None:
+    """A one-time note for the next page: the discussion shows it above the thread and marks the
+    comment (comments/templatetags/discussion.py). Flash messages travel in a cookie that the page
+    cache steps aside for, so that page is rendered for this reader."""
+    state = "published" if comment.is_public else "held"
+    messages.info(request, state, extra_tags=f"{commenter.JUST_POSTED_TAG} {comment.pk}")
 
 
 POSTED_TEXT = {
@@ -172,7 +192,12 @@ def reply(request, cid):
         raise Http404
     if not comments_open(post):
         return _message(request, _("Comments are closed"), _("Comments are closed on this post."), post=post)
-    form = CommentForm(post, user=request.user, initial={"reply_to": comment.pk})
+    initial = {"reply_to": comment.pk}
+    if request.user.is_anonymous:
+        remembered = commenter.remembered_read(request)
+        if remembered:
+            initial.update(remembered, remember=True)
+    form = CommentForm(post, user=request.user, initial=initial)
     comment.avatar = _avatar(comment)
     return _form_page(request, form=form, post=post, reply_to=comment)
 
@@ -196,12 +221,21 @@ def confirm(request, key):
         }
         status = {"invalid": 400, "expired": 410, "gone": 404}[exc.reason]
         return _message(request, _("Confirmation failed"), texts[exc.reason], status=status)
-    if comment.is_public:
-        return redirect(services.comment_page_url(comment=comment))
     state = services.comment_state(comment)
-    if state in ("held", "spam"):
-        return redirect(f"{reverse('comments:posted', args=['held'])}?post={comment.post_id}")
-    return _message(request, _("Comment removed"), _("This comment was removed by a moderator."), status=410)
+    if state == "removed":
+        return _message(
+            request, _("Comment removed"), _("This comment was removed by a moderator."), status=410
+        )
+    # The reader lands on their comment, marked, with a note saying where it stands; held ones
+    # are shown to them alone, above the thread (a spam verdict is not revealed).
+    _just_posted(request, comment)
+    if comment.is_public:
+        response = redirect(services.comment_page_url(comment=comment))
+    else:
+        response = redirect(f"{comment.post.get_absolute_url()}#c{comment.pk}")
+    # This browser has now proved it reads this address: its later comments skip this step.
+    commenter.trust_issue(request, response, email=comment.user_email)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

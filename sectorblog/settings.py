@@ -453,6 +453,9 @@ COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"
 # How long email confirmation and privacy links stay valid, in seconds.
 COMMENTS_CONFIRM_MAX_AGE = int(os.environ.get("COMMENTS_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
 COMMENTS_PRIVACY_MAX_AGE = int(os.environ.get("COMMENTS_PRIVACY_MAX_AGE", str(24 * 3600)))
+# How long a browser that confirmed an address stays trusted for it (its later comments skip the
+# confirmation email; comments/commenter.py), in seconds.
+COMMENTS_TRUST_MAX_AGE = int(os.environ.get("COMMENTS_TRUST_MAX_AGE", str(365 * 24 * 3600)))
 # --- Authoring (admin editor, previews, media library) ----------------------------------------
 # Media storage backend: FileSystemStorage by default; e.g. storages.backends.s3.S3Storage.
 STORAGES["default"]["BACKEND"] = os.environ.get(
