@@ -569,3 +569,31 @@ def test_admin_pages_we_add_are_translated(site, lang):
         if left:
             problems[path] = left
     assert problems == {}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_note_on_a_just_confirmed_comment_is_translated(site, lang, settings):
+    """The note a reader sees on their own comment after confirming it (published, and held)."""
+    settings.COMMENTS_FLOOD_SECONDS = 0
+    pages = {}
+    for code in ("en", lang):
+        chunks = []
+        for text in ("Zqpublicado.", "Zqretenido https://zq.example/a https://zq.example/b"):
+            comment = factories.make_comment(
+                site["lead"],
+                user_name="Zqlectora",
+                user_email=f"zq{code}@example.net",
+                comment=text,
+                is_public=False,
+            )
+            Comment.objects.filter(pk=comment.pk).update(awaiting_confirmation=True, hold_reason="")
+            if "Zqretenido" in text:
+                Comment.objects.filter(pk=comment.pk).update(hold_reason="zqmotivo")
+            client = Client(HTTP_ACCEPT_LANGUAGE=code)
+            landed = client.get(f"/comments/confirm/{services.confirmation_key(comment=comment)}/")
+            page = client.get(landed["Location"])
+            note = BeautifulSoup(page.content, "html.parser").select_one("#just-posted")
+            assert note is not None, (code, text)
+            chunks += chunks_of_html(str(note).encode())
+        pages[code] = chunks
+    assert untranslated(pages["en"], pages[lang], lang) == []
