@@ -68,7 +68,7 @@ def remembered_forget(request, response) -> None:
 
 
 def _address_digest(email: str) -> str:
-    return salted_hmac(TRUST_SALT, email.strip().lower()).hexdigest()[:32]
+    return salted_hmac(TRUST_SALT, email.strip().lower(), algorithm="sha256").hexdigest()[:32]
 
 
 def _trusted_digests(request) -> list[str]:
