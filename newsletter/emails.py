@@ -144,31 +144,28 @@ def _frame() -> dict:
     }
 
 
+def _rendered(name: str, context: dict, language: str) -> Rendered:
+    subject = " ".join(render_to_string(f"newsletter/email/{name}_subject.txt", context).split())
+    return Rendered(
+        subject=subject,
+        text=render_to_string(f"newsletter/email/{name}.txt", context),
+        html=render_to_string(f"newsletter/email/{name}.html", context),
+        language=language,
+    )
+
+
 def render_post(post: Post, *, language: str, full: bool) -> Rendered:
     """A new post, for one language and content choice."""
     with translation.override(language):
         item = _post_context(post, full=full)
-        context = {**_frame(), **item, "post_item": item}
-        subject = " ".join(render_to_string("newsletter/email/post_subject.txt", context).split())
-        return Rendered(
-            subject=subject,
-            text=render_to_string("newsletter/email/post.txt", context),
-            html=render_to_string("newsletter/email/post.html", context),
-            language=language,
-        )
+        return _rendered("post", {**_frame(), **item, "post_item": item}, language)
 
 
 def render_digest(posts: list[Post], *, language: str, full: bool) -> Rendered:
     """The weekly digest of `posts`, for one language and content choice."""
     with translation.override(language):
-        context = {**_frame(), "items": [_post_context(p, full=full) for p in posts], "count": len(posts)}
-        subject = " ".join(render_to_string("newsletter/email/digest_subject.txt", context).split())
-        return Rendered(
-            subject=subject,
-            text=render_to_string("newsletter/email/digest.txt", context),
-            html=render_to_string("newsletter/email/digest.html", context),
-            language=language,
-        )
+        items = [_post_context(p, full=full) for p in posts]
+        return _rendered("digest", {**_frame(), "items": items, "count": len(posts)}, language)
 
 
 def transactional(*, to: str, language: str, template: str, context: dict):
