@@ -85,6 +85,9 @@ class Mailing(models.Model):
         "posts.Post", on_delete=models.CASCADE, related_name="newsletter_mailing", verbose_name=_("post")
     )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    # Set once every ledger row exists; until then (a worker stopped halfway) the start task and
+    # the scheduler's tick fill it again, which adds only the rows that are missing.
+    filled_at = models.DateTimeField(null=True, blank=True, editable=False)
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
 
     class Meta:
@@ -101,6 +104,7 @@ class DigestRun(models.Model):
 
     slot = models.DateTimeField(_("scheduled for"), unique=True)
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    filled_at = models.DateTimeField(null=True, blank=True, editable=False)  # as Mailing.filled_at
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
 
     class Meta:

@@ -303,15 +303,17 @@ def mailing_start(*, post_id: int) -> Mailing | None:
                 mailing = Mailing.objects.create(post=post)
         except IntegrityError:  # another worker started it a moment ago
             mailing = Mailing.objects.get(post=post)
-    created = ledger_fill(
-        post=post,
-        subscriber_ids=subscribers_for(
-            post=post, frequency=Subscriber.Frequency.IMMEDIATE, confirmed_before=mailing.created_at
-        ).values_list("pk", flat=True),
-    )
-    if created:
+    if mailing.filled_at is None:
+        ledger_fill(
+            post=post,
+            subscriber_ids=subscribers_for(
+                post=post, frequency=Subscriber.Frequency.IMMEDIATE, confirmed_before=mailing.created_at
+            ).values_list("pk", flat=True),
+        )
+        mailing.recipients = Delivery.objects.filter(post=post, digest__isnull=True).count()
+        mailing.filled_at = timezone.now()
         Mailing.objects.filter(pk=mailing.pk).update(
-            recipients=Delivery.objects.filter(post=post, digest__isnull=True).count()
+            recipients=mailing.recipients, filled_at=mailing.filled_at
         )
     return mailing
 
@@ -383,7 +385,8 @@ def digest_fill(*, run: DigestRun) -> int:
             ).values_list("pk", flat=True),
         )
     DigestRun.objects.filter(pk=run.pk).update(
-        recipients=Delivery.objects.filter(digest=run).values("subscriber_id").distinct().count()
+        recipients=Delivery.objects.filter(digest=run).values("subscriber_id").distinct().count(),
+        filled_at=timezone.now(),
     )
     return offered
 

@@ -371,3 +371,23 @@ def test_send_rate_setting_caps_emails_per_second(smtp_server, run, settings):
     per_second = Counter(int(t) for t in smtp_server.arrivals)
     assert max(per_second.values()) <= 5, per_second
     assert smtp_server.arrivals[-1] - smtp_server.arrivals[0] > 1.0
+
+
+def test_a_mailing_that_stopped_halfway_is_finished_by_the_scheduler(smtp_server, run, time_machine):
+    """A worker that died while filling the ledger: the tick fills the rest, nobody gets two."""
+    now = timezone.now()
+    subscribers = Subscriber.objects.bulk_create(
+        [
+            Subscriber(email=f"r{i}@example.net", confirmed_at=now - timezone.timedelta(days=1))
+            for i in range(3)
+        ]
+    )
+    post = factories.PostFactory(title="Half filled", published_at=now - timezone.timedelta(minutes=5))
+    Mailing.objects.create(post=post)  # filled_at stays empty: the start task never finished
+    Delivery.objects.create(subscriber=subscribers[0], post=post, state=Delivery.State.SENT, sent_at=now)
+    time_machine.move_to(now + timezone.timedelta(minutes=3))
+    tick(run)
+    assert sorted(r for m in smtp_server.messages for r in m.rcpt_tos) == ["r1@example.net", "r2@example.net"]
+    assert Mailing.objects.get().filled_at is not None and Mailing.objects.get().recipients == 3
+    tick(run)
+    assert smtp_server.accepted == 2
