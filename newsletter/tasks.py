@@ -67,8 +67,9 @@ def start_mailing(post_id: int) -> int:
     mailing = services.mailing_start(post_id=post_id)
     if mailing is None:
         return 0
-    for _chain in range(max(1, settings.NEWSLETTER_PARALLEL)):
-        deliver_post.enqueue(post_id)
+    if delivery.has_due(Delivery.objects.filter(post_id=post_id, digest__isnull=True)):
+        for _chain in range(max(1, settings.NEWSLETTER_PARALLEL)):
+            deliver_post.enqueue(post_id)
     return mailing.recipients
 
 
@@ -106,7 +107,8 @@ def start_digest(run_id: int) -> int:
     run = DigestRun.objects.filter(pk=run_id).first()
     if run is None:
         return 0
-    services.digest_fill(run=run)
+    if run.filled_at is None:
+        services.digest_fill(run=run)
     for _chain in range(max(1, settings.NEWSLETTER_PARALLEL)):
         deliver_digest.enqueue(run_id)
     return DigestRun.objects.get(pk=run_id).recipients
@@ -142,6 +144,16 @@ def tick() -> dict:
         start_digest.enqueue(run.pk)
     resumed = 0
     since = timezone.now() - timedelta(days=8)
+    # A start task that stopped halfway (a worker restarted) fills the rest of its ledger.
+    stalled = timezone.now() - ACTIVE_WINDOW
+    for post_id in Mailing.objects.filter(filled_at__isnull=True, created_at__lt=stalled).values_list(
+        "post_id", flat=True
+    ):
+        start_mailing.enqueue(post_id)
+    for run_id in DigestRun.objects.filter(filled_at__isnull=True, created_at__lt=stalled).values_list(
+        "pk", flat=True
+    ):
+        start_digest.enqueue(run_id)
     for mailing in Mailing.objects.filter(created_at__gte=since).only("post_id"):
         if _idle(Delivery.objects.filter(post_id=mailing.post_id, digest__isnull=True)):
             deliver_post.enqueue(mailing.post_id)
