@@ -64,7 +64,10 @@ SITE_SCHEME = os.environ.get("SITE_SCHEME", "http" if DEBUG or TESTING else "htt
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First, so its admin and sign-in templates override Django's and allauth's.
+    "accounts",
+    # django.contrib.admin with accounts.admin_site.DeskAdminSite as `admin.site`.
+    "accounts.apps.DeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,0 +1,1 @@
+"""Signal handlers for staff accounts (connected in AccountsConfig.ready)."""
