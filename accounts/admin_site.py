@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.options import BaseModelAdmin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.taskgroups import INTERNALS, TASK_GROUPS, is_internal, member_rank, task_group_of
@@ -31,6 +33,20 @@ class DeskAdminSite(AdminSite):
     @property
     def site_title(self):
         return settings.SITE_NAME
+
+    def login(self, request, extra_context=None):
+        """The admin's login page is allauth's sign-in (second factor, lockout, reset link), served
+        here too so that /admin/login/?next=… keeps working. A signed-in staff user goes on to
+        the index as before."""
+        if request.method == "GET" and self.has_permission(request):
+            return super().login(request, extra_context)
+        from allauth.account.views import login as account_login
+
+        return account_login(request)
+
+    def password_change(self, request, extra_context=None):
+        """One password-change page: allauth's, which also ends the other sessions."""
+        return HttpResponseRedirect(reverse("account_change_password"))
 
     def admin_view(self, view, cacheable=False):
         """Model admin views of internal models refuse everyone but superusers, whatever
