@@ -521,7 +521,7 @@ FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 # Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
-PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/accounts/", "/bench/", "/healthz")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so
 # never stale). 0 turns it off.
 PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
