@@ -64,7 +64,10 @@ SITE_SCHEME = os.environ.get("SITE_SCHEME", "http" if DEBUG or TESTING else "htt
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First, so its admin and sign-in templates override Django's and allauth's.
+    "accounts",
+    # django.contrib.admin with accounts.admin_site.DeskAdminSite as `admin.site`.
+    "accounts.apps.DeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +83,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks_db",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "core",
     "sectorblog",
     "posts",
@@ -100,6 +107,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Staff sessions: last seen and address, at most every SESSION_ACTIVITY_SECONDS; then the
+    # two-factor requirement for staff (STAFF_REQUIRE_2FA).
+    "accounts.middleware.SessionActivityMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -267,10 +279,13 @@ else:
         }
     }
 
-# --- Auth, passwords, brute force -----------------------------------------------------------
+# --- Auth, passwords, brute force, second factor (accounts/) ---------------------------------
+# Sign-in, two-factor (TOTP, recovery codes, passkeys), password reset and the sessions list are
+# django-allauth's (account, mfa, usersessions); the admin's login page is its login form.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -278,9 +293,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Lockout (django-axes, database handler, so every process and server shares the counts): failures
+# per client address across usernames (password spraying) and per username across addresses, each
+# up to AXES_FAILURE_LIMIT within AXES_COOLOFF_TIME. Wrong second-factor codes count too. The
+# answer is the same whichever limit fired (accounts.lockout.lockout_response).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# allauth's login form names its field "login"; ours keeps Django's "username" (accounts.forms).
+AXES_USERNAME_FORM_FIELD = "username"
 # Only trust X-Forwarded-For when a proxy is configured (TRUSTED_PROXY_COUNT >= 1).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
@@ -290,7 +312,48 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # django-ipware is not installed, so axes ignores the AXES_IPWARE_* settings: name the client
 # address ourselves (REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry).
 AXES_CLIENT_IP_CALLABLE = "sectorblog.guards.client_ip"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/admin/"
+
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "reset_password": "accounts.forms.ResetPasswordForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]  # signup is closed
+ACCOUNT_EMAIL_VERIFICATION = "none"  # staff accounts are made by an administrator
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False  # a reset password still needs the second factor
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the other sessions end; this one stays signed in
+# Reset requests per client address and per email address (accounts.limits, accounts.forms);
+# allauth's own per-process counters are off for these so there is one rule.
+PASSWORD_RESET_RATE_PER_IP = int(os.environ.get("PASSWORD_RESET_RATE_PER_IP", "10"))
+PASSWORD_RESET_RATE_PER_EMAIL = int(os.environ.get("PASSWORD_RESET_RATE_PER_EMAIL", "3"))
+PASSWORD_RESET_RATE_WINDOW = int(os.environ.get("PASSWORD_RESET_RATE_WINDOW", "3600"))
+# How long a password-reset link works, in seconds (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+# allauth's own counters are per process without Redis; the lockout above covers sign-in (and the
+# second step), accounts.forms covers reset requests.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "reset_password": None, "reset_password_from_key": "20/m/ip"}
+# Emails to the account owner when their password or second factor changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.MFAAuthenticateForm",
+    "authenticate_webauthn": "accounts.forms.MFAAuthenticateWebAuthnForm",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = SITE_NAME
+# Passkeys are a second factor here, never a way around the password and the lockout.
+MFA_PASSKEY_LOGIN_ENABLED = False
+# WebAuthn needs https, except on loopback addresses during development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+# Every account in a staff group must set up a second factor before doing anything else. On in
+# production; off under DEBUG and tests unless set (tests that check it set it).
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not (DEBUG or TESTING))
+# Staff sessions record their last activity and address at most this often (sessions list).
+SESSION_ACTIVITY_SECONDS = int(os.environ.get("SESSION_ACTIVITY_SECONDS", "300"))
+USERSESSIONS_TRACK_ACTIVITY = False  # accounts.middleware does it, throttled
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -458,7 +521,7 @@ FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 # Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
-PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/accounts/", "/bench/", "/healthz")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so
 # never stale). 0 turns it off.
 PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))

@@ -7,6 +7,8 @@ from sectorblog.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign-in, second factor, password reset and sessions (django-allauth; see accounts/).
+    path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("sectorblog.feed_urls")),

@@ -112,7 +112,7 @@ def test_the_nonce_in_the_header_is_the_one_on_the_pages_script(client, site_pag
 
 
 def test_admin_pages_for_staff_keep_the_csp(staff_client, site_pages):
-    for url in ("/admin/", "/admin/password_change/"):
+    for url in ("/admin/", "/accounts/password/change/", "/accounts/2fa/", "/accounts/sessions/"):
         response = staff_client.get(url)
         assert response.status_code == 200, url
         assert response.headers.get("Content-Security-Policy"), url
