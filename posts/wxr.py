@@ -35,6 +35,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from lxml import etree
 
+from posts.importing import ImportNotes, importing
 from posts.models import (
     AuthorProfile,
     Category,
@@ -506,6 +507,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     source: str = ""
+    notifications: ImportNotes = field(default_factory=ImportNotes)
 
     def count(self, kind: str, outcome: str) -> None:
         row = self.counts.setdefault(kind, dict.fromkeys(OUTCOMES, 0))
@@ -530,6 +532,21 @@ class ImportReport:
             lines.append(f"{kind:<{width}}  " + "  ".join(f"{row[o]:>8}" for o in OUTCOMES))
         return "\n".join(lines)
 
+    def notification_lines(self) -> list[str]:
+        """What the import did not send, and why: it is a move, not a new publication."""
+        notes = self.notifications
+        lines = [
+            "Nothing was sent: no pingbacks, trackbacks, webmentions or WebSub pings, and no emails "
+            "(the old blog notified everyone when it first published).",
+            f"{notes.links_known} links in {notes.posts_with_links} published posts recorded as already "
+            "notified; a later edit notifies only the links it adds.",
+        ]
+        if notes.scheduled:
+            lines.append(
+                f"{notes.scheduled} scheduled posts will notify the pages they link to when they go live."
+            )
+        return lines
+
 
 def wxr_import(
     *,
@@ -545,7 +562,8 @@ def wxr_import(
     named by `author_map` or `default_author` does not exist.
     """
     report = ImportReport(dry_run=dry_run)
-    with transaction.atomic():
+    with transaction.atomic(), importing() as notes:
+        report.notifications = notes
         importer = Importer(report=report, author_map=author_map or {}, default_author=default_author)
         for record in read_wxr(path, on_progress=on_progress):
             importer.handle(record, file_name=Path(path).name)

@@ -63,6 +63,9 @@ class Command(BaseCommand):
         title = f"{'Dry run (nothing written)' if report.dry_run else 'Imported'}: {path.name}"
         self.stdout.write(self.style.SUCCESS(title) + (f" from {report.source}" if report.source else ""))
         self.stdout.write(report.table())
+        self.stdout.write("")
+        for line in report.notification_lines():
+            self.stdout.write(line)
         if report.warnings:
             self.stdout.write(f"\nWarnings ({len(report.warnings)}):")
             for line in report.warnings[:MAX_WARNING_LINES]:
