@@ -508,6 +508,7 @@ class ImportReport:
     dry_run: bool = False
     source: str = ""
     notifications: ImportNotes = field(default_factory=ImportNotes)
+    authors: list[str] = field(default_factory=list)
 
     def count(self, kind: str, outcome: str) -> None:
         row = self.counts.setdefault(kind, dict.fromkeys(OUTCOMES, 0))
@@ -516,6 +517,10 @@ class ImportReport:
     def warn(self, kind: str, message: str) -> None:
         self.count(kind, "warnings")
         self.warnings.append(f"{kind}: {message}")
+
+    def author(self, login: str, user, how: str) -> None:
+        """Say which local account a WordPress login's posts went to, and why."""
+        self.authors.append(f"{login} -> {user.get_username()} ({how})")
 
     def get(self, kind: str, outcome: str) -> int:
         return self.counts.get(kind, {}).get(outcome, 0)
@@ -538,14 +543,20 @@ class ImportReport:
         lines = [
             "Nothing was sent: no pingbacks, trackbacks, webmentions or WebSub pings, and no emails "
             "(the old blog notified everyone when it first published).",
-            f"{notes.links_known} links in {notes.posts_with_links} published posts recorded as already "
-            "notified; a later edit notifies only the links it adds.",
+            f"{_counted(notes.links_known, 'link')} in {_counted(notes.posts_with_links, 'published post')} "
+            "recorded as already notified; a later edit notifies only the links it adds.",
         ]
         if notes.scheduled:
             lines.append(
-                f"{notes.scheduled} scheduled posts will notify the pages they link to when they go live."
+                f"{_counted(notes.scheduled, 'scheduled post')} will notify the pages "
+                f"{'it links' if notes.scheduled == 1 else 'they link'} to when "
+                f"{'it goes' if notes.scheduled == 1 else 'they go'} live."
             )
         return lines
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def wxr_import(
@@ -615,6 +626,7 @@ class Importer:
         self.source = ""
         self.prefix = ""
         self.authors: dict[str, object] = {}
+        self.moved_authors: dict[int, object] = {}  # earlier run's account pk -> --author-map's
         self.authors_by_wp_id: dict[str, object] = {}
         self.categories: dict[str, object] = {}
         self.tags: dict[str, object] = {}
@@ -675,53 +687,95 @@ class Importer:
             self.authors_by_wp_id[author.wp_id] = user
 
     def _user_for(self, login: str, *, author: Author | None = None):
-        """The local user for a WordPress login: the author map, then a matching login, else a new user."""
+        """The local user for a WordPress login: the author map, else the account an earlier run of
+        this import chose, else a new account.
+
+        An account that merely has the same login is never taken over: it may be this site's
+        staff (WordPress's "admin" is not ours). The new account gets a free login instead, and the
+        summary says how to attach the posts to the existing account (`--author-map`).
+        """
         if login in self.authors:
             return self.authors[login]
+        previous = self._recorded("author", login, self.User)
         if login in self.author_map:
             user = self.author_map[login]
-            self.report.count("author", "skipped")
-        else:
-            if author is None and self.authors:
-                # The file lists its authors and this login is not one of them.
-                cleaned = login.strip("<>[]()\"' \t")
-                if cleaned in self.authors:
-                    self.report.warn("author", f"post author {login!r} read as {cleaned!r}")
-                    self.authors[login] = self.authors[cleaned]
-                    return self.authors[cleaned]
-            if author is None and self.default_author is not None:
-                self.authors[login] = self.default_author
-                return self.default_author
-            if author is None and self.authors:
-                self.report.warn("author", f"post author {login!r} is not among the file's authors; added")
-            author = author or Author(login=login)
-            username = login[:150]
-            user = (
-                self._recorded("author", login, self.User)
-                or self.User.objects.filter(username=username).first()
-            )
-            if user is None:
-                user = self.User(
-                    username=username,
-                    email=author.email[:254],
-                    first_name=author.first_name[:150],
-                    last_name=author.last_name[:150],
-                    is_staff=False,
-                )
-                user.set_unusable_password()
-                user.save()
-                self.report.count("author", "imported")
-            else:
-                self.report.count("author", "skipped")
-            profile, created = AuthorProfile.objects.get_or_create(
-                user=user, defaults={"display_name": author.display_name[:100]}
-            )
-            if not created and not profile.display_name and author.display_name:
-                profile.display_name = author.display_name[:100]
-                profile.save(update_fields=["display_name"])
+            moved = previous is not None and previous.pk != user.pk
+            if moved:
+                # Mapped on this run, not the last: what the last run imported moves over.
+                self.moved_authors[previous.pk] = user
+            self.report.count("author", "updated" if moved else "skipped")
+            self.report.author(login, user, "existing account, --author-map")
             self._remember("author", login, user)
+            self.authors[login] = user
+            return user
+        if author is None and self.authors:
+            # The file lists its authors and this login is not one of them.
+            cleaned = login.strip("<>[]()\"' \t")
+            if cleaned in self.authors:
+                self.report.warn("author", f"post author {login!r} read as {cleaned!r}")
+                self.authors[login] = self.authors[cleaned]
+                return self.authors[cleaned]
+        if author is None and self.default_author is not None:
+            self.authors[login] = self.default_author
+            return self.default_author
+        if author is None and self.authors:
+            self.report.warn("author", f"post author {login!r} is not among the file's authors; added")
+        author = author or Author(login=login)
+        user = previous
+        if user is not None:
+            self.report.count("author", "skipped")
+            self.report.author(login, user, "the account an earlier import chose")
+        else:
+            username, how = self._free_username(login)
+            user = self.User(
+                username=username,
+                email=author.email[:254],
+                first_name=author.first_name[:150],
+                last_name=author.last_name[:150],
+                is_staff=False,
+            )
+            user.set_unusable_password()
+            user.save()
+            self.report.count("author", "imported")
+            self.report.author(login, user, how)
+        profile, created = AuthorProfile.objects.get_or_create(
+            user=user, defaults={"display_name": author.display_name[:100]}
+        )
+        if not created and not profile.display_name and author.display_name:
+            profile.display_name = author.display_name[:100]
+            profile.save(update_fields=["display_name"])
+        self._remember("author", login, user)
         self.authors[login] = user
         return user
+
+    def _free_username(self, login: str) -> tuple[str, str]:
+        """A login for a new account, and how it was chosen: the WordPress login itself, or with a
+        number added when an existing account has it (reported)."""
+        wanted = login[:150]
+        taken = self.User.objects.filter(username=wanted).first()
+        if taken is None:
+            return wanted, "new account"
+        number = 2
+        while self.User.objects.filter(username=(candidate := f"{wanted[:145]}-{number}")).exists():
+            number += 1
+        kind = "staff account" if taken.is_staff or taken.is_superuser else "account"
+        self.report.warn(
+            "author",
+            f"WordPress login {login!r} is taken here by an existing {kind}, which was left alone; "
+            f"the posts and comments of {login!r} go to a new account {candidate!r}. To attach them "
+            f"to the existing account instead, import with --author-map {login}={wanted}",
+        )
+        return candidate, f"new account; {wanted!r} here is an existing {kind}, left alone"
+
+    def _move_authorship(self, post, user) -> bool:
+        """Hand a post over from the account an earlier run chose to the one --author-map names."""
+        earlier = [pk for pk, new in self.moved_authors.items() if new.pk == user.pk]
+        if not earlier:
+            return False
+        rows = PostAuthor.objects.filter(post=post, user_id__in=earlier)
+        if PostAuthor.objects.filter(post=post, user=user).exists():
+            return bool(rows.delete()[0])
+        return bool(rows.update(user=user))
 
     # --- categories and tags ----------------------------------------------------------------
 
@@ -916,6 +970,8 @@ class Importer:
             post.tags.set(tags)
             outcome = "updated" if outcome == "skipped" else outcome
         user = self._user_for(item.creator) if item.creator else self.default_author
+        if user is not None and self._move_authorship(post, user) and outcome == "skipped":
+            outcome = "updated"
         if user is not None and not PostAuthor.objects.filter(post=post, user=user).exists():
             if outcome == "skipped":
                 outcome = "updated"

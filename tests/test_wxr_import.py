@@ -87,13 +87,49 @@ def test_authors_become_users_with_profiles_matched_by_login(imported):
     assert "post author 'ghost' is not among the file's authors" in imported
 
 
-def test_existing_user_with_the_same_login_is_reused(db):
+@pytest.mark.parametrize("is_staff", [True, False], ids=["staff", "reader"])
+def test_an_existing_account_with_the_same_login_is_never_taken_over(db, is_staff):
     User = get_user_model()
-    existing = User.objects.create_user("nadia", "old@example.org")
-    run_import(DATA / "blog.xml")
+    existing = User.objects.create_user("nadia", "boss@here.example", is_staff=is_staff)
+    out = run_import(DATA / "blog.xml")
     post = Post.objects.get(slug="lessons-from-the-borehole")
-    assert list(post.authors.all()) == [existing]
-    assert User.objects.filter(username="nadia").count() == 1
+    (author,) = post.authors.all()
+    assert author != existing
+    assert (author.username, author.email, author.is_staff) == ("nadia-2", "nadia@example.org", False)
+    assert not author.has_usable_password()
+    assert not existing.authorships.exists() and not comment_model().objects.filter(user=existing).exists()
+    assert by_wp_id("comment", "2", comment_model()).user == author  # her comments follow her
+    kind = "staff account" if is_staff else "account"
+    assert f"WordPress login 'nadia' is taken here by an existing {kind}" in out
+    assert "--author-map nadia=nadia" in out
+    assert f"nadia -> nadia-2 (new account; 'nadia' here is an existing {kind}, left alone)" in out
+    # Running again keeps the same new account.
+    run_import(DATA / "blog.xml")
+    assert list(Post.objects.get(slug="lessons-from-the-borehole").authors.all()) == [author]
+    assert User.objects.filter(username__startswith="nadia").count() == 2
+
+
+def test_author_map_attaches_to_an_existing_account_only_when_told(db):
+    User = get_user_model()
+    staff = User.objects.create_user("nadia", "boss@here.example", is_staff=True)
+    out = run_import(DATA / "blog.xml", "--author-map", "nadia=nadia")
+    assert list(Post.objects.get(slug="lessons-from-the-borehole").authors.all()) == [staff]
+    assert by_wp_id("comment", "2", comment_model()).user == staff
+    assert "nadia -> nadia (existing account, --author-map)" in out
+    assert not User.objects.filter(username="nadia-2").exists()
+
+
+def test_an_author_map_given_on_a_later_run_moves_the_posts_to_the_named_account(db):
+    User = get_user_model()
+    staff = User.objects.create_user("nadia", "boss@here.example", is_staff=True)
+    run_import(DATA / "blog.xml")
+    first = User.objects.get(username="nadia-2")
+    out = run_import(DATA / "blog.xml", "--author-map", "nadia=nadia")
+    for slug in ("lessons-from-the-borehole",):
+        assert list(Post.objects.get(slug=slug).authors.all()) == [staff]
+    assert not first.authorships.exists()
+    assert by_wp_id("comment", "2", comment_model()).user == staff
+    assert "nadia -> nadia (existing account, --author-map)" in out
 
 
 def test_author_map_and_default_author(db):
