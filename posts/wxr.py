@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -157,6 +157,7 @@ class Item:
     terms: list[ItemTerm] = field(default_factory=list)
     comments: list[CommentRecord] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    old_slugs: list[str] = field(default_factory=list)  # every `_wp_old_slug`: WordPress keeps them all
 
 
 Record = Channel | Author | Term | Item
@@ -341,6 +342,8 @@ def _item(el) -> Item:
         elif name == "wp:postmeta":
             values = _children(child)
             item.meta.setdefault(values.get("wp:meta_key", ""), values.get("wp:meta_value", ""))
+            if values.get("wp:meta_key") == "_wp_old_slug" and values.get("wp:meta_value", "").strip():
+                item.old_slugs.append(values["wp:meta_value"].strip())
     item.post_type = item.post_type or "post"
     return item
 
@@ -685,6 +688,13 @@ class Importer:
         user = self._user_for(author.login, author=author)
         if author.wp_id and user is not None:
             self.authors_by_wp_id[author.wp_id] = user
+        if user is None:
+            return
+        # ?author=<id> and the author archive, which moves when the account's login differs.
+        ours = normalize_path(f"/author/{user.get_username()}/")
+        paths = self._old_paths(f"/?author={author.wp_id}") if author.wp_id.isdigit() else []
+        for path in paths + self._old_paths(f"/author/{quote(author.login)}/", ours=ours):
+            self._redirect(path, author=user)
 
     def _user_for(self, login: str, *, author: Author | None = None):
         """The local user for a WordPress login: the author map, else the account an earlier run of
@@ -823,6 +833,13 @@ class Importer:
             self.report.count(kind, "updated" if changed else "skipped")
         self._remember(kind, key, obj)
         cache[slug] = obj
+        if kind == "category" and wp_id.isdigit():
+            for path in self._old_paths(f"/?cat={wp_id}"):
+                self._redirect(path, category=obj)
+        elif kind == "tag":
+            ours = normalize_path(obj.get_absolute_url())
+            for path in self._old_paths(f"/?tag={quote(slug)}") + self._old_paths(f"/tag/{slug}/", ours=ours):
+                self._redirect(path, tag=obj)
         return obj
 
     def _item_taxonomy(self, item: Item) -> tuple[list, list]:
@@ -1014,20 +1031,33 @@ class Importer:
                     old.append(f"{prefix}/?page_id={item.wp_id}")
         if item.guid and re.search(r"[?&](p|page_id)=\d+", item.guid):
             old.append(item.guid)
+        # WordPress answers a post's earlier slugs (`_wp_old_slug`) at its permalink structure.
+        link = normalize_path(item.link) or ""
+        slug = unquote(item.post_name).strip()
+        if slug and link.endswith(f"/{slug}/"):
+            old.extend(f"{link[: -len(slug) - 1]}{unquote(former)}/" for former in item.old_slugs)
         for url in old:
             path = normalize_path(url)
             if path:
                 self._redirect(path, post=post)
 
-    def _redirect(self, path: str, *, post) -> None:
+    def _redirect(self, path: str, **target) -> None:
+        """Store one old path, pointing at a post, category, tag or author (one keyword)."""
+        ((field_name, obj),) = target.items()
         existing = Redirect.objects.filter(old_path=path).first()
         if existing is None:
-            Redirect.objects.create(old_path=path, post=post)
+            Redirect.objects.create(old_path=path, **target)
             self.report.count("redirect", "imported")
-        elif existing.post_id == post.pk:
+        elif getattr(existing, f"{field_name}_id") == obj.pk:
             self.report.count("redirect", "skipped")
         else:
             self.report.warn("redirect", f"{path} already redirects elsewhere; kept the earlier target")
+
+    def _old_paths(self, path: str, *, ours: str = "") -> list[str]:
+        """An old path of the blog, in its folder and at the root (for a blog moved out of its
+        folder), normalised, without the one that is already `ours`."""
+        found = (normalize_path(p) for p in dict.fromkeys((f"{self.prefix}{path}", path)))
+        return [p for p in dict.fromkeys(found) if p and p != ours]
 
     # --- comments ---------------------------------------------------------------------------
 
@@ -1199,6 +1229,24 @@ class Importer:
                 (media.pk, str(values["wp_parent_id"]), item.link, item.wp_id if "#" not in key else "")
             )
 
+    def _category_paths(self) -> None:
+        """WordPress nests a sub-category's archive under its parents' slugs
+        (`/category/parent/child/`), here it is `/category/child/`: keep the old paths answering."""
+        if not self.categories:
+            return
+        parents = dict(Category.objects.values_list("pk", "parent_id"))
+        slugs = dict(Category.objects.values_list("pk", "slug"))
+        for category in self.categories.values():
+            chain, pk, seen = [], category.pk, set()
+            while pk is not None and pk not in seen:  # a loop in the parents stops the walk
+                seen.add(pk)
+                chain.append(slugs[pk])
+                pk = parents.get(pk)
+            nested = "/".join(reversed(chain))
+            ours = normalize_path(category.get_absolute_url())
+            for path in self._old_paths(f"/category/{nested}/", ours=ours):
+                self._redirect(path, category=category)
+
     # --- after the last record --------------------------------------------------------------
 
     def finish(self) -> None:
@@ -1210,6 +1258,7 @@ class Importer:
                 self.report.warn("category", f"{category.slug}: parent {parent_slug!r} not found")
             elif parent.pk != category.parent_id and parent.pk != category.pk:
                 Category.objects.filter(pk=category.pk).update(parent=parent)
+        self._category_paths()
         for media_pk, wp_parent, page_url, wp_id in self.attachments:
             post_pk = self.posts_by_wp_id.get(wp_parent)
             post = (
