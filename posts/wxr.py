@@ -479,10 +479,11 @@ def _check_channel(channel: Channel, saw_wp: bool, el, path: Path) -> None:
 #   with a zero GMT date (WordPress's "not fixed yet") gets no publication date.
 # - Sticky -> featured; comment_status/ping_status "open" -> allow_comments/allow_pings.
 # - Attachments become MediaReference rows that keep the original file URL; nothing is fetched.
-# - Comments keep their thread up to COMMENTS_XTD_MAX_THREAD_LEVEL; a deeper reply is attached to
-#   its deepest allowed ancestor and reported. approved 1 -> public, 0 -> held, spam -> spam
-#   (not public), trash -> removed. Imported comments get a duplicate_key derived from their
-#   WordPress ID, so two identical comments (say, two empty ones) by one person both survive.
+# - Comments keep their thread: every reply keeps its parent, however deep (the site draws
+#   replies below COMMENTS_MAX_THREAD_LEVEL flat, as WordPress does). approved 1 -> public,
+#   0 -> held, spam -> spam (not public), trash -> removed. Imported comments get a
+#   duplicate_key derived from their WordPress ID, so two identical comments (say, two empty
+#   ones) by one person both survive.
 # - A post ID seen twice in one file: an identical repeat is skipped, a different item is kept
 #   as a separate post; both are reported. Other post types (nav_menu_item, custom types) are
 #   counted as skipped.
@@ -641,7 +642,7 @@ class Importer:
         self.post_type = ContentType.objects.get_for_model(Post)
         self.site = Site.objects.get_current()
         self.Comment = apps.get_model("comments", "Comment")
-        self.max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+        self.max_stored_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL  # xtd refuses deeper
 
     def _existing_user(self, username: str):
         user = self.User.objects.filter(username=username).first()
@@ -1158,23 +1159,12 @@ class Importer:
             )
             self.report.count(kind, "skipped")
             return
-        parent_pk, level = 0, -1
-        wp_parent = record.parent_id
-        if wp_parent in placed:
-            parent_pk, level, _grandparent = placed[wp_parent]
-            while level >= self.max_level:
-                # Deeper than this site shows: hang the reply on the deepest ancestor that may have one.
-                ancestor = placed.get(_grandparent)
-                if ancestor is None:
-                    parent_pk, level = 0, -1
-                    break
-                parent_pk, level, _grandparent = ancestor
-            if parent_pk != placed[wp_parent][0]:
-                self.report.warn(
-                    kind,
-                    f"comment {record.wp_id} is nested deeper than {self.max_level + 1} levels; "
-                    "attached to the deepest allowed ancestor",
-                )
+        # The reply keeps its true parent at any depth; how deep a thread is drawn is the
+        # renderer's business (COMMENTS_MAX_THREAD_LEVEL), as in WordPress.
+        parent_pk, parent_level, _grandparent = placed.get(record.parent_id, (0, -1, ""))
+        if parent_pk and parent_level >= self.max_stored_level:
+            self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+            parent_pk = 0
         digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
         comment = Comment(
             content_type=self.post_type,

@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -278,12 +279,19 @@ def test_comment_threads_keep_their_parents(imported):
     assert all(c.post_id == post.pk for c in (first, reply, level2, level3))
 
 
-def test_replies_deeper_than_the_site_allows_hang_on_the_deepest_allowed_ancestor(imported):
+def test_replies_deeper_than_the_site_draws_keep_their_true_parent(imported, client, settings):
     Comment = comment_model()
-    too_deep = by_wp_id("comment", "7", Comment)
-    assert too_deep.parent_id == by_wp_id("comment", "5", Comment).pk
-    assert too_deep.level == 3
-    assert "comment 7 is nested deeper than 4 levels" in imported
+    level3, too_deep = by_wp_id("comment", "6", Comment), by_wp_id("comment", "7", Comment)
+    assert (too_deep.parent_id, too_deep.level) == (level3.pk, 4)
+    assert "nested deeper" not in imported and "deepest allowed ancestor" not in imported
+    # Drawn at the deepest level, after the reply it answers, naming it.
+    assert settings.COMMENTS_MAX_THREAD_LEVEL == 3
+    page = BeautifulSoup(client.get(too_deep.post.get_absolute_url()).content, "html.parser")
+    level2 = by_wp_id("comment", "5", Comment)
+    drawn = [li["id"] for li in page.select(f"li#c{level2.pk} > ol.children > li")]
+    assert drawn == [f"c{level3.pk}", f"c{too_deep.pk}"]
+    note = page.select_one(f"li#c{too_deep.pk} .in-reply-to")
+    assert note.get_text() == "In reply to Reply level three" and note.a["href"] == f"#c{level3.pk}"
 
 
 def test_comment_fields_and_dates(imported):
