@@ -166,6 +166,8 @@ class LinkbackAttempt(models.Model):
         RETRY = "retry", _("Will retry")
         FAILED = "failed", _("Failed")
         NO_ENDPOINT = "no_endpoint", _("No endpoint")
+        # Linked before the post was imported: the old blog notified it; nothing is sent.
+        KNOWN = "known", _("Not sent: linked before the import")
 
     post = models.ForeignKey(
         "posts.Post", on_delete=models.CASCADE, related_name="linkback_attempts", verbose_name=_("post")

@@ -51,7 +51,6 @@ def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, rep
             "post": post,
             "reply_to": reply_to,
             "notice": notice,
-            "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
         },
         status=status,
     )

@@ -768,9 +768,10 @@ class AuthorProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Redirect)
 class RedirectAdmin(admin.ModelAdmin):
-    list_display = ("old_path", "post", "target_url", "created_at")
+    list_display = ("old_path", "post", "category", "tag", "author", "target_url", "created_at")
     search_fields = ("old_path", "target_url", "post__title")
-    raw_id_fields = ("post",)
+    raw_id_fields = ("post", "category", "tag", "author")
+    list_select_related = ("post", "category", "tag", "author")
 
 
 @admin.register(ImportRecord)

@@ -420,7 +420,12 @@ SECURE_CSP = {
 COMMENTS_APP = "django_comments_xtd"
 COMMENTS_XTD_MODEL = "comments.models.Comment"
 COMMENTS_XTD_FORM_CLASS = "comments.forms.CommentForm"
-COMMENTS_XTD_MAX_THREAD_LEVEL = int(os.environ.get("COMMENTS_MAX_THREAD_LEVEL", "3"))
+# A reply keeps its true parent at any depth (a WordPress import can be deeper than this site
+# draws), so xtd's cap on what it stores is only the column's limit (level is a smallint).
+COMMENTS_XTD_MAX_THREAD_LEVEL = 32_000
+# The deepest level drawn nested (0-based: 3 draws four levels). Deeper replies are drawn at that
+# level after the reply they answer, "in reply to <name>", as WordPress draws them.
+COMMENTS_MAX_THREAD_LEVEL = int(os.environ.get("COMMENTS_MAX_THREAD_LEVEL", "3"))
 COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_THREADED_EMAILS = False
 COMMENTS_XTD_SALT = (os.environ.get("COMMENTS_XTD_SALT", "") or "sectorblog-" + SECRET_KEY[:16]).encode()

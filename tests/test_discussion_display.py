@@ -217,14 +217,17 @@ def test_trap8_no_template_library_clash_and_admin_registered():
 def test_trap9_behaviour_follows_the_settings_the_site_uses(
     client, post, make_comment, comment_form_data, settings
 ):
-    settings.COMMENTS_XTD_MAX_THREAD_LEVEL = 1
+    settings.COMMENTS_MAX_THREAD_LEVEL = 1
     top = make_comment(post, comment="top")
     child = make_comment(post, parent=top, comment="child")
-    page = soup(client.get(post.get_absolute_url()))
-    assert page.select_one(f"li#c{child.pk} a.reply-link").has_attr("data-at-max")
     client.force_login(get_user_model().objects.create_user("r", "r@example.org"))
     client.post("/comments/post/", comment_form_data(client, post, reply_to=str(child.pk), comment="flat"))
-    assert Comment.objects.get(comment="flat").parent_id == top.pk
+    flat = Comment.objects.get(comment="flat")
+    assert (flat.parent_id, flat.level) == (child.pk, 2)
+    page = soup(client.get(post.get_absolute_url()))
+    drawn = page.select_one(f"li#c{flat.pk}")
+    assert "level-1" in drawn["class"] and drawn.parent.parent["id"] == f"c{top.pk}"
+    assert drawn.select_one(".in-reply-to a")["href"] == f"#c{child.pk}"
 
 
 def test_trap13_no_react_bundle_only_our_small_script(client, post, make_comment):

@@ -7,7 +7,9 @@
 - TrackBack 1.2, only to the URLs an author lists in the post's "Send trackbacks to" field.
 
 Each target has one ``LinkbackAttempt`` row per post. A target notified successfully is not
-notified again while the link stays; an update sends only to added and removed links. Transient
+notified again while the link stays; an update sends only to added and removed links. An
+imported post's links are recorded as known (``post_links_mark_known``): never notified, and a
+link that was never notified is not withdrawn when an edit removes it. Transient
 failures retry with exponential backoff, at most ``LINKBACK_SEND_MAX_TRIES`` times. A link to
 another of our own posts becomes an internal pingback directly, with no HTTP.
 """
@@ -107,6 +109,10 @@ def _send_for_post(post_id: int) -> list[LinkbackAttempt]:
             continue
         if url in trackback_urls:
             continue
+        if attempt.outcome == Attempt.Outcome.KNOWN:
+            attempt.removed = True  # never notified by us: nothing to withdraw
+            attempt.save(update_fields=["removed"])
+            continue
         attempt.removed, attempt.tries, attempt.outcome = True, 0, Attempt.Outcome.PENDING
         done.append(attempt_notify(attempt=attempt, post=post))
     for url in trackback_urls:
@@ -118,6 +124,26 @@ def _send_for_post(post_id: int) -> list[LinkbackAttempt]:
         if attempt.outcome == Attempt.Outcome.PENDING:
             done.append(attempt_notify(attempt=attempt, post=post))
     return done
+
+
+def post_links_mark_known(*, post: Post) -> int:
+    """Record the post's links as already notified, sending nothing; returns how many were new.
+
+    For an imported post: the old blog notified these pages when it first published the post.
+    """
+    recorded = set(Attempt.objects.filter(post=post).values_list("target_url", flat=True))
+    new = [
+        Attempt(
+            post=post,
+            target_url=url,
+            outcome=Attempt.Outcome.KNOWN,
+            message="Linked before the import; not notified again.",
+        )
+        for url in extract_links(post)
+        if url not in recorded and len(url) <= Attempt._meta.get_field("target_url").max_length
+    ]
+    Attempt.objects.bulk_create(new)
+    return len(new)
 
 
 def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:

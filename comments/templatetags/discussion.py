@@ -41,7 +41,7 @@ def thread_fingerprint(page, *, comments_open: bool) -> str:
                 page.num_pages,
                 page.total,
                 comments_open,
-                settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
+                settings.COMMENTS_MAX_THREAD_LEVEL,
                 settings.COMMENTS_LINKBACKS_IN_THREAD,
                 settings.COMMENTS_USE_GRAVATAR,
             )
@@ -122,7 +122,6 @@ def render_discussion(context, post):
         "post": post,
         "comments_open": is_open,
         "form": CommentForm(post, user=user) if is_open else None,
-        "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
         "can_moderate": can_moderate,
         # A blank form for an anonymous reader is the same for everyone for a while: its
         # security timestamp is good for two hours, so its HTML (without the CSRF field) is
@@ -157,7 +156,6 @@ def _writer(context) -> render.ThreadWriter:
     return render.ThreadWriter(
         comments_open=context["comments_open"],
         can_moderate=context["can_moderate"],
-        max_level=context["max_level"],
         request=context.get("request"),
     )
 
