@@ -153,32 +153,46 @@ def test_make_run_console_prints_each_dev_email_decoded(site):
     assert message["To"] and message["Subject"]
 
 
+def _setting(tmp_path, expression: str, **env) -> str:
+    """A settings value as a fresh process started with `env` computes it."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    for name in ("EMAIL_URL", "SITE_DOMAIN", "HOST", "PORT", "ALLOWED_HOSTS", "TESTING"):
+        base.pop(name, None)
+    base.update(VAR_DIR=str(tmp_path), SECRET_KEY="x" * 50, DJANGO_SETTINGS_MODULE="sectorblog.settings")
+    base.update(env)
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
 def test_production_mail_keeps_the_plain_file_backend(tmp_path):
     """Only development (DEBUG and no EMAIL_URL) prints mail on the console."""
-
-    def backend(**env) -> str:
-        base = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-        base.pop("EMAIL_URL", None)
-        base.update(VAR_DIR=str(tmp_path), SECRET_KEY="x" * 50, ALLOWED_HOSTS="blog.example.org", **env)
-        code = (
-            "import django; django.setup(); from django.conf import settings; "
-            "print(settings.MAILERS['default']['BACKEND'])"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**base, "DJANGO_SETTINGS_MODULE": "sectorblog.settings"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-
-    assert backend(DEBUG="1") == "core.devmail.EmailBackend"
-    assert backend(DEBUG="0") == "django.core.mail.backends.filebased.EmailBackend"
-    assert backend(DEBUG="1", EMAIL_URL=f"file://{Path(tmp_path) / 'm'}") == (
+    backend = "settings.MAILERS['default']['BACKEND']"
+    prod = {"DEBUG": "0", "ALLOWED_HOSTS": "blog.example.org"}
+    assert _setting(tmp_path, backend, DEBUG="1") == "core.devmail.EmailBackend"
+    assert _setting(tmp_path, backend, **prod) == "django.core.mail.backends.filebased.EmailBackend"
+    assert _setting(tmp_path, backend, DEBUG="1", EMAIL_URL=f"file://{Path(tmp_path) / 'm'}") == (
         "django.core.mail.backends.filebased.EmailBackend"
     )
+
+
+def test_public_origin_is_the_served_host_and_port_unless_site_domain_says_otherwise(tmp_path):
+    origin = "__import__('core.origin').origin.public_origin()"
+    assert _setting(tmp_path, origin, DEBUG="1") == "http://127.0.0.1:8000"
+    assert _setting(tmp_path, origin, DEBUG="1", PORT="8101") == "http://127.0.0.1:8101"
+    # A wildcard bind address is no address a browser or a peer can open: loopback is advertised.
+    assert _setting(tmp_path, origin, DEBUG="1", HOST="0.0.0.0", PORT="8101") == "http://127.0.0.1:8101"
+    assert _setting(tmp_path, origin, DEBUG="1", HOST="::", PORT="8101") == "http://[::1]:8101"
+    assert _setting(tmp_path, origin, DEBUG="1", HOST="my-laptop.local", PORT="8101") == (
+        "http://my-laptop.local:8101"
+    )
+    # ... and in development the site answers on that name.
+    hosts = _setting(tmp_path, "settings.ALLOWED_HOSTS", DEBUG="1", HOST="my-laptop.local")
+    assert "'my-laptop.local'" in hosts
+    explicit = {"SITE_DOMAIN": "blog.example.org", "SITE_SCHEME": "https"}
+    assert _setting(tmp_path, origin, DEBUG="1", PORT="8101", **explicit) == "https://blog.example.org"
 
 
 def test_migrate_moves_stored_internal_links_to_a_new_origin(db, settings, client):
