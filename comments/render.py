@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 
 from comments.models import Comment
 from comments.thread import Node
-from posts.templatetags.blog import machine_datetime
+from posts.templatetags.blog import human_datetime, machine_datetime
 
 _PK = 2147483646  # a placeholder pk: URLs are reversed once per render, not once per comment
 
@@ -98,7 +98,7 @@ class ThreadWriter:
             f'<header class="comment-head">\n    {face}\n'
             f'    <span class="comment-author" id="c{pk}-by">{author}</span>\n'
             f'    <a class="permalink" href="{permalink}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{_date(c.submit_date, 'DATETIME_FORMAT')}</time></a>\n  </header>\n"
+            f"{escape(human_datetime(c.submit_date))}</time></a>\n  </header>\n"
         ]
         if in_reply_to is not None:
             # Drawn away from the reply it answers (the thread is deeper than it is drawn).

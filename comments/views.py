@@ -42,6 +42,11 @@ def _typed(data) -> dict:
     return typed
 
 
+def _has_text(data) -> bool:
+    """Whether the commenter sent any text (only then is there text to keep for them)."""
+    return bool(str(data.get("comment", "") or "").strip())
+
+
 def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, reply_to=None, notice: str = ""):
     response = render(
         request,
@@ -51,6 +56,7 @@ def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, rep
             "post": post,
             "reply_to": reply_to,
             "notice": notice,
+            "text_kept": form.is_bound and _has_text(form.data),
         },
         status=status,
     )
@@ -87,7 +93,11 @@ def post_comment(request):
                 form=fresh,
                 post=post,
                 status=400,
-                notice=_("The form had expired. Your text is kept below; please post it again."),
+                notice=(
+                    _("The form had expired. Your text is kept below; please post it again.")
+                    if _has_text(request.POST)
+                    else _("The form had expired. Please write your comment again.")
+                ),
             )
         if form.has_reply_error():
             return _message(

@@ -4,15 +4,29 @@ from django.utils.translation import gettext_lazy as _
 
 
 def sync_site(sender, using="default", **kwargs):
-    """Keep the Site row in step with SITE_DOMAIN, so links in emails are right (XTD trap 11)."""
+    """Keep the Site row in step with SITE_DOMAIN, so links in emails are right (XTD trap 11).
+
+    `migrate` runs before every start of `make run` and every deploy, so this is where a change of
+    public origin (another PORT, a new SITE_DOMAIN) is noticed: absolute URLs of this site stored
+    under the old origin are moved to the new one (`core.origin.urls_moved`).
+    """
     from django.conf import settings
     from django.contrib.sites.models import Site
 
+    from core.origin import public_origin, urls_moved
+
+    before = Site.objects.using(using).filter(pk=settings.SITE_ID).values_list("domain", flat=True).first()
     Site.objects.using(using).update_or_create(
         pk=settings.SITE_ID,
         defaults={"domain": settings.SITE_DOMAIN, "name": settings.SITE_NAME},
     )
     Site.objects.clear_cache()
+    if before and before.lower() != settings.SITE_DOMAIN.lower():
+        # The Site row keeps no scheme: what was stored under either one moves.
+        new = public_origin() + "/"
+        urls_moved.send(
+            sender=Site, moves=[(f"{scheme}://{before}/", new) for scheme in ("http", "https")], using=using
+        )
 
 
 class PostsConfig(AppConfig):

@@ -330,6 +330,18 @@ def published_filter(prefix: str = "") -> Q:
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
 
+def public_authors():
+    """The accounts that have an author page and an author feed: those credited on at least one
+    published post. Anyone else's username (staff who never wrote, readers) stays private, and
+    both surfaces answer 404 for it alike."""
+    from django.contrib.auth import get_user_model
+
+    credited = PostAuthor.objects.filter(
+        published_filter("post__"), user=models.OuterRef("pk"), post__is_page=False
+    )
+    return get_user_model().objects.filter(models.Exists(credited))
+
+
 # --- Authoring: revisions and the media library ---------------------------------------------
 
 

@@ -13,7 +13,6 @@ from urllib.parse import urlencode, urljoin
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from core.origin import public_origin
-from posts.models import Category, Post, PostAuthor, Tag
+from posts.models import Category, Post, PostAuthor, Tag, public_authors
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 from sectorblog import fragments
 
@@ -186,10 +185,10 @@ def tag(request, slug, page=None):
 
 @require_safe
 def author(request, username, page=None):
-    user = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
+    # A user with nothing published has no public page: usernames of non-authors stay private.
+    user = get_object_or_404(public_authors().select_related("profile"), username=username)
     profile = getattr(user, "profile", None)
     name = (profile.name if profile else "") or user.get_username()
-    # A user with nothing published has no public page: usernames of non-authors stay private.
     return _list(
         request,
         listing_queryset().filter(authorships__user=user),

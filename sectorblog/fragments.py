@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import get_language
 
+from core.origin import public_origin
 from sectorblog.cachekeys import content_version
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,11 @@ def deploy_digest() -> str:
 
 
 def fragment_key(name: str, parts) -> str | None:
-    """The key, or None when the content version can't be read (the cache is down)."""
-    vary = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=12).hexdigest()
+    """The key, or None when the content version can't be read (the cache is down).
+
+    Fragments hold absolute links (share links, linkback endpoints), so the public origin is part
+    of the key: a shared cache never serves a fragment made for another origin (another PORT)."""
+    vary = hashlib.blake2b(repr((public_origin(), *parts)).encode(), digest_size=12).hexdigest()
     try:
         version = content_version()
     except Exception:  # noqa: BLE001

@@ -47,18 +47,41 @@ if not SECRET_KEY:
             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
+
+def served_domain(host: str, port: str) -> str:
+    """The host[:port] that `make run` serves on, as a browser or another site can use it.
+
+    A wildcard bind address (0.0.0.0, ::) is no address anyone can open, so it is advertised as
+    loopback; to be reached from other machines, set SITE_DOMAIN (and ALLOWED_HOSTS) to their name.
+    """
+    host = host.strip().strip("[]") or "127.0.0.1"
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal in a URL (RFC 3986 section 3.2.2)
+    return f"{host}:{port}" if port.strip() else host
+
+
+# The public origin, used in emails, feeds and linkbacks (the Site object follows it on migrate).
+# SITE_DOMAIN wins; unset, it is the HOST and PORT that `make run` serves on and exports to
+# gunicorn, the task worker and manage.py alike, so every process advertises the same origin.
+SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "").strip() or served_domain(
+    os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     if DEBUG or TESTING:
         ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+        # `HOST=my-laptop.local make run` answers on that name too.
+        _served_host = SITE_DOMAIN.rsplit(":", 1)[0] if not SITE_DOMAIN.endswith("]") else SITE_DOMAIN
+        if _served_host not in ALLOWED_HOSTS:
+            ALLOWED_HOSTS.append(_served_host)
     else:
         raise MissingSetting(
             "ALLOWED_HOSTS is not set. With DEBUG off it is required, e.g. ALLOWED_HOSTS=blog.example.org"
         )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# The public origin, used in emails, feeds and linkbacks (the Site object follows it on migrate).
-SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "127.0.0.1:8000")
 SITE_NAME = os.environ.get("SITE_NAME", "Sector Learning")
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "http" if DEBUG or TESTING else "https")
 SITE_ID = 1
@@ -245,7 +268,7 @@ if env_bool("TASKS_IMMEDIATE"):
 
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, or file:///path. Unset: files
-# under var/mail/ so a person or a test can read them.
+# under var/mail/ so a person or a test can read them (and, with DEBUG, a summary on the console).
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sector Learning <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
@@ -274,7 +297,13 @@ else:
     )
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            # In development (no EMAIL_URL), core.devmail also prints each message's recipients,
+            # subject and links, decoded, on the console of the process that sends it.
+            "BACKEND": (
+                "core.devmail.EmailBackend"
+                if DEBUG and not EMAIL_URL
+                else "django.core.mail.backends.filebased.EmailBackend"
+            ),
             "OPTIONS": {"file_path": str(MAIL_DIR)},
         }
     }
@@ -373,6 +402,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site root: /favicon.ico, which pages without an icon link (the
+# admin, a feed opened in a tab) make them request. Served by WhiteNoise, before any view.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

@@ -85,6 +85,7 @@ class LiveSite:
         self.procs: list[subprocess.Popen] = []
         self.logs: list[Path] = []
         self.pg_admin_url, self.database_url = self._database()
+        self._database_created = False
         self.env = self._env(env or {})
 
     # --- set-up -----------------------------------------------------------------------------
@@ -138,12 +139,17 @@ class LiveSite:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def prepare(self) -> None:
-        if self.database_url:
+    def create_database(self) -> None:
+        """Create this site's PostgreSQL database (once; SQLite needs nothing)."""
+        if self.database_url and not self._database_created:
             import psycopg
 
             with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
+            self._database_created = True
+
+    def prepare(self) -> None:
+        self.create_database()
         self.manage("migrate", "--noinput", "-v0")
         if self.seed:
             self.manage("seed_demo")
@@ -170,12 +176,9 @@ class LiveSite:
         return self
 
     def start_make_run(self) -> LiveSite:
-        """`make run` itself (the README's command), on this site's port, VAR_DIR and database."""
-        if self.database_url:
-            import psycopg
-
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
+        """`make run` itself (the README's command), on this site's port, VAR_DIR and database
+        (which may already hold data: `make run` migrates and seeds it as it would a newcomer's)."""
+        self.create_database()
         self._spawn(
             "make-run", ["make", "--no-print-directory", "run", f"PORT={self.port}", "HOST=127.0.0.1"]
         )

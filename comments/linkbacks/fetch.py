@@ -141,6 +141,9 @@ def is_public_address(address: str) -> bool:
         or ip.is_reserved
         or ip.is_unspecified
         or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)
+        # fec0::/10, deprecated by RFC 3879 but still routed inside some networks; Python's
+        # is_global calls it global.
+        or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)
         or not ip.is_global
     )
 

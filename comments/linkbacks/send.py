@@ -25,6 +25,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from comments.linkbacks import services
@@ -250,6 +251,53 @@ def _notify_internal(attempt: LinkbackAttempt, post: Post, source: str) -> Linkb
         )
         attempt.message = "Internal pingback stored."
     return _finish(attempt, ok=True, transient=False)
+
+
+def internal_links_move(*, moves: list[tuple[str, str]], using: str = "default") -> int:
+    """Point internal pingbacks and internal send records at this site's new URLs.
+
+    They hold absolute URLs of our own posts. When the public origin or a permalink changes, each
+    URL starting with an old prefix gets the new one instead, so the thread links to pages that
+    exist and the next send recognises links it already notified. A row that would duplicate one
+    already stored under the new URL is deleted instead. Returns the number of rows changed.
+    """
+    from django.db.models import Q
+
+    from sectorblog.cachekeys import content_version_bump
+
+    changed = 0
+    with transaction.atomic(using=using):
+        for old, new in moves:
+            if not old or old == new:
+                continue
+            pingbacks = Comment.objects.using(using).filter(is_internal=True, source_url__startswith=old)
+            for comment in pingbacks.select_related(None).select_for_update():
+                url = new + comment.source_url[len(old) :]
+                duplicate = Comment.objects.using(using).filter(
+                    ~Q(kind=Comment.Kind.COMMENT), ~Q(pk=comment.pk), post_id=comment.post_id, source_url=url
+                )
+                if duplicate.exists():
+                    comment.delete()
+                else:
+                    user_url = comment.user_url
+                    if user_url.startswith(old):
+                        user_url = (new + user_url[len(old) :])[:200]
+                    moved = Comment.objects.using(using).filter(pk=comment.pk)
+                    moved.update(source_url=url, user_url=user_url)
+                changed += 1
+            attempts = Attempt.objects.using(using).filter(
+                protocol=Attempt.Protocol.INTERNAL, target_url__startswith=old
+            )
+            for attempt in attempts.select_for_update():
+                url = new + attempt.target_url[len(old) :]
+                if Attempt.objects.using(using).filter(post_id=attempt.post_id, target_url=url).exists():
+                    attempt.delete()
+                else:
+                    Attempt.objects.using(using).filter(pk=attempt.pk).update(target_url=url)
+                changed += 1
+    if changed:
+        content_version_bump()  # the threads that show these links (update() sends no signal)
+    return changed
 
 
 def _finish(attempt: LinkbackAttempt, *, ok: bool, transient: bool) -> LinkbackAttempt:

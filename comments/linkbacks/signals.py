@@ -1,4 +1,5 @@
-"""Queue outbound linkbacks when a post is saved as published (posts never imports comments)."""
+"""Queue outbound linkbacks when a post is saved as published, and keep stored internal links
+pointing at the site when its URLs move (posts never imports comments)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.origin import urls_moved
 from posts.importing import current_import
 from posts.models import Post
 
@@ -34,3 +36,10 @@ def queue_linkbacks_on_publish(sender, instance: Post, raw: bool = False, **kwar
     if notes is not None:
         notes.scheduled += 1
     on_commit_enqueue(send_linkbacks, instance.pk, run_after=instance.published_at if scheduled else None)
+
+
+@receiver(urls_moved, dispatch_uid="comments.linkbacks.internal_links_move")
+def move_internal_links(sender, moves, using: str = "default", **kwargs) -> None:
+    from comments.linkbacks.send import internal_links_move
+
+    internal_links_move(moves=moves, using=using)
