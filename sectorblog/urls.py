@@ -3,9 +3,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from core.adminlinks import view_on_site
 from sectorblog.health import healthz
 
 urlpatterns = [
+    # Before the admin's own r/ pattern: its redirect showed any staff user any draft's URL.
+    path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

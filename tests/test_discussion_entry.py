@@ -256,3 +256,23 @@ def test_model_urls_name_the_sites_own_views(targets):
     comment = targets["comment"]
     assert comment.get_reply_url() == f"{PREFIX}reply/{comment.pk}/"
     assert Client().get(comment.get_content_object_url())["Location"] == targets["open"].get_absolute_url()
+
+
+def test_the_admin_view_on_site_redirect_reveals_no_draft_the_user_may_not_see(client, targets):
+    """The same shortcut behind /admin/r/: any staff user, a Contributor too, was sent to any
+    draft's URL. Now it answers only for objects the user may see in the admin."""
+    post_type = ContentType.objects.get_for_model(Post)
+    contributor = factories.UserFactory(username="cont", is_staff=True)
+    contributor.groups.add(Group.objects.get(name="Contributor"))
+    own = factories.PostFactory(authors=[contributor], status=Post.Status.DRAFT, slug="my-own-draft")
+    client.force_login(contributor)
+    for name in ("draft", "scheduled"):
+        response = client.get(f"/admin/r/{post_type.pk}/{targets[name].pk}/")
+        assert response.status_code == 404, name
+        assert "secret" not in response.headers.get("Location", "")
+    assert client.get(f"/admin/r/{post_type.pk}/{own.pk}/")["Location"].endswith(own.get_absolute_url())
+    editor = factories.UserFactory(username="ed", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    client.force_login(editor)
+    response = client.get(f"/admin/r/{post_type.pk}/{targets['draft'].pk}/")
+    assert response.status_code == 302 and response["Location"].endswith(targets["draft"].get_absolute_url())
