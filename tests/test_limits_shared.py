@@ -111,9 +111,16 @@ class Visitor:
         return form.get("action") or path, fields
 
     def login(self, username: str, password: str) -> None:
-        action, fields = self.form("/admin/login/", "form#login-form")
-        response = self.post(action, {**fields, "username": username, "password": password})
-        assert response.status == 302, response.status
+        """Sign in through the admin's login page, whichever sign-in form it shows."""
+        response = self.get("/admin/login/")
+        page = BeautifulSoup(response.text, "html.parser")
+        form = next(f for f in page.select("form[method=post]") if f.select_one("input[type=password]"))
+        fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+        name = next(i["name"] for i in form.select("input[name]") if i["name"] in ("username", "login"))
+        response = self.post(
+            form.get("action") or "/admin/login/", {**fields, name: username, "password": password}
+        )
+        assert response.status == 302, (response.status, response.text[:500])
 
 
 def at_once(send, count: int) -> list[int]:
