@@ -98,6 +98,14 @@ class Comment(XtdComment):
         # A stable permalink that finds the right page of a long, paginated thread.
         return reverse("comments:permalink", args=[self.pk])
 
+    # xtd's and django_comments' versions reverse URL names of theirs that the site does not
+    # include (sectorblog/urls.py); these name the site's own views.
+    def get_reply_url(self) -> str:
+        return reverse("comments:reply", args=[self.pk])
+
+    def get_content_object_url(self) -> str:
+        return reverse("comments:content-object", args=[self.content_type_id, self.object_pk])
+
     @property
     def safe_user_url(self) -> str:
         """The commenter's website, only when it is a plain http(s) URL (never javascript: etc.)."""

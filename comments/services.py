@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from comments.models import Comment
 from comments.moderation import post_moderator
 from comments.spam import Verdict, run_spam_checks
+from core import ratelimit
 from core.origin import absolute_url
 from posts.models import Post
 
@@ -133,18 +133,16 @@ class Submission:
 def comment_flood_claim(*, ip: str | None, email: str, scope: str = "post") -> bool:
     """Claim the flood-control slot for this IP and email; False if either was used recently.
 
-    `cache.add` is atomic and the cache is shared across processes (Redis in production).
+    The claim is counted in the store every process shares (core/ratelimit.py), so it holds
+    whichever gunicorn worker or app server answers the next request.
     """
-    seconds = settings.COMMENTS_FLOOD_SECONDS
-    if not seconds:
-        return True
     keys = []
     if email.strip():
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         keys.append(f"comments:flood:{scope}:email:{digest}")
     if ip:
         keys.append(f"comments:flood:{scope}:ip:{ip}")
-    return all(cache.add(key, 1, timeout=seconds) for key in keys)
+    return ratelimit.limit_check(limits=dict.fromkeys(keys, 1), seconds=settings.COMMENTS_FLOOD_SECONDS)
 
 
 def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:

@@ -1,8 +1,9 @@
 """Discussion views: post a comment, reply without JS, confirm, mute, permalink, privacy, moderate.
 
-These replace xtd's and django_comments' views at the same paths (comments/urls.py is included
-first), so xtd's pickle-based confirm and mute links are never unpickled (XTD-NOTES trap 12), and
-its moderation views, which check another permission, are not reachable (trap 7).
+These replace xtd's and django_comments' views at the same paths (their URL modules are not
+included at all), so xtd's pickle-based confirm and mute links are never unpickled (XTD-NOTES trap
+12), its moderation views, which check another permission, are not reachable (trap 7), and no
+comment is created except through the form's rules in comments/services.py.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -238,6 +240,20 @@ def permalink(request, pk):
     if comment.post is None or not comment.post.is_published:
         raise Http404
     return redirect(services.comment_page_url(comment=comment))
+
+
+@require_GET
+def content_object_redirect(request, content_type_id, object_pk):
+    """django_comments' "cr" shortcut (/comments/cr/<type>/<pk>/) for published posts only.
+
+    The stock view redirected to any object's URL, so counting up the pk revealed the slug and
+    planned date of every draft and scheduled post.
+    """
+    post_type = ContentType.objects.get_for_model(Post)
+    if content_type_id != post_type.pk or not object_pk.isdigit():
+        raise Http404
+    post = get_object_or_404(Post.objects.published(), pk=int(object_pk))
+    return redirect(post.get_absolute_url())
 
 
 class PrivacyRequestForm(forms.Form):

@@ -6,6 +6,9 @@ scratch database of its own.
         response = site.get("/")
         site.manage("shell", "-c", "...")
 
+`access_log=True` makes gunicorn log each request with the pid of the worker that answered it
+(`site.requests_served()`), for tests that must show several workers took part.
+
 The database is a new PostgreSQL database on the server of DATABASE_URL when that is set (as in CI),
 else a SQLite file under the site's own VAR_DIR, the embedded default of `make run`. Either way it is
 migrated and loaded with the demo content (`seed_demo`) before the site starts, and dropped after.
@@ -41,6 +44,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# gunicorn's access log atoms: worker pid (as <pid>), method, path without the query, status.
+ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
+
+
+@dataclass
+class AccessEntry:
+    pid: int
+    method: str
+    path: str
+    status: int
+
+
 @dataclass
 class LiveResponse:
     status: int
@@ -72,10 +87,12 @@ class LiveSite:
         mode: str = "dev",
         seed: bool = True,
         env: dict[str, str] | None = None,
+        access_log: bool = False,
     ):
         self.var = Path(tmp_path) / "var"
         self.var.mkdir(parents=True, exist_ok=True)
         self.workers = workers
+        self.access_log = access_log
         self.task_worker = task_worker
         self.mode = mode
         self.seed = seed
@@ -169,6 +186,8 @@ class LiveSite:
     def start(self) -> LiveSite:
         self.prepare()
         argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", self.host, "--workers", str(self.workers)]
+        if self.access_log:
+            argv += ["--access-logfile", str(self.var / "access.log"), "--access-logformat", ACCESS_FORMAT]
         self._spawn("gunicorn", argv)
         if self.task_worker:
             self._spawn("worker", [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"])
@@ -198,6 +217,18 @@ class LiveSite:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"site did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def requests_served(self) -> list[AccessEntry]:
+        """What gunicorn's access log holds so far (start with `access_log=True`): which worker
+        process answered which request, in the order they finished."""
+        log = self.var / "access.log"
+        if not log.exists():
+            return []
+        entries = []
+        for line in log.read_text(errors="replace").splitlines():
+            pid, method, path, status = line.split(" ", 3)
+            entries.append(AccessEntry(int(pid.strip("<>")), method, path, int(status)))
+        return entries
 
     def log_tail(self, lines: int = 40) -> str:
         out = []

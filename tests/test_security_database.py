@@ -226,7 +226,7 @@ PAGES = [
     "/tag/wash/",
     "/author/amara/",
     "/healthz",
-    "/comments/sent/?c=1",
+    "/comments/posted/held/?post=1",
 ]
 
 

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http.request import validate_host
 from django.urls import Resolver404, resolve
@@ -25,6 +24,7 @@ from comments.linkbacks.excerpt import LinkContext, decode_html, find_link, norm
 from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment
 from comments.services import comment_moderate, comment_stored
+from core import ratelimit
 from core.origin import absolute_url
 from posts.models import Post
 
@@ -129,28 +129,20 @@ def linkback_target_post(*, target: str, request_host: str | None = None) -> Pos
     return post
 
 
-def _hit(key: str, limit: int, window: int) -> bool:
-    """Count one hit in a fixed window; True while the count stays within the limit."""
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, window)
-        count = 1
-    return count <= limit
-
-
 def linkback_rate_check(*, remote_ip: str | None, source: str) -> bool:
     """True if this request may cost an outbound fetch: limits per client IP and per source host.
 
     The per-host limit is what stops a flood that names one victim host from many IPs, or many
     victims from one IP, from turning this site into an amplifier.
     """
-    window = settings.LINKBACK_RATE_WINDOW
     host = (urlsplit(source).hostname or "").lower()
-    ok_ip = _hit(f"linkback:ip:{remote_ip}", settings.LINKBACK_RATE_PER_IP, window)
-    ok_host = _hit(f"linkback:host:{host}", settings.LINKBACK_RATE_PER_SOURCE_HOST, window)
-    return ok_ip and ok_host
+    return ratelimit.limit_check(
+        limits={
+            f"linkback:ip:{remote_ip}": settings.LINKBACK_RATE_PER_IP,
+            f"linkback:host:{host}": settings.LINKBACK_RATE_PER_SOURCE_HOST,
+        },
+        seconds=settings.LINKBACK_RATE_WINDOW,
+    )
 
 
 @dataclass
