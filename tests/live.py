@@ -112,7 +112,9 @@ class LiveSite:
             return "", ""
         parts = urlsplit(url)
         name = f"sb_live_{uuid.uuid4().hex[:12]}"
-        return url, parts._replace(path="/" + name).geturl()
+        # Create and drop through the server's maintenance database: the one DATABASE_URL names
+        # need not exist (pytest-django only creates test_<name>).
+        return parts._replace(path="/postgres").geturl(), parts._replace(path="/" + name).geturl()
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         drop = {"PYTEST_CURRENT_TEST", "DEBUG", "TESTING", "DATABASE_URL", "REDIS_URL", "SITE_DOMAIN"}
