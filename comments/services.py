@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from comments.models import Comment
-from comments.moderation import post_moderator
+from comments.moderation import LINKBACK_SOURCE_GONE, post_moderator
 from comments.spam import Verdict, run_spam_checks
 from core.origin import absolute_url
 from posts.models import Post
@@ -250,8 +250,13 @@ def comment_mark_spam(*, comment: Comment) -> None:
 
 
 def comment_remove(*, comment: Comment) -> None:
+    """A moderator's removal. It clears the "source gone" mark, so no later ping brings it back."""
     comment.is_removed, comment.is_public = True, False
-    Comment.objects.filter(pk=comment.pk).update(is_removed=True, is_public=False)
+    if comment.hold_reason == LINKBACK_SOURCE_GONE:
+        comment.hold_reason = ""
+    Comment.objects.filter(pk=comment.pk).update(
+        is_removed=True, is_public=False, hold_reason=comment.hold_reason
+    )
 
 
 def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = None) -> Verdict:
