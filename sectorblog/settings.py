@@ -392,7 +392,7 @@ LINKBACK_ALLOWED_HOSTS = env_list("LINKBACK_ALLOWED_HOSTS")
 LINKBACK_ALLOWED_PORTS = [int(p) for p in env_list("LINKBACK_ALLOWED_PORTS", "80,443,8080")]
 # Total time for one outbound fetch (DNS, connect, headers, body), in seconds.
 LINKBACK_FETCH_DEADLINE = float(os.environ.get("LINKBACK_FETCH_DEADLINE", "5"))
-# Hold an external linkback the first time its source host appears (pingbacks, webmentions).
+# Hold an external linkback the first time its source's origin appears (pingbacks, webmentions).
 LINKBACK_HOLD_FIRST_FROM_SOURCE = env_bool("LINKBACK_HOLD_FIRST_FROM_SOURCE", True)
 # Incoming linkbacks allowed per client IP and per source host in each window (seconds).
 LINKBACK_RATE_PER_IP = int(os.environ.get("LINKBACK_RATE_PER_IP", "20"))
@@ -402,6 +402,8 @@ LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
 LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
 LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
 LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# Seconds between two notifications to one site (WordPress refuses a second one within 15 s).
+LINKBACK_SEND_SPACING_SECONDS = int(os.environ.get("LINKBACK_SEND_SPACING_SECONDS", "20"))
 # An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
 LINKBACK_TLS_CA_FILE = os.environ.get("LINKBACK_TLS_CA_FILE", "")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
