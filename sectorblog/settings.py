@@ -402,6 +402,16 @@ LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
 LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
 LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
 LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# Pingback verifications (a fetch of the source while the caller waits) running at once on this
+# machine, all web workers together; past it a ping gets fault 0x32 and its sender retries later.
+# Default: a third of the web slots (workers x threads, counted as gunicorn.conf.py does), at least 1.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_WEB_SLOTS = int(os.environ.get("WEB_CONCURRENCY") or _CPUS + 1) * int(
+    os.environ.get("GUNICORN_THREADS") or 1
+)
+LINKBACK_VERIFY_CONCURRENCY = int(os.environ.get("LINKBACK_VERIFY_CONCURRENCY") or max(1, _WEB_SLOTS // 3))
+# Lock files of the machine-wide semaphores (core/semaphore.py); must be on a local disk.
+SEMAPHORE_DIR = Path(os.environ.get("SEMAPHORE_DIR", VAR_DIR / "semaphores"))
 # Seconds between two notifications to one site (WordPress refuses a second one within 15 s).
 LINKBACK_SEND_SPACING_SECONDS = int(os.environ.get("LINKBACK_SEND_SPACING_SECONDS", "20"))
 # An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
