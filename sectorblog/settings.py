@@ -447,6 +447,8 @@ AKISMET_TIMEOUT = float(os.environ.get("AKISMET_TIMEOUT", "3"))
 COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECONDS", "600"))
 # Email a post's authors about each comment held for moderation.
 COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
+# Held linkbacks are told to a post's authors in one digest per post at most this often (seconds).
+LINKBACK_HELD_DIGEST_SECONDS = int(os.environ.get("LINKBACK_HELD_DIGEST_SECONDS", "900"))
 # Top-level threads per page of a long discussion.
 COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"))
 # How long email confirmation and privacy links stay valid, in seconds.
