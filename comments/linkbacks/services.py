@@ -305,6 +305,8 @@ def linkback_store(
     }
     fields["comment"] = fields["excerpt"] or fields["source_title"] or source
     verified = context is not None or is_internal
+    if context is not None:
+        fields["verified_at"] = timezone.now()
     with transaction.atomic():
         existing = _locked(post, source)
         if existing is not None:
@@ -322,7 +324,6 @@ def linkback_store(
                     user_email="",
                     ip_address=remote_ip,
                     is_internal=is_internal,
-                    verified_at=timezone.now() if context else None,
                     **fields,
                 )
                 _moderate_new(comment, source=source, kind=kind, is_internal=is_internal)
@@ -393,26 +394,23 @@ def _update(comment: Comment, fields: dict, *, kind: str, verified: bool) -> Com
         raise LinkbackConflict(gettext_noop("A pingback or webmention from this URL is already registered."))
     if not verified:
         return comment
-    was_public = comment.is_public and not comment.is_removed
     changed = _materially_changed(comment, fields)
     for name, value in fields.items():
         setattr(comment, name, value)
-    comment.verified_at = timezone.now()
     if comment.is_removed and comment.hold_reason == LINKBACK_SOURCE_GONE:
         # Back as it was: public if it was public (subject to the change rule below), else held.
         comment.is_removed = False
         comment.hold_reason = "" if comment.is_public else HOLD_SOURCE_BACK
-        was_public = comment.is_public
     if comment.kind == Comment.Kind.TRACKBACK and comment.hold_reason in (
         HOLD_TRACKBACK_UNVERIFIED,
         HOLD_TRACKBACK_NO_LINK,
     ):
         comment.hold_reason = HOLD_TRACKBACK_VERIFIED
-    held_again = changed and comment.is_public and not comment.is_internal
+    held_again = changed and comment.is_public and not comment.is_removed and not comment.is_internal
     if held_again:
         comment.is_public, comment.hold_reason = False, HOLD_SOURCE_CHANGED
     comment.save()
-    if held_again and was_public:
+    if held_again:
         comment_stored(comment=comment)  # the authors hear about it like any held linkback
     return comment
 
