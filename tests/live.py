@@ -124,6 +124,19 @@ class LiveSite:
         env.update(extra)
         return env
 
+    def _admin_connection(self):
+        """A connection for CREATE/DROP DATABASE: to DATABASE_URL's database, or, when that one does
+        not exist (pytest-django only creates test_<name>), to the server's `postgres` database."""
+        import psycopg
+
+        try:
+            return psycopg.connect(self.pg_admin_url, autocommit=True)
+        except psycopg.OperationalError as exc:
+            if "does not exist" not in str(exc):
+                raise
+            maintenance = urlsplit(self.pg_admin_url)._replace(path="/postgres").geturl()
+            return psycopg.connect(maintenance, autocommit=True)
+
     def manage(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
         """Run a management command against this site's database and settings."""
         result = subprocess.run(
@@ -140,9 +153,7 @@ class LiveSite:
 
     def prepare(self) -> None:
         if self.database_url:
-            import psycopg
-
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            with self._admin_connection() as conn:
                 conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
         self.manage("migrate", "--noinput", "-v0")
         if self.seed:
@@ -172,9 +183,7 @@ class LiveSite:
     def start_make_run(self) -> LiveSite:
         """`make run` itself (the README's command), on this site's port, VAR_DIR and database."""
         if self.database_url:
-            import psycopg
-
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            with self._admin_connection() as conn:
                 conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
         self._spawn(
             "make-run", ["make", "--no-print-directory", "run", f"PORT={self.port}", "HOST=127.0.0.1"]
@@ -217,10 +226,8 @@ class LiveSite:
                 proc.wait(timeout=10)
         self.procs.clear()
         if self.database_url:
-            import psycopg
-
             name = urlsplit(self.database_url).path[1:]
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            with self._admin_connection() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             self.database_url = ""
 
