@@ -16,12 +16,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_comments_xtd.models import BlackListedDomain
 from django_comments_xtd.moderation import XtdCommentModerator, moderator
 
 from posts.models import Post
 
 MODERATE_PERMISSION = "comments.can_moderate"
+
+# The hold reason of a linkback hidden because its source is gone or no longer links: the mark
+# that lets a later verification bring it back, which a moderator's removal must never allow.
+LINKBACK_SOURCE_GONE = gettext_noop("the source no longer links to this post")
 
 _LINK_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
 

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from comments.models import Comment
-from comments.moderation import post_moderator
+from comments.moderation import LINKBACK_SOURCE_GONE, post_moderator
 from comments.spam import Verdict, run_spam_checks
 from core import ratelimit
 from core.origin import absolute_url
@@ -97,19 +97,56 @@ def comment_moderate(*, comment: Comment, context: dict[str, Any] | None = None)
 
 
 def comment_stored(*, comment: Comment) -> None:
-    """Queue what follows a newly stored comment, after commit: follower or author emails."""
+    """Queue what follows a newly stored comment, after commit: follower or author emails.
+
+    A held reader comment tells the post's authors at once. Held linkbacks are told in one digest
+    per post (held_linkbacks_digest_schedule): anyone can send trackbacks from many addresses, and
+    one email per trackback to every author was theirs to trigger.
+    """
     from comments import tasks
 
     pk = comment.pk
     if comment.is_public:
         transaction.on_commit(lambda: tasks.notify_followers.enqueue(pk))
     elif comment_state(comment) == "held" and settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
-        transaction.on_commit(lambda: tasks.notify_authors_of_held.enqueue(pk))
+        if comment.kind != Comment.Kind.COMMENT:
+            held_linkbacks_digest_schedule(post_id=comment.post_id)
+        else:
+            transaction.on_commit(lambda: tasks.notify_authors_of_held.enqueue(pk))
     if comment.needs_spam_check:
         when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
         transaction.on_commit(
             lambda: enqueue_later(tasks.recheck_spam, when, pk, 1, run_now_if_unsupported=True)
         )
+
+
+def held_linkbacks_digest_schedule(*, post_id: int) -> bool:
+    """Queue the post's held-linkbacks digest LINKBACK_HELD_DIGEST_SECONDS from now, unless one is
+    queued already (a cache marker that lives as long). Returns whether this call queued it.
+
+    So a post's authors get at most one such email per window, however many linkbacks arrive and
+    from however many addresses; the digest counts every linkback still waiting when it goes out.
+    """
+    from comments import tasks
+
+    window = settings.LINKBACK_HELD_DIGEST_SECONDS
+    if not cache.add(f"comments:held-linkbacks-digest:{post_id}", 1, timeout=max(1, window)):
+        return False
+    when = timezone.now() + timedelta(seconds=window)
+    digest = tasks.notify_authors_of_held_linkbacks
+    transaction.on_commit(lambda: enqueue_later(digest, when, post_id, run_now_if_unsupported=True))
+    return True
+
+
+def held_linkbacks(*, post_id: int):
+    """The post's linkbacks waiting for a moderator, newest first."""
+    return (
+        Comment.objects.filter(
+            post_id=post_id, is_public=False, is_removed=False, is_spam=False, awaiting_confirmation=False
+        )
+        .exclude(kind=Comment.Kind.COMMENT)
+        .order_by("-submit_date")
+    )
 
 
 def enqueue_later(task, when, *args, run_now_if_unsupported: bool = False) -> None:
@@ -248,8 +285,13 @@ def comment_mark_spam(*, comment: Comment) -> None:
 
 
 def comment_remove(*, comment: Comment) -> None:
+    """A moderator's removal. It clears the "source gone" mark, so no later ping brings it back."""
     comment.is_removed, comment.is_public = True, False
-    Comment.objects.filter(pk=comment.pk).update(is_removed=True, is_public=False)
+    if comment.hold_reason == LINKBACK_SOURCE_GONE:
+        comment.hold_reason = ""
+    Comment.objects.filter(pk=comment.pk).update(
+        is_removed=True, is_public=False, hold_reason=comment.hold_reason
+    )
 
 
 def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = None) -> Verdict:

@@ -492,7 +492,7 @@ LINKBACK_ALLOWED_HOSTS = env_list("LINKBACK_ALLOWED_HOSTS")
 LINKBACK_ALLOWED_PORTS = [int(p) for p in env_list("LINKBACK_ALLOWED_PORTS", "80,443,8080")]
 # Total time for one outbound fetch (DNS, connect, headers, body), in seconds.
 LINKBACK_FETCH_DEADLINE = float(os.environ.get("LINKBACK_FETCH_DEADLINE", "5"))
-# Hold an external linkback the first time its source host appears (pingbacks, webmentions).
+# Hold an external linkback the first time its source's origin appears (pingbacks, webmentions).
 LINKBACK_HOLD_FIRST_FROM_SOURCE = env_bool("LINKBACK_HOLD_FIRST_FROM_SOURCE", True)
 # Incoming linkbacks allowed per client IP and per source host in each window (seconds).
 LINKBACK_RATE_PER_IP = int(os.environ.get("LINKBACK_RATE_PER_IP", "20"))
@@ -502,6 +502,18 @@ LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
 LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
 LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
 LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# Pingback verifications (a fetch of the source while the caller waits) running at once on this
+# machine, all web workers together; past it a ping gets fault 0x32 and its sender retries later.
+# Default: a third of the web slots (workers x threads, counted as gunicorn.conf.py does), at least 1.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_WEB_SLOTS = int(os.environ.get("WEB_CONCURRENCY") or _CPUS + 1) * int(
+    os.environ.get("GUNICORN_THREADS") or 1
+)
+LINKBACK_VERIFY_CONCURRENCY = int(os.environ.get("LINKBACK_VERIFY_CONCURRENCY") or max(1, _WEB_SLOTS // 3))
+# Lock files of the machine-wide semaphores (core/semaphore.py); must be on a local disk.
+SEMAPHORE_DIR = Path(os.environ.get("SEMAPHORE_DIR", VAR_DIR / "semaphores"))
+# Seconds between two notifications to one site (WordPress refuses a second one within 15 s).
+LINKBACK_SEND_SPACING_SECONDS = int(os.environ.get("LINKBACK_SEND_SPACING_SECONDS", "20"))
 # An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
 LINKBACK_TLS_CA_FILE = os.environ.get("LINKBACK_TLS_CA_FILE", "")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
@@ -535,6 +547,8 @@ AKISMET_TIMEOUT = float(os.environ.get("AKISMET_TIMEOUT", "3"))
 COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECONDS", "600"))
 # Email a post's authors about each comment held for moderation.
 COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
+# Held linkbacks are told to a post's authors in one digest per post at most this often (seconds).
+LINKBACK_HELD_DIGEST_SECONDS = int(os.environ.get("LINKBACK_HELD_DIGEST_SECONDS", "900"))
 # Top-level threads per page of a long discussion.
 COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"))
 # How long email confirmation and privacy links stay valid, in seconds.

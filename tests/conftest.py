@@ -13,6 +13,8 @@ from tests import factories
 def _isolated(settings, tmp_path):
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Machine-wide semaphores (core/semaphore.py) per test, not shared by parallel test processes.
+    settings.SEMAPHORE_DIR = tmp_path / "semaphores"
     cache.clear()
     yield
     cache.clear()

@@ -144,6 +144,12 @@ class LiveSite:
         env.update(extra)
         return env
 
+    def _admin_connection(self):
+        """A connection for CREATE/DROP DATABASE, to the server's maintenance database."""
+        import psycopg
+
+        return psycopg.connect(self.pg_admin_url, autocommit=True)
+
     def manage(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
         """Run a management command against this site's database and settings."""
         result = subprocess.run(
@@ -161,9 +167,7 @@ class LiveSite:
     def create_database(self) -> None:
         """Create this site's PostgreSQL database (once; SQLite needs nothing)."""
         if self.database_url and not self._database_created:
-            import psycopg
-
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            with self._admin_connection() as conn:
                 conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
             self._database_created = True
 
@@ -253,10 +257,8 @@ class LiveSite:
                 proc.wait(timeout=10)
         self.procs.clear()
         if self.database_url:
-            import psycopg
-
             name = urlsplit(self.database_url).path[1:]
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            with self._admin_connection() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             self.database_url = ""
 

@@ -413,8 +413,10 @@ def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_co
             tasks.notify_followers.call(reply.pk)
             Comment.objects.filter(pk=reply.pk).update(is_public=False)
             tasks.notify_authors_of_held.call(reply.pk)
+            Comment.objects.filter(post=lead, kind="trackback").update(is_public=False)
+            tasks.notify_authors_of_held_linkbacks.call(lead.pk)
             tasks.send_privacy_link.call("zqlector@example.net", code)
-        assert len(mail.outbox) >= 4, [m.subject for m in mail.outbox]
+        assert len(mail.outbox) >= 5, [m.subject for m in mail.outbox]
         bodies[code] = [line for m in mail.outbox for line in [m.subject, *chunks_of_text(m.body)]]
         assert {m.extra_headers.get("Content-Language") for m in mail.outbox} == {code}
     assert untranslated(bodies["en"], bodies[lang], lang) == []
