@@ -27,7 +27,14 @@ TASK_GROUPS: tuple[TaskGroup, ...] = (
     TaskGroup(
         "write",
         _("Write"),
-        ("posts.post", "posts.mediaimage", "posts.category", "posts.tag", "posts.authorprofile"),
+        (
+            "posts.post",
+            "posts.mediaimage",
+            "posts.category",
+            "posts.tag",
+            "posts.authorprofile",
+            "comments.linkbackattempt",
+        ),
     ),
     TaskGroup(
         "discussion",

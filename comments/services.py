@@ -122,7 +122,8 @@ def comment_stored(*, comment: Comment) -> None:
 
 def held_linkbacks_digest_schedule(*, post_id: int) -> bool:
     """Queue the post's held-linkbacks digest LINKBACK_HELD_DIGEST_SECONDS from now, unless one is
-    queued already (a cache marker that lives as long). Returns whether this call queued it.
+    queued already (a marker in the shared rate-limit store that lives as long, so every process
+    sees it). Returns whether this call queued it.
 
     So a post's authors get at most one such email per window, however many linkbacks arrive and
     from however many addresses; the digest counts every linkback still waiting when it goes out.
@@ -130,7 +131,8 @@ def held_linkbacks_digest_schedule(*, post_id: int) -> bool:
     from comments import tasks
 
     window = settings.LINKBACK_HELD_DIGEST_SECONDS
-    if not cache.add(f"comments:held-linkbacks-digest:{post_id}", 1, timeout=max(1, window)):
+    marker = f"comments:held-linkbacks-digest:{post_id}"
+    if not ratelimit.limit_check(limits={marker: 1}, seconds=max(1, window)):
         return False
     when = timezone.now() + timedelta(seconds=window)
     digest = tasks.notify_authors_of_held_linkbacks
