@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("comments.urls")),
     path("comments/", include("django_comments_xtd.urls")),
     path("", include("comments.linkbacks.urls")),
+    path("", include("federation.urls")),
     path("", include("posts.urls")),
 ]
 if settings.DEBUG:
