@@ -142,7 +142,7 @@ class Comment(XtdComment):
         if self.is_linkback:
             return self.excerpt
         if self.is_remote_reply:
-            return plain_text(self.body_html or self.render_body())
+            return plain_text(self.render_body())
         return self.comment
 
     @staticmethod

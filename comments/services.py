@@ -257,6 +257,28 @@ def remote_reply_store(
     return Submission(outcome, comment)
 
 
+def answer_post(*, parent: Comment, user, text: str) -> Submission:
+    """A signed-in user's answer under a thread item, written outside the site's form (the admin's
+    "answer" page for fediverse replies). It is moderated and stored as the form's comments are."""
+    comment = Comment(
+        content_type=ContentType.objects.get_for_model(Post),
+        object_pk=str(parent.post_id),
+        post_id=parent.post_id,
+        site_id=settings.SITE_ID,
+        user=user,
+        user_name=(user.get_full_name() or user.get_username())[:50],
+        user_email=user.email,
+        comment=text,
+        submit_date=timezone.now(),
+        parent_id=_thread_parent(parent),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        kind=Comment.Kind.COMMENT,
+        is_public=False,
+        followup=False,
+    )
+    return comment_submit(comment=comment, context={})
+
+
 def remote_reply_edit(*, comment: Comment, html: str) -> Outcome:
     """The sender edited their reply: keep the new text and moderate it again. A public reply
     stays public unless the new text trips a rule; a held one is looked at afresh."""

@@ -79,6 +79,7 @@ def _read_body(request) -> bytes:
 
 def _verified_actor(request, body: bytes, activity: dict) -> tuple[RemoteActor, signatures.ParsedSignature]:
     headers = signatures.request_headers(request.META)
+    headers.setdefault("host", request.get_host())
     try:
         parsed = signatures.signature_of(headers)
         signatures.check_request(parsed, method=request.method, headers=headers, body=body)
