@@ -140,16 +140,22 @@ def post_federate(*, post: Post) -> str:
     if record.pk and not record.deleted and record.content_hash == digest:
         return "nothing"
     kind = "Update" if record.pk and not record.deleted else "Create"
-    activity = activity_create(actor=blog_actor(), type=kind, obj=article, cc=_post_cc(post))
-    activity_send(activity=activity, inboxes=follower_inboxes(owners))
+    inboxes = follower_inboxes(owners)
+    if inboxes:  # with no followers yet there is no one to tell; the record still says it is out
+        activity = activity_create(actor=blog_actor(), type=kind, obj=article, cc=_post_cc(post))
+        activity_send(activity=activity, inboxes=inboxes)
     record.post, record.content_hash, record.deleted = post, digest, False
     record.save()
     return kind.lower()
 
 
 def _send_delete(record: FederatedPost, owners: list[str]) -> str:
-    activity = activity_create(actor=blog_actor(), type="Delete", obj=documents.tombstone(record.object_id))
-    activity_send(activity=activity, inboxes=follower_inboxes(owners))
+    inboxes = follower_inboxes(owners)
+    if inboxes:
+        activity = activity_create(
+            actor=blog_actor(), type="Delete", obj=documents.tombstone(record.object_id)
+        )
+        activity_send(activity=activity, inboxes=inboxes)
     record.deleted, record.content_hash = True, ""
     record.save(update_fields=["deleted", "content_hash", "updated_at"])
     return "delete"

@@ -3,6 +3,8 @@ header row, and cache renewal. Connected once from FederationConfig.ready()."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
@@ -28,7 +30,11 @@ def post_saved(sender, instance, raw: bool = False, **kwargs) -> None:
     from federation.models import FederatedPost
 
     if instance.status == instance.Status.PUBLISHED and instance.published_at is not None:
-        later = instance.published_at if instance.published_at > timezone.now() else None
+        now = timezone.now()
+        later = instance.published_at if instance.published_at > now else None
+        old = instance.published_at < now - timedelta(days=settings.FEDERATION_ANNOUNCE_MAX_AGE_DAYS)
+        if old and not FederatedPost.objects.filter(post=instance).exists():
+            return  # an imported or back-dated post is not news: followers are not sent it
         _enqueue(tasks.federate_post, instance.pk, run_after=later)
         if later is None:
             return

@@ -495,6 +495,9 @@ FEDERATION_DELIVERY_CONCURRENCY = int(os.environ.get("FEDERATION_DELIVERY_CONCUR
 # long is marked dead and skipped until its server answers again.
 FEDERATION_RETRY_BASE_SECONDS = int(os.environ.get("FEDERATION_RETRY_BASE_SECONDS", "60"))
 FEDERATION_RETRY_HOURS = int(os.environ.get("FEDERATION_RETRY_HOURS", "48"))
+# A post first published (or imported) with a date older than this many days is not sent to
+# followers as new; later edits of it are not sent either.
+FEDERATION_ANNOUNCE_MAX_AGE_DAYS = int(os.environ.get("FEDERATION_ANNOUNCE_MAX_AGE_DAYS", "7"))
 # Remote actor documents are fetched again after this many seconds.
 FEDERATION_ACTOR_TTL = int(os.environ.get("FEDERATION_ACTOR_TTL", str(24 * 3600)))
 # Follows accepted from one domain per window (seconds), counted across processes.

@@ -246,3 +246,9 @@ def test_activities_are_served_at_their_ids(client, blog, peer, django_capture_o
     activity = Activity.objects.get(type="Create")
     path = activity.payload["id"].replace("http://testserver", "")
     assert client.get(path).json()["type"] == "Create"
+
+
+def test_imported_or_backdated_posts_are_not_sent_as_new(blog, peer, django_capture_on_commit_callbacks):
+    follower(peer, "reader")
+    publish(blog, django_capture_on_commit_callbacks, published_at=timezone.now() - dt.timedelta(days=400))
+    assert peer.received() == [] and not Activity.objects.exists()
