@@ -162,9 +162,11 @@ def test_a_fedify_peer_follows_reads_replies_reacts_and_hears_back(tmp_path):
         # 2. The next post goes out as a Create of an Article, and the peer verified our signature.
         post = shell(
             site,
-            "import json; from django.contrib.auth import get_user_model; from posts.models import Post, PostAuthor; "
+            "import json; from django.contrib.auth import get_user_model; "
+            "from posts.models import Post, PostAuthor; "
             "author = get_user_model().objects.filter(authorships__isnull=False).first(); "
-            "post = Post.objects.create(title='Wells after the rains', body='We went back in **May**.', status='published'); "
+            "post = Post.objects.create(title='Wells after the rains', body='We went back in **May**.', "
+            "status='published'); "
             "PostAuthor.objects.create(post=post, user=author); "
             "print(json.dumps({'url': post.get_absolute_url(), 'author': author.username, 'pk': post.pk}))",
         )  # fmt: skip
@@ -201,7 +203,8 @@ def test_a_fedify_peer_follows_reads_replies_reacts_and_hears_back(tmp_path):
             "import json; from comments.models import Comment; from django.contrib.sites.models import Site; "
             "from django.contrib.contenttypes.models import ContentType; from posts.models import Post; "
             f"post = Post.objects.get(pk={post['pk']}); "
-            "c = Comment.objects.create(content_type=ContentType.objects.get_for_model(Post), object_pk=str(post.pk), "
+            "c = Comment.objects.create(content_type=ContentType.objects.get_for_model(Post), "
+            "object_pk=str(post.pk), "
             "site=Site.objects.get_current(), user_name='Reader Rosa', user_email='rosa@example.net', "
             "comment='The one by the school.', is_public=True, parent_id=0); "
             "print(json.dumps({'pk': c.pk, 'url': c.get_absolute_url()}))",
@@ -234,8 +237,8 @@ def test_a_fedify_peer_follows_reads_replies_reacts_and_hears_back(tmp_path):
         # 7. The author answers the peer's reply; the answer reaches the peer as a Note.
         answer = shell(
             site,
-            "import json; from django.contrib.auth import get_user_model; from federation.models import RemoteNote; "
-            "from comments.services import answer_post; "
+            "import json; from django.contrib.auth import get_user_model; "
+            "from federation.models import RemoteNote; from comments.services import answer_post; "
             f"note = RemoteNote.objects.select_related('comment').get(object_id={second['id']!r}); "
             f"user = get_user_model().objects.get(username={post['author']!r}); "
             "s = answer_post(parent=note.comment, user=user, text='Glad it helps!'); "

@@ -224,7 +224,8 @@ def test_the_first_reply_of_a_sender_is_held_and_an_edit_goes_back_through_moder
 
 def test_hostile_html_is_sanitized_and_mentions_become_plain_links(client, blog, peer):
     hostile = (
-        '<p><span class="h-card"><a href="http://testserver/" class="u-url mention">@<span>blog</span></a></span> '
+        '<p><span class="h-card"><a href="http://testserver/" class="u-url mention">'
+        "@<span>blog</span></a></span> "
         '<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>'
         '<a href="https://m.example/tags/water" class="mention hashtag" rel="tag">#<span>water</span></a>'
         '<iframe src="https://evil.example"></iframe><b style="color:red" onclick="x()">bold</b></p>'
