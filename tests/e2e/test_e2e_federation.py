@@ -77,7 +77,10 @@ def test_a_fediverse_reply_nests_under_a_comment_with_the_answer_and_likes(
     response = page.goto(live_server.url + post.get_absolute_url())
     assert response.status == 200
     nested = page.locator(f"li#c{local.pk} > ol.children > li#c{remote.pk}")
-    assert nested.locator("> article .comment-body").inner_text().strip() == "We tried monthly write-ups too; they stuck."
+    assert (
+        nested.locator("> article .comment-body").inner_text().strip()
+        == "We tried monthly write-ups too; they stuck."
+    )
     assert nested.locator(".comment-handle").first.inner_text() == remote.author_handle
     assert nested.locator(".comment-origin").first.get_attribute("href") == peer.url("/@ana/1")
     avatar = nested.locator("img.avatar").first.get_attribute("src")
