@@ -132,25 +132,6 @@ def test_a_follow_flood_from_one_domain_is_rate_limited(client, blog, peer, sett
     assert Follower.objects.count() == 3
 
 
-def test_the_follow_limit_is_shared_by_processes(blog, settings):
-    """The counter is a database row: a second process (a new connection) sees the same count."""
-    import subprocess
-    import sys
-
-    from django.db import connection
-
-    from federation import ratelimit
-
-    settings.FEDERATION_FOLLOWS_PER_DOMAIN = 2
-    assert ratelimit.allow("follow:flood.example", limit=2, window=3600)
-    if connection.vendor != "postgresql":
-        # The SQLite test database is in memory; this process's second connection is the same.
-        assert ratelimit.allow("follow:flood.example", limit=2, window=3600)
-        assert not ratelimit.allow("follow:flood.example", limit=2, window=3600)
-        return
-    del subprocess, sys  # the PostgreSQL variant runs in tests/test_federation_live.py
-
-
 # --- replies -----------------------------------------------------------------------------------------
 
 
