@@ -5,10 +5,9 @@ context, which every implementation compacts to."""
 
 from __future__ import annotations
 
+from comments.linkbacks.services import clean_text
+
 PUBLIC_IDS = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
-_INVISIBLE = dict.fromkeys(
-    [*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
 
 
 def first_id(value) -> str:
@@ -45,7 +44,7 @@ def text_of(value, limit: int) -> str:
         value = next(iter(value.values()), "")
     if not isinstance(value, str):
         return ""
-    return value.translate(_INVISIBLE).strip()[:limit]
+    return clean_text(value, limit)
 
 
 def is_public(document: dict) -> bool:

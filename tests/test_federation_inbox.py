@@ -432,3 +432,24 @@ def test_the_page_cache_follows_replies_arriving_and_leaving(client, blog, peer,
     deliver(client, peer, "ana", delete)
     assert client.get(url)["X-Page-Cache"] == "miss"
     assert "Fresh from the fediverse" not in client.get(url).content.decode()
+
+
+def test_remote_json_ld_contexts_are_never_fetched(client, blog, peer):
+    activity = create(peer, "ana", note(peer, "ana", blog["url"]))
+    activity["@context"] = [peer.url("/contexts/custom.jsonld"), "https://www.w3.org/ns/activitystreams"]
+    activity["object"]["@context"] = peer.url("/contexts/other.jsonld")
+    assert deliver(client, peer, "ana", activity).status_code == 202
+    assert Comment.objects.filter(kind="fediverse").count() == 1
+    assert not [r for r in peer.requests if r.path.startswith("/contexts/")]
+
+
+def test_a_body_changed_after_signing_is_refused(client, blog, peer):
+    activity = create(peer, "ana", note(peer, "ana", blog["url"]))
+    body, headers = peer.signed("ana", activity)
+    tampered = body.replace(b"Great post!", b"Buy my pills")
+    response = client.post(
+        "/inbox", tampered, content_type="application/activity+json", **client_headers(headers)
+    )
+    assert response.status_code == 400
+    assert "Digest" in response.json()["error"]
+    assert stored_nothing()
