@@ -108,6 +108,15 @@ def hashtag_name(name: str) -> str:
     return "#" + joined.replace("_", "")
 
 
+_RELATIVE_URL = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
+
+
+def absolutized(html: str) -> str:
+    """Post HTML with its site-relative links and images made absolute: other servers show the
+    content away from our pages (the HTML is already sanitized; only the URL prefix changes)."""
+    return _RELATIVE_URL.sub(lambda m: f'{m.group(1)}{absolute_url(m.group(2))}"', html)
+
+
 def article_id(post: Post) -> str:
     return absolute_url(post.get_absolute_url())
 
@@ -141,11 +150,12 @@ def article_document(
                 "name": other.title,
             }
         )
+    content = absolutized(post.body_html)
     doc = {
         "id": url,
         "type": "Article",
         "name": post.title,
-        "content": post.body_html,
+        "content": content,
         "summary": summary,
         "url": links if len(links) > 1 else url,
         "attributedTo": [a.id for a in authors] or [blog_actor().id],
@@ -154,7 +164,7 @@ def article_document(
         "to": [PUBLIC],
         "cc": [blog_actor().followers] + [a.followers for a in authors],
         "nameMap": {post.language: post.title},
-        "contentMap": {post.language: post.body_html},
+        "contentMap": {post.language: content},
         "summaryMap": {post.language: summary} if summary else {},
         "tag": [
             {"type": "Hashtag", "href": absolute_url(t.get_absolute_url()), "name": hashtag_name(t.name)}

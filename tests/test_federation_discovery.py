@@ -229,3 +229,12 @@ def test_the_fast_path_leaves_activitypub_requests_to_django(site, settings):
         request_finished.connect(close_old_connections)
     assert seen["headers"]["Content-Type"].startswith(AP)
     assert json.loads(body)["type"] == "Article"
+
+
+def test_article_content_has_absolute_links_and_images(client, site):
+    post = site["post"]
+    post.body = "See [the archive](/2025/) and ![a pump](/media/library/pump.png)."
+    post.save()
+    content = client.get(post.get_absolute_url(), HTTP_ACCEPT=AP).json()["content"]
+    assert 'href="https://blog.example/2025/"' in content
+    assert 'src="https://blog.example/media/library/pump.png"' in content
