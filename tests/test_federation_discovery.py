@@ -184,11 +184,10 @@ def test_the_fast_path_leaves_activitypub_requests_to_django(site, settings):
     from io import BytesIO
 
     from django.core.handlers.wsgi import WSGIHandler
-
-    from sectorblog.fastpath import FastPath
-
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
+
+    from sectorblog.fastpath import FastPath
 
     settings.PAGE_CACHE = settings.FRAGMENT_CACHE = settings.FAST_PATH = True
     app = FastPath(WSGIHandler())
