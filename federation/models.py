@@ -39,7 +39,7 @@ class RemoteActor(models.Model):
     profile_url = models.URLField(_("profile"), max_length=2000, blank=True)
     inbox = models.URLField(_("inbox"), max_length=2000)
     shared_inbox = models.URLField(_("shared inbox"), max_length=2000, blank=True)
-    key_id = models.CharField(_("key ID"), max_length=2000)
+    key_id = models.CharField(_("key ID"), max_length=2000, db_index=True)
     public_key_pem = models.TextField(_("public key"))
     icon_url = models.URLField(_("avatar source"), max_length=2000, blank=True)
     # The avatar, copied to our storage (never hot-linked); empty until fetched.
