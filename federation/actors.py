@@ -85,7 +85,12 @@ class LocalActor:
     @property
     def summary(self) -> str:
         if self.is_blog:
-            return ""
+            from django.utils.translation import gettext, override
+
+            with override(settings.LANGUAGE_CODE):  # the same as the site's default description
+                return gettext(
+                    "A sector learning blog: notes, lessons and discussion from a community of practice."
+                )
         profile = getattr(self.user, "profile", None)
         return profile.bio if profile else ""
 

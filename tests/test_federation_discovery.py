@@ -94,6 +94,7 @@ def test_actors_answer_activitypub_at_their_html_urls(client, site, accept):
     assert doc["publicKey"]["owner"] == doc["id"]
     assert "BEGIN PUBLIC KEY" in doc["publicKey"]["publicKeyPem"]
     assert doc["icon"]["url"].endswith(".png")
+    assert doc["summary"].startswith("<p>A sector learning blog")
     person = client.get("/author/amara/", HTTP_ACCEPT=accept).json()
     assert person["type"] == "Person"
     assert person["name"] == "Amara Okafor"
