@@ -112,5 +112,7 @@ def test_the_copy_button_copies_the_handle(open_page, live_server, site, setting
     button = page.locator(".fediverse-handle button.copy-link").first
     button.click()
     handle = f"@blog@{settings.SITE_DOMAIN}"
-    assert page.locator(".fediverse-handle .copy-status").first.inner_text() == "Handle copied"
+    from playwright.sync_api import expect
+
+    expect(page.locator(".fediverse-handle .copy-status").first).to_have_text("Handle copied")
     assert page.evaluate("navigator.clipboard.readText()") == handle
