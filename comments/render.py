@@ -15,6 +15,8 @@ tests/test_discussion_*.py, the browser journeys and the vnu/axe checks read it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -53,6 +55,7 @@ class ThreadWriter:
             self.csrf = escape(get_token(request)) if request is not None else ""
             self.next = escape(request.get_full_path()) if request is not None else ""
         self.kind_labels = {value: escape(label) for value, label in Comment.Kind.choices}
+        self.origin_label = gettext("Original on %(server)s")
 
     # --- one comment -------------------------------------------------------------------------
     def linkback_body(self, c: Comment) -> str:
@@ -94,9 +97,19 @@ class ThreadWriter:
         )
         page = getattr(c, "page_number", 1)
         permalink = f"?cpage={page}#c{pk}" if page > 1 else f"#c{pk}"
+        remote = ""
+        if c.is_remote_reply:
+            # A fediverse reply: the sender's handle, and where it was first published.
+            remote = f'\n    <span class="comment-handle">{escape(c.author_handle)}</span>'
+            if c.safe_source_url:
+                server = urlsplit(c.safe_source_url).hostname or ""
+                remote += (
+                    f'\n    <a class="comment-origin" href="{escape(c.safe_source_url)}" rel="nofollow ugc">'
+                    f"{escape(self.origin_label % {'server': server})}</a>"
+                )
         parts = [
             f'<header class="comment-head">\n    {face}\n'
-            f'    <span class="comment-author" id="c{pk}-by">{author}</span>\n'
+            f'    <span class="comment-author" id="c{pk}-by">{author}</span>{remote}\n'
             f'    <a class="permalink" href="{permalink}"><time datetime="{machine_datetime(c.submit_date)}">'
             f"{escape(human_datetime(c.submit_date))}</time></a>\n  </header>\n"
         ]

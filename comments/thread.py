@@ -66,7 +66,9 @@ def public_comments(post_id: int) -> QuerySet[Comment]:
 
 
 def _threaded_kinds() -> Q:
-    return Q() if settings.COMMENTS_LINKBACKS_IN_THREAD else Q(kind=Comment.Kind.COMMENT)
+    if settings.COMMENTS_LINKBACKS_IN_THREAD:
+        return Q()
+    return ~Q(kind__in=Comment.LINKBACK_KINDS)
 
 
 def _thread_sizes(post_id: int) -> list[tuple[int, int]]:
@@ -103,7 +105,9 @@ def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
     )
     mentions: list[Comment] = []
     if not settings.COMMENTS_LINKBACKS_IN_THREAD:
-        mentions = list(public_comments(post_id).exclude(kind=Comment.Kind.COMMENT).order_by("submit_date"))
+        mentions = list(
+            public_comments(post_id).filter(kind__in=Comment.LINKBACK_KINDS).order_by("submit_date")
+        )
         total += len(mentions)
     for comment in comments + mentions:
         comment.avatar = avatar_for(comment)
@@ -168,8 +172,11 @@ def initials_avatar(name: str, email: str) -> dict[str, str | int]:
 
 def avatar_for(comment: Comment) -> dict[str, str | int]:
     """The local initials avatar, or a Gravatar URL when COMMENTS_USE_GRAVATAR is on."""
-    avatar = initials_avatar(comment.user_name, comment.user_email)
-    if settings.COMMENTS_USE_GRAVATAR and comment.user_email:
+    avatar = initials_avatar(comment.user_name, comment.user_email or comment.author_handle)
+    if comment.is_remote_reply and comment.author_avatar_url.startswith(settings.MEDIA_URL):
+        # A fediverse sender's avatar, copied to our own storage (never hot-linked).
+        avatar["url"] = comment.author_avatar_url
+    elif settings.COMMENTS_USE_GRAVATAR and comment.user_email:
         digest = hashlib.sha256(comment.user_email.strip().lower().encode()).hexdigest()
         avatar["url"] = f"https://www.gravatar.com/avatar/{digest}?s=48&d=identicon"
     return avatar

@@ -20,8 +20,9 @@ Anything it is unsure of goes to Django, which answers as before: methods other 
 session or messages cookie (a signed-in reader), conditional requests (Django sends the 304), a
 host Django would refuse, plain HTTP when SECURE_SSL_REDIRECT is on, the benchmark's bypass
 header, a content version that has expired or can't be read, no record yet, an entry gone from
-the cache, or any error. Nothing here touches the database, so cached pages stay up while it
-is down.
+the cache, a request whose Accept header asks for what the page cache never answers (JSON-LD for
+ActivityPub peers, PAGE_CACHE_SKIP_ACCEPT), or any error. Nothing here touches the database, so
+cached pages stay up while it is down.
 
 `FAST_PATH=0` turns it off; it is off whenever PAGE_CACHE is.
 """
@@ -95,6 +96,8 @@ class FastPath:
             return False
         path = environ.get("PATH_INFO", "")
         if path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
+            return False
+        if pagecache.skips_accept(environ.get("HTTP_ACCEPT", "")):
             return False
         cookies = environ.get("HTTP_COOKIE", "")
         return not (settings.SESSION_COOKIE_NAME in cookies or pagecache.MESSAGES_COOKIE in cookies)

@@ -185,6 +185,15 @@ def _gzip_member(parts: list, body: bytes, values: dict[int, bytes]) -> bytes:
     return b"".join(pieces)
 
 
+def skips_accept(accept: str) -> bool:
+    """True when the Accept header names a type the page cache never answers (the same URL
+    answers JSON-LD to ActivityPub peers): PAGE_CACHE_SKIP_ACCEPT."""
+    if not accept:
+        return False
+    lowered = accept.lower()
+    return any(kind in lowered for kind in getattr(settings, "PAGE_CACHE_SKIP_ACCEPT", ()))
+
+
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -243,6 +252,8 @@ class PageCacheMiddleware:
             request.bench_cold = request.META[BYPASS_HEADER] == "cold"
             return False
         if request.path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
+            return False
+        if skips_accept(request.META.get("HTTP_ACCEPT", "")):
             return False
         if MESSAGES_COOKIE in request.COOKIES:
             return False

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "sectorblog",
     "posts",
     "comments",
+    "federation",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +141,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # After the session, language, CSRF secret, user and CSP nonce (see its docstring), and
     # outside the two below so that a cached post page keeps its X-Pingback/Link headers.
+    # ActivityPub requests for post, author and blog URLs get JSON-LD (federation/negotiation.py),
+    # before the page cache, which never stores or serves them (PAGE_CACHE_SKIP_ACCEPT).
+    "federation.negotiation.ActivityPubNegotiationMiddleware",
     "sectorblog.pagecache.PageCacheMiddleware",
     "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
     # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
@@ -162,6 +166,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sectorblog.context_processors.site",
+                "federation.context_processors.fediverse",
             ],
         },
     }
@@ -572,7 +577,20 @@ FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 # Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
-PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/accounts/", "/bench/", "/healthz")
+# (/ap/, /.well-known/ and /nodeinfo/ answer federation peers: counts that change without a
+# content-version bump, e.g. followers.)
+PAGE_CACHE_SKIP_PREFIXES = (
+    "/admin/",
+    "/accounts/",
+    "/bench/",
+    "/healthz",
+    "/ap/",
+    "/.well-known/",
+    "/nodeinfo/",
+)
+# Requests whose Accept header names one of these media types are neither served from the page
+# cache (nor its fast path) nor stored in it: the same URL answers JSON-LD to ActivityPub peers.
+PAGE_CACHE_SKIP_ACCEPT = ("application/activity+json", "application/ld+json")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so
 # never stale). 0 turns it off.
 PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
@@ -580,3 +598,35 @@ PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20
 PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
 # BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.
 BENCH = env_bool("BENCH", False)
+
+# --- Federation (ActivityPub; federation/, README "Federation") ---------------------------------
+# The blog and every author with published posts are fediverse actors (@blog@SITE_DOMAIN, …).
+FEDERATION_ENABLED = env_bool("FEDERATION_ENABLED", True)
+# The blog actor's username (its handle is @<this>@<SITE_DOMAIN's host>).
+FEDERATION_BLOG_USERNAME = os.environ.get("FEDERATION_BLOG_USERNAME", "blog")
+# Hold new followers for approval in the admin (Follow → pending) instead of accepting them.
+FEDERATION_MANUAL_APPROVAL = env_bool("FEDERATION_MANUAL_APPROVAL", False)
+# Exact host:port pairs the outbound client may reach although loopback or private (tests only).
+FEDERATION_ALLOWED_HOSTS = env_list("FEDERATION_ALLOWED_HOSTS")
+# Largest inbox request body accepted, in bytes.
+FEDERATION_INBOX_MAX_BYTES = int(os.environ.get("FEDERATION_INBOX_MAX_BYTES", str(256 * 1024)))
+# Seconds for one outbound delivery or fetch; parallel deliveries per task.
+FEDERATION_DELIVERY_DEADLINE = float(os.environ.get("FEDERATION_DELIVERY_DEADLINE", "10"))
+FEDERATION_DELIVERY_CONCURRENCY = int(os.environ.get("FEDERATION_DELIVERY_CONCURRENCY", "8"))
+# Retries: first delay in seconds, doubling, for up to this many hours; an inbox failing that
+# long is marked dead and skipped until its server answers again.
+FEDERATION_RETRY_BASE_SECONDS = int(os.environ.get("FEDERATION_RETRY_BASE_SECONDS", "60"))
+FEDERATION_RETRY_HOURS = int(os.environ.get("FEDERATION_RETRY_HOURS", "48"))
+# A post first published (or imported) with a date older than this many days is not sent to
+# followers as new; later edits of it are not sent either.
+FEDERATION_ANNOUNCE_MAX_AGE_DAYS = int(os.environ.get("FEDERATION_ANNOUNCE_MAX_AGE_DAYS", "7"))
+# Remote actor documents are fetched again after this many seconds.
+FEDERATION_ACTOR_TTL = int(os.environ.get("FEDERATION_ACTOR_TTL", str(24 * 3600)))
+# Follows accepted from one domain per window (seconds), counted across processes.
+FEDERATION_FOLLOWS_PER_DOMAIN = int(os.environ.get("FEDERATION_FOLLOWS_PER_DOMAIN", "30"))
+FEDERATION_FOLLOW_WINDOW = int(os.environ.get("FEDERATION_FOLLOW_WINDOW", "3600"))
+# Hold a fediverse reply for a moderator when its sender has no approved reply yet.
+COMMENTS_HOLD_FIRST_FEDIVERSE_REPLY = env_bool("COMMENTS_HOLD_FIRST_FEDIVERSE_REPLY", True)
+if FEDERATION_ENABLED:
+    PERIODIC_TASKS["federation.tasks.revive_dead_inboxes"] = 6 * 3600
+    PERIODIC_TASKS["federation.tasks.forget_old_receipts"] = 3600

@@ -13,6 +13,9 @@ The database is a new PostgreSQL database on the server of DATABASE_URL when tha
 else a SQLite file under the site's own VAR_DIR, the embedded default of `make run`. Either way it is
 migrated and loaded with the demo content (`seed_demo`) before the site starts, and dropped after.
 
+`tls=(certfile, keyfile)` serves HTTPS (gunicorn's own TLS) on https://localhost:<port>, for peers that
+only speak HTTPS to a domain, as ActivityPub servers do (the certificate must name localhost).
+
 `mode="dev"` runs the site as `make run` does (DEBUG=1, HOST and PORT exported); `mode="prod"` runs
 it as a deployment does (DEBUG=0, a secret key, manifest static files collected first).
 `LiveSite.make_run(...)` starts the README's own command instead of gunicorn directly.
@@ -88,6 +91,7 @@ class LiveSite:
         seed: bool = True,
         env: dict[str, str] | None = None,
         access_log: bool = False,
+        tls: tuple[Path, Path] | None = None,
     ):
         self.var = Path(tmp_path) / "var"
         self.var.mkdir(parents=True, exist_ok=True)
@@ -97,8 +101,9 @@ class LiveSite:
         self.mode = mode
         self.seed = seed
         self.port = free_port()
-        self.host = f"127.0.0.1:{self.port}"
-        self.origin = f"http://{self.host}"
+        self.tls = tls
+        self.host = f"{'localhost' if tls else '127.0.0.1'}:{self.port}"
+        self.origin = f"{'https' if tls else 'http'}://{self.host}"
         self.procs: list[subprocess.Popen] = []
         self.logs: list[Path] = []
         self.pg_admin_url, self.database_url = self._database()
@@ -191,7 +196,10 @@ class LiveSite:
 
     def start(self) -> LiveSite:
         self.prepare()
-        argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", self.host, "--workers", str(self.workers)]
+        bind = f"127.0.0.1:{self.port}"
+        argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", bind, "--workers", str(self.workers)]
+        if self.tls:
+            argv += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
         if self.access_log:
             argv += ["--access-logfile", str(self.var / "access.log"), "--access-logformat", ACCESS_FORMAT]
         self._spawn("gunicorn", argv)
@@ -288,7 +296,13 @@ class LiveSite:
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         if isinstance(body, str):
             body = body.encode()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        if self.tls:
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(self.tls[0]))
+            conn = http.client.HTTPSConnection("localhost", self.port, timeout=timeout, context=context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()

@@ -67,7 +67,7 @@ def test_the_header_names_the_site_not_django(client, settings):
 def test_a_superuser_sees_every_group_with_internals_last(client):
     client.force_login(staff(None, "root", superuser=True))
     groups = index_groups(client.get("/admin/").content)
-    assert list(groups) == ["Write", "Discussion", "Site", "Internals"]
+    assert list(groups) == ["Write", "Discussion", "Subscribers", "Site", "Internals"]
     assert groups["Site"] == ["Users", "Groups", "Redirects"]
     internals = groups["Internals"]
     for name in ("Access attempts", "Import records", "Media references"):

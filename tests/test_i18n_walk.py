@@ -219,6 +219,33 @@ def site(db, settings):
             minutes=10,
         )
     held = comment(lead, is_public=False, user_name="Zqretenido", minutes=1)
+    # A fediverse reply (shown with its handle and origin) and a like and a boost of the post.
+    from django.utils import timezone as tz
+
+    from federation.models import Reaction, RemoteActor
+
+    comment(
+        lead,
+        kind="fediverse",
+        user_name="Zqfedi",
+        user_url="https://zqmasto.example/@zqfedi",
+        author_handle="@zqfedi@zqmasto.example",
+        source_url="https://zqmasto.example/@zqfedi/1",
+        comment="<p>Zqrespuesta zqfederada.</p>",
+        minutes=5,
+    )
+    fan = RemoteActor.objects.create(
+        uri="https://zqmasto.example/users/zqfan",
+        domain="zqmasto.example",
+        preferred_username="zqfan",
+        name="Zqfan",
+        inbox="https://zqmasto.example/inbox",
+        key_id="https://zqmasto.example/users/zqfan#main-key",
+        public_key_pem="-",
+        fetched_at=tz.now(),
+    )
+    for kind in ("like", "announce"):
+        Reaction.objects.create(post=lead, kind=kind, actor=fan, activity_id=f"{fan.uri}/{kind}")
     incoming = IncomingWebmention.objects.create(
         source="https://zqblog.example/zq",
         target="https://example.org" + lead.get_absolute_url(),
@@ -254,6 +281,7 @@ def get_pages(site) -> dict[str, tuple[str, str, dict]]:
         "category": ("get", "/category/zqagua/", {}),
         "tag": ("get", "/tag/zqbombas/", {}),
         "author": ("get", "/author/zqana/", {}),
+        "subscribe": ("get", "/subscribe/", {}),
         "search form": ("get", "/search/", {}),
         "search results": ("get", "/search/?q=zqbombas", {}),
         "search without results": ("get", "/search/?q=zqninguno", {}),

@@ -14,7 +14,7 @@ UTC = dt.UTC
 # Queries per page. Every request is wrapped in a transaction (ATOMIC_REQUESTS): SAVEPOINT and
 # RELEASE count as 2. The sidebar adds 4 (recent posts, categories, tag cloud, months). A list
 # adds count + posts + authors + categories; search adds its snippets; the post page adds
-# previous, next, related, translations and the comment thread.
+# previous, next, related, translations, the comment thread and its fediverse likes and boosts row.
 EXPECTED = {
     "home": 10,
     "year": 11,
@@ -24,7 +24,7 @@ EXPECTED = {
     "tag": 11,
     "author": 11,
     "search": 11,
-    "post": 15,
+    "post": 16,
     "sitemap": 7,
 }
 

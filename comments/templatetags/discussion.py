@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 
 from comments import render
+from comments.extensions import thread_header_html
 from comments.forms import CommentForm
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import thread_page
@@ -60,6 +61,7 @@ def thread_fingerprint(page, *, comments_open: bool) -> str:
             comment.source_url,
             comment.source_title,
             comment.author_avatar_url,
+            comment.author_handle,
             getattr(comment, "page_number", 1),
         )
         digest.update("\x1e".join(str(f) for f in fields).encode())
@@ -130,6 +132,10 @@ def render_discussion(context, post):
         if is_open and not (user and user.is_authenticated)
         else None,
     }
+    # Rows that other apps show above the thread (e.g. the fediverse's likes and boosts).
+    common["thread_header"] = fragments.remember(
+        "thread-header", (post.pk,), lambda: str(thread_header_html(post)), request
+    )
     # Until the content version changes, the thread's HTML and count come from one cache read,
     # without a query: the digest key below still saves the render after unrelated changes.
     version_key = None
