@@ -49,7 +49,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _does_token_match
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 
 from sectorblog.cachekeys import content_version
 from sectorblog.fragments import deploy_digest
@@ -291,6 +291,10 @@ class PageCacheMiddleware:
         body, has_nonce = self._cut_nonce(request, body)
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in STORED_HEADERS_SKIP]
         compressible = len(body) >= GZIP_MIN_BYTES and not response.has_header("Content-Encoding")
+        # A view's own validators (a feed's ETag and Last-Modified, which name its content's
+        # state) stay what clients see, cached or not; the page cache makes them only for pages
+        # without (and for pages with a visitor's token, whose ETag must name the visitor).
+        own = not (has_csrf or has_nonce)
         return {
             "body": body,
             "gzip": self._deflated_parts(body) if compressible else None,
@@ -299,6 +303,8 @@ class PageCacheMiddleware:
             "nonce": has_nonce,
             "stored": time.time(),
             "digest": hashlib.blake2b(body, digest_size=12).hexdigest(),
+            "etag": response.get("ETag") if own else None,
+            "last_modified": parse_http_date_safe(response.get("Last-Modified", "")) if own else None,
         }
 
     def _cut_csrf(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
@@ -343,6 +349,8 @@ class PageCacheMiddleware:
 
     # --- serving ------------------------------------------------------------------------------
     def _etag(self, request: HttpRequest, entry: dict) -> str:
+        if entry.get("etag"):
+            return entry["etag"]
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
         if entry["csrf"] and not cookie:
             # A first visit: use the secret the response's new cookie will carry, so the
@@ -365,7 +373,10 @@ class PageCacheMiddleware:
             patch_cache_control(response, private=True, no_cache=True)
         response["X-Page-Cache"] = "hit" if hit else "miss"
         conditional = get_conditional_response(
-            request, etag=response["ETag"], last_modified=int(entry["stored"]), response=response
+            request,
+            etag=response["ETag"],
+            last_modified=entry.get("last_modified") or int(entry["stored"]),
+            response=response,
         )
         if conditional is not response:
             # 304 or 412: keep the browser's stored CSP (whose nonce matches its copy) and send
