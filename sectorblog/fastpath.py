@@ -101,6 +101,9 @@ class FastPath:
 
     # --- answering ----------------------------------------------------------------------------
     def _answer(self, environ):
+        query = pagecache.cache_query(environ.get("QUERY_STRING", ""))
+        if query is None:
+            return None  # never stored: Django renders it
         request = WSGIRequest(environ)  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
@@ -110,7 +113,7 @@ class FastPath:
         if version is None:
             return None
         try:
-            key = self.page_cache.key_for(request, get_language_from_request(request), version)
+            key = self.page_cache.key_for(request, get_language_from_request(request), version, query)
         except DisallowedHost:
             return None  # Django answers 400
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")

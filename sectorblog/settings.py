@@ -458,6 +458,9 @@ FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 # Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
+# Pages with a query string (searches, comment pages) one client may add per PAGE_CACHE_TIMEOUT:
+# a flood of made-up variants can't fill the cache (sectorblog/pagecache.py, cache_query).
+PAGE_CACHE_VARIANTS_PER_CLIENT = int(os.environ.get("PAGE_CACHE_VARIANTS_PER_CLIENT", "30"))
 PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so
 # never stale). 0 turns it off.

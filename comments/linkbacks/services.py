@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http.request import validate_host
 from django.urls import Resolver404, resolve
@@ -26,6 +25,7 @@ from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment
 from comments.services import comment_moderate, comment_stored
 from core.origin import absolute_url
+from core.ratelimit import window_hit
 from posts.models import Post
 
 logger = logging.getLogger(__name__)
@@ -130,14 +130,7 @@ def linkback_target_post(*, target: str, request_host: str | None = None) -> Pos
 
 
 def _hit(key: str, limit: int, window: int) -> bool:
-    """Count one hit in a fixed window; True while the count stays within the limit."""
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, window)
-        count = 1
-    return count <= limit
+    return window_hit(key, limit=limit, window=window)
 
 
 def linkback_rate_check(*, remote_ip: str | None, source: str) -> bool:
