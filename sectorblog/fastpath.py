@@ -104,7 +104,9 @@ class FastPath:
         query = pagecache.cache_query(environ.get("QUERY_STRING", ""))
         if query is None:
             return None  # never stored: Django renders it
-        request = WSGIRequest(environ)  # _eligible has ruled out session and messages cookies
+        # A copy: WSGIRequest replaces the environ's PATH_INFO (bytes as latin-1, per PEP 3333)
+        # with the decoded path, and Django, reading that again, would mangle any non-ASCII path.
+        request = WSGIRequest(environ.copy())  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
         if getattr(settings, "DISALLOWED_USER_AGENTS", None):
