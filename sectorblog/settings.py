@@ -449,9 +449,9 @@ MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1
 PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
 PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))
 # --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
-# Full pages for anonymous readers. Off by default under pytest so other tests see every write;
-# tests/test_perf_pagecache.py turns it on.
-PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+# Full pages for anonymous readers. On by default everywhere, tests included: the suite runs the
+# way production runs (a test that needs it off says so, and why).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # Reader-independent parts of pages (sidebar, article, comment thread, blank comment form) kept
 # in the cache under the content version, for the requests the page cache can't answer.
 FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
