@@ -98,7 +98,9 @@ class LiveSite:
             return "", ""
         parts = urlsplit(url)
         name = f"sb_live_{uuid.uuid4().hex[:12]}"
-        return url, parts._replace(path="/" + name).geturl()
+        # CREATE and DROP DATABASE run from the server's maintenance database: the one DATABASE_URL
+        # names may not exist (pytest-django only makes test_<name>).
+        return parts._replace(path="/postgres").geturl(), parts._replace(path="/" + name).geturl()
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         drop = {"PYTEST_CURRENT_TEST", "DEBUG", "TESTING", "DATABASE_URL", "REDIS_URL", "SITE_DOMAIN"}
