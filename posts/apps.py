@@ -36,35 +36,5 @@ class PostsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(sync_site, sender=self)
-        connect_content_version(self)
-
-
-def connect_content_version(config: AppConfig) -> None:
-    """Any saved or deleted post, taxonomy term, authorship or profile makes cached pages stale."""
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-
-    from sectorblog.cachekeys import content_version_bump
-
-    for name in ("Post", "Category", "Tag", "PostAuthor", "AuthorProfile"):
-        model = config.get_model(name)
-        post_save.connect(content_version_bump, sender=model, dispatch_uid=f"content-version-save-{name}")
-        post_delete.connect(content_version_bump, sender=model, dispatch_uid=f"content-version-del-{name}")
-    # Bylines fall back to the user's own name: a saved user is a change too, except a login.
-    from django.apps import apps
-    from django.conf import settings
-
-    post_save.connect(
-        _user_saved, sender=apps.get_model(settings.AUTH_USER_MODEL), dispatch_uid="content-version-user"
-    )
-    post_model = config.get_model("Post")
-    for field in ("categories", "tags", "authors"):
-        through = getattr(post_model, field).through
-        m2m_changed.connect(content_version_bump, sender=through, dispatch_uid=f"content-version-m2m-{field}")
-
-
-def _user_saved(sender, update_fields=None, **kwargs) -> None:
-    from sectorblog.cachekeys import content_version_bump
-
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return  # django.contrib.auth's user_logged_in handler: nothing a page shows
-    content_version_bump()
+        # Saved posts, taxonomy, authors and comments renew the page cache's content version by
+        # themselves: sectorblog.cachekeys watches every write to their tables.

@@ -104,7 +104,12 @@ class FastPath:
 
     # --- answering ----------------------------------------------------------------------------
     def _answer(self, environ):
-        request = WSGIRequest(environ)  # _eligible has ruled out session and messages cookies
+        query = pagecache.cache_query(environ.get("QUERY_STRING", ""))
+        if query is None:
+            return None  # never stored: Django renders it
+        # A copy: WSGIRequest replaces the environ's PATH_INFO (bytes as latin-1, per PEP 3333)
+        # with the decoded path, and Django, reading that again, would mangle any non-ASCII path.
+        request = WSGIRequest(environ.copy())  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
         if getattr(settings, "DISALLOWED_USER_AGENTS", None):
@@ -113,7 +118,7 @@ class FastPath:
         if version is None:
             return None
         try:
-            key = self.page_cache.key_for(request, get_language_from_request(request), version)
+            key = self.page_cache.key_for(request, get_language_from_request(request), version, query)
         except DisallowedHost:
             return None  # Django answers 400
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")

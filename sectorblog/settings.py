@@ -568,15 +568,18 @@ MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1
 PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
 PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))
 # --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
-# Full pages for anonymous readers. Off by default under pytest so other tests see every write;
-# tests/test_perf_pagecache.py turns it on.
-PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+# Full pages for anonymous readers. On by default everywhere, tests included: the suite runs the
+# way production runs (a test that needs it off says so, and why).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # Reader-independent parts of pages (sidebar, article, comment thread, blank comment form) kept
 # in the cache under the content version, for the requests the page cache can't answer.
 FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 # Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
+# Pages with a query string (searches, comment pages) one client may add per PAGE_CACHE_TIMEOUT:
+# a flood of made-up variants can't fill the cache (sectorblog/pagecache.py, cache_query).
+PAGE_CACHE_VARIANTS_PER_CLIENT = int(os.environ.get("PAGE_CACHE_VARIANTS_PER_CLIENT", "30"))
 # (/ap/, /.well-known/ and /nodeinfo/ answer federation peers: counts that change without a
 # content-version bump, e.g. followers.)
 PAGE_CACHE_SKIP_PREFIXES = (

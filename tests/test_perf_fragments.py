@@ -300,7 +300,10 @@ def test_keys_change_with_the_deployed_code(settings, tmp_path, rf, db):
                 change()
             fragments._digest.clear()
             keys.append(
-                (fragments.fragment_key("sidebar", ()), PageCacheMiddleware.key_for(rf.get("/"), "en", "v1"))
+                (
+                    fragments.fragment_key("sidebar", ()),
+                    PageCacheMiddleware.key_for(rf.get("/"), "en", "v1", ""),
+                )
             )
     finally:
         fragments._digest.clear()

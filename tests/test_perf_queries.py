@@ -2,7 +2,8 @@
 
 Each page is measured at a small and a larger volume (posts, comments, tags, authors), the two
 counts must be equal, and the count is pinned so a regression shows up as a number. The page
-cache is off here (the default under pytest), so these are the uncached costs.
+and fragment caches are off here (`uncached_render`; they are on by default), so these are the
+costs of a render from scratch: a page served from the page cache costs none.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from django.utils import timezone
 
 from posts.models import Post
 from tests import factories
+
+pytestmark = pytest.mark.usefixtures("uncached_render")
 
 # Queries per page, including the request transaction's savepoint/release (ATOMIC_REQUESTS).
 # Lists: 2 for the posts and their count, 2 prefetches, 4 sidebar widgets (+1 for the taxonomy or

@@ -1,5 +1,8 @@
 """Each reading page runs a pinned number of queries, the same with 1 post or a full page of
-them (50 posts), and with 1 tag per post or 20 (plus several authors, categories and comments)."""
+them (50 posts), and with 1 tag per post or 20 (plus several authors, categories and comments).
+
+These are the costs of a page rendered from scratch, so the page and fragment caches are off here
+(`uncached_render`); a page served from the page cache costs none."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import datetime as dt
 import pytest
 
 from tests.factories import CategoryFactory, PostFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.usefixtures("uncached_render")
 
 UTC = dt.UTC
 

@@ -146,6 +146,10 @@ def render_discussion(context, post):
         if cached is not None:
             return {**common, "thread_html": cached["html"], "comment_count": cached["total"]}
     page = thread_page(post.pk, cpage or 1)
+    if cpage is not None and cpage != str(page.number):
+        # ?cpage=0099 or a page past the end shows a real page: keep its HTML under that page's
+        # own key only, so made-up page numbers can't fill the cache with copies.
+        version_key = None
     return {
         **common,
         "thread_version_key": version_key,
