@@ -6,6 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every process below reads them: without SITE_DOMAIN, the site advertises http://HOST:PORT.
 export HOST PORT
 
 # The first Python >= 3.12 that really runs: python3, python3.13, python3.12, then pyenv's copies
@@ -40,9 +41,9 @@ run: export DEBUG := $(if $(DEBUG),$(DEBUG),1)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py ensure_demo_admin
 	$(PY) manage.py collectstatic --noinput -v0
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
+	$(PY) manage.py ensure_demo_admin
+	@echo "gunicorn listens on $(HOST):$(PORT), beside a task worker (Ctrl-C stops both)"
 	@# On Ctrl-C, or when either process ends, stop the other. (The trap first clears itself:
 	@# `trap 'kill 0' INT TERM` re-entered itself on its own TERM until bash crashed.)
 	@trap 'trap "" INT TERM; trap - EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \

@@ -110,7 +110,9 @@ class CommentAdmin(ModeratorAccess, admin.ModelAdmin):
 
     @admin.display(description=_("text"))
     def short_text(self, obj):
-        return Truncator(obj.comment or obj.excerpt or obj.source_url).chars(80)
+        # A fediverse reply's text without its HTML; a comment's Markdown; a linkback's excerpt.
+        text = obj.moderation_text if obj.is_remote_reply else (obj.comment or obj.excerpt)
+        return Truncator(text or obj.source_url).chars(80)
 
     @admin.display(description=_("state"))
     def state(self, obj):

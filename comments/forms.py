@@ -1,9 +1,10 @@
 """The comment form: xtd's form (security hash, timestamp, honeypot) plus our limits and checks.
 
 - The text is capped at COMMENTS_MAX_CHARS before anything renders it.
-- `reply_to` must name a visible comment on the same post (XTD-NOTES trap 3) no deeper than the
-  maximum level (trap 2); a reply to a comment at the maximum level attaches to its parent.
-  Either failure is a REPLY_ERROR, answered with 400 by the view, with nothing stored.
+- `reply_to` must name a visible comment on the same post (XTD-NOTES trap 3) that xtd can store
+  a reply to (trap 2). Either failure is a REPLY_ERROR, answered with 400 by the view, with
+  nothing stored. A reply keeps the comment it answers as its parent at any depth; how deep a
+  thread is drawn is the renderer's business (COMMENTS_MAX_THREAD_LEVEL, comments/thread.py).
 - Signed-in users don't type a name or email: their account gives them.
 - Fields with errors point at their messages with aria-describedby.
 """
@@ -58,7 +59,6 @@ class CommentForm(XtdCommentForm):
     def __init__(self, target_object, *args, user=None, **kwargs):
         self.user = user if user is not None and user.is_authenticated else None
         self.reply_target: Comment | None = None
-        self.attached_to_parent = False
         super().__init__(target_object, *args, **kwargs)
         self.fields["comment"].max_length = settings.COMMENTS_MAX_CHARS
         # clean_comment() gives the one, clearer length message.
@@ -135,13 +135,10 @@ class CommentForm(XtdCommentForm):
             or str(target.object_pk) != str(self.target_object.pk)
         ):
             raise forms.ValidationError(_("That comment is not part of this discussion."), code=REPLY_ERROR)
-        max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
-        if target.level > max_level:
+        if target.level >= settings.COMMENTS_XTD_MAX_THREAD_LEVEL:
+            # xtd refuses to store a reply this deep, and would leave a half-saved row (trap 2).
             raise forms.ValidationError(_("That comment cannot take replies."), code=REPLY_ERROR)
         self.reply_target = target
-        if target.level == max_level:
-            self.attached_to_parent = True
-            return target.parent_id if target.level > 0 and target.parent_id != target.pk else 0
         return value
 
     def clean(self):

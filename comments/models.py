@@ -7,6 +7,7 @@ linkback needs, and `body_html` rendered once on save.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 
 from django.conf import settings
@@ -16,7 +17,16 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
-from sectorblog.markup import render_markdown
+from sectorblog.markup import plain_text, render_markdown, sanitize
+
+_SPAN_TAG = re.compile(r"</?span\b[^>]*>")
+
+
+def remote_html(raw_html: str) -> str:
+    """A fediverse reply's HTML for the thread: the comment profile's tags only, and mentions and
+    hashtags as plain links (their h-card and hashtag spans dropped, so no styling hooks or
+    hidden text from the sender survive). Idempotent."""
+    return _SPAN_TAG.sub("", sanitize(raw_html or "", "comment"))
 
 
 class Comment(XtdComment):
@@ -35,6 +45,11 @@ class Comment(XtdComment):
         PINGBACK = "pingback", _("Pingback")
         TRACKBACK = "trackback", _("Trackback")
         WEBMENTION = "webmention", _("Webmention")
+        # A reply from another server of the fediverse (ActivityPub), stored by the federation
+        # app through comments.services.remote_reply_store(); shown like a reader's comment.
+        FEDIVERSE = "fediverse", _("Fediverse reply")
+
+    LINKBACK_KINDS = (Kind.PINGBACK, Kind.TRACKBACK, Kind.WEBMENTION)
 
     post = models.ForeignKey(
         "posts.Post",
@@ -53,6 +68,11 @@ class Comment(XtdComment):
     source_title = models.CharField(_("source title"), max_length=300, blank=True)
     excerpt = models.TextField(_("excerpt"), blank=True)
     author_avatar_url = models.URLField(_("author avatar"), max_length=2000, blank=True)
+    # The writer's handle on another network (fediverse replies: "@ana@example.social").
+    # db_default: rows inserted by raw SQL (benchmark seeding) need not name it.
+    author_handle = models.CharField(
+        _("author handle"), max_length=300, blank=True, default="", db_default=""
+    )
     is_spam = models.BooleanField(_("spam"), default=False, db_index=True)
     is_internal = models.BooleanField(
         _("internal"), default=False, help_text=_("A linkback from another post on this site.")
@@ -113,6 +133,14 @@ class Comment(XtdComment):
         # A stable permalink that finds the right page of a long, paginated thread.
         return reverse("comments:permalink", args=[self.pk])
 
+    # xtd's and django_comments' versions reverse URL names of theirs that the site does not
+    # include (sectorblog/urls.py); these name the site's own views.
+    def get_reply_url(self) -> str:
+        return reverse("comments:reply", args=[self.pk])
+
+    def get_content_object_url(self) -> str:
+        return reverse("comments:content-object", args=[self.content_type_id, self.object_pk])
+
     @property
     def safe_user_url(self) -> str:
         """The commenter's website, only when it is a plain http(s) URL (never javascript: etc.)."""
@@ -124,7 +152,21 @@ class Comment(XtdComment):
 
     @property
     def is_linkback(self) -> bool:
-        return self.kind != self.Kind.COMMENT
+        return self.kind in self.LINKBACK_KINDS
+
+    @property
+    def is_remote_reply(self) -> bool:
+        return self.kind == self.Kind.FEDIVERSE
+
+    @property
+    def moderation_text(self) -> str:
+        """The text hold rules and spam checks read: the Markdown a reader typed, a linkback's
+        excerpt, or a fediverse reply's text without its markup."""
+        if self.is_linkback:
+            return self.excerpt
+        if self.is_remote_reply:
+            return plain_text(self.render_body())
+        return self.comment
 
     @staticmethod
     def make_duplicate_key(*, content_type_id: int, object_pk: str, email: str, text: str) -> str:
@@ -134,6 +176,8 @@ class Comment(XtdComment):
     def render_body(self) -> str:
         if self.is_linkback:
             return f"<p>[…] {escape(self.excerpt)} […]</p>" if self.excerpt else ""
+        if self.is_remote_reply:
+            return remote_html(self.comment)
         return render_markdown(self.comment, "comment")
 
     def save(self, *args, **kwargs):
@@ -181,6 +225,8 @@ class LinkbackAttempt(models.Model):
         RETRY = "retry", _("Will retry")
         FAILED = "failed", _("Failed")
         NO_ENDPOINT = "no_endpoint", _("No endpoint")
+        # Linked before the post was imported: the old blog notified it; nothing is sent.
+        KNOWN = "known", _("Not sent: linked before the import")
 
     post = models.ForeignKey(
         "posts.Post", on_delete=models.CASCADE, related_name="linkback_attempts", verbose_name=_("post")

@@ -16,12 +16,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_comments_xtd.models import BlackListedDomain
 from django_comments_xtd.moderation import XtdCommentModerator, moderator
 
 from posts.models import Post
 
 MODERATE_PERMISSION = "comments.can_moderate"
+
+# The hold reason of a linkback hidden because its source is gone or no longer links: the mark
+# that lets a later verification bring it back, which a moderator's removal must never allow.
+LINKBACK_SOURCE_GONE = gettext_noop("the source no longer links to this post")
 
 _LINK_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
 
@@ -65,14 +70,15 @@ class PostModerator(XtdCommentModerator):
     auto_close_field = None
 
     def allow(self, comment, content_object, request) -> bool:
-        if comment.kind == "comment" and not comments_open(content_object):
+        if comment.kind in ("comment", "fediverse") and not comments_open(content_object):
             return False
-        return not is_blocked(comment.user_email)
+        # A fediverse sender is blocked by handle (user@server) or server, on the same list.
+        return not is_blocked(comment.user_email or comment.author_handle.lstrip("@"))
 
     def hold_reason(self, comment) -> str:
         """Why this comment should wait for a moderator, or "" when it need not."""
-        text = comment.comment if comment.kind == "comment" else comment.excerpt
-        if comment.kind == "comment" and count_links(text) >= settings.COMMENTS_HOLD_LINKS:
+        text = comment.moderation_text
+        if comment.kind in ("comment", "fediverse") and count_links(text) >= settings.COMMENTS_HOLD_LINKS:
             return str(_("%(n)d or more links") % {"n": settings.COMMENTS_HOLD_LINKS})
         lowered = f"{comment.user_name}\n{comment.user_url}\n{text}".lower()
         for word in settings.COMMENTS_MODERATION_WORDS:
@@ -84,6 +90,12 @@ class PostModerator(XtdCommentModerator):
             and not _has_approved_comment(comment)
         ):
             return str(_("the author's first comment"))
+        if (
+            comment.kind == "fediverse"
+            and settings.COMMENTS_HOLD_FIRST_FEDIVERSE_REPLY
+            and not _has_approved_comment(comment)
+        ):
+            return str(_("the sender's first fediverse reply"))
         return ""
 
     def moderate(self, comment, content_object, request) -> bool:
@@ -95,7 +107,12 @@ class PostModerator(XtdCommentModerator):
 def _has_approved_comment(comment) -> bool:
     from comments.models import Comment
 
-    previous = Comment.objects.filter(is_public=True, is_removed=False, is_spam=False, kind="comment")
+    previous = Comment.objects.filter(is_public=True, is_removed=False, is_spam=False, kind=comment.kind)
+    if comment.kind == "fediverse":
+        # An approved reply that its sender edits counts for itself: it was approved before.
+        if comment.pk and not comment.is_public:
+            previous = previous.exclude(pk=comment.pk)
+        return previous.filter(author_handle__iexact=comment.author_handle).exists()
     if comment.pk:
         previous = previous.exclude(pk=comment.pk)
     if comment.user_id:

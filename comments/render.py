@@ -15,6 +15,8 @@ tests/test_discussion_*.py, the browser journeys and the vnu/axe checks read it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -24,7 +26,7 @@ from django.utils.translation import gettext
 
 from comments.models import Comment
 from comments.thread import Node
-from posts.templatetags.blog import machine_datetime
+from posts.templatetags.blog import human_datetime, machine_datetime
 
 _PK = 2147483646  # a placeholder pk: URLs are reversed once per render, not once per comment
 
@@ -40,12 +42,12 @@ def _date(value, format_name: str) -> str:
 
 
 class ThreadWriter:
-    def __init__(self, *, comments_open: bool, can_moderate: bool, max_level: int, request=None):
+    def __init__(self, *, comments_open: bool, can_moderate: bool, request=None):
         self.comments_open = comments_open
         self.can_moderate = can_moderate
-        self.max_level = max_level
         self.reply_label = escape(gettext("Reply"))
         self.reply_to = gettext("to %(name)s")
+        self.in_reply_to = escape(gettext("In reply to %(name)s"))
         self.reply_url = _url_maker("comments:reply")
         if can_moderate:
             self.remove_url = _url_maker("comments:remove")
@@ -53,6 +55,7 @@ class ThreadWriter:
             self.csrf = escape(get_token(request)) if request is not None else ""
             self.next = escape(request.get_full_path()) if request is not None else ""
         self.kind_labels = {value: escape(label) for value, label in Comment.Kind.choices}
+        self.origin_label = gettext("Original on %(server)s")
 
     # --- one comment -------------------------------------------------------------------------
     def linkback_body(self, c: Comment) -> str:
@@ -75,7 +78,7 @@ class ThreadWriter:
             f'<div class="comment-body">{c.body_html}</div>'
         )
 
-    def comment_body(self, c: Comment) -> str:
+    def comment_body(self, c: Comment, in_reply_to: Comment | None = None) -> str:
         pk = c.pk
         name = escape(c.user_name)
         avatar = getattr(c, "avatar", None) or {}
@@ -94,20 +97,33 @@ class ThreadWriter:
         )
         page = getattr(c, "page_number", 1)
         permalink = f"?cpage={page}#c{pk}" if page > 1 else f"#c{pk}"
+        remote = ""
+        if c.is_remote_reply:
+            # A fediverse reply: the sender's handle, and where it was first published.
+            remote = f'\n    <span class="comment-handle">{escape(c.author_handle)}</span>'
+            if c.safe_source_url:
+                server = urlsplit(c.safe_source_url).hostname or ""
+                remote += (
+                    f'\n    <a class="comment-origin" href="{escape(c.safe_source_url)}" rel="nofollow ugc">'
+                    f"{escape(self.origin_label % {'server': server})}</a>"
+                )
         parts = [
             f'<header class="comment-head">\n    {face}\n'
-            f'    <span class="comment-author" id="c{pk}-by">{author}</span>\n'
+            f'    <span class="comment-author" id="c{pk}-by">{author}</span>{remote}\n'
             f'    <a class="permalink" href="{permalink}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{_date(c.submit_date, 'DATETIME_FORMAT')}</time></a>\n  </header>\n"
-            f'  <div class="comment-body">{c.body_html}</div>\n'
+            f"{escape(human_datetime(c.submit_date))}</time></a>\n  </header>\n"
         ]
+        if in_reply_to is not None:
+            # Drawn away from the reply it answers (the thread is deeper than it is drawn).
+            answered = f'<a href="#c{in_reply_to.pk}">{escape(in_reply_to.user_name)}</a>'
+            parts.append(f'  <p class="in-reply-to">{self.in_reply_to % {"name": answered}}</p>\n')
+        parts.append(f'  <div class="comment-body">{c.body_html}</div>\n')
         if self.comments_open or self.can_moderate:
             parts.append('  <p class="comment-actions">\n')
             if self.comments_open:
-                at_max = ' data-at-max="1"' if c.level >= self.max_level else ""
                 parts.append(
                     f'    <a class="reply-link" href="{self.reply_url(pk)}" data-reply-to="{pk}" '
-                    f'data-reply-name="{name}"{at_max}>{self.reply_label}<span class="visually-hidden"> '
+                    f'data-reply-name="{name}">{self.reply_label}<span class="visually-hidden"> '
                     f"{self.reply_to % {'name': name}}</span></a>\n"
                 )
             if self.can_moderate:
@@ -124,10 +140,10 @@ class ThreadWriter:
     def node(self, node: Node, out: list[str]) -> None:
         c = node.comment
         out.append(
-            f'<li id="c{c.pk}" class="comment kind-{escape(c.kind)} level-{c.level}" '
-            f'aria-level="{c.level + 1}">\n  <article aria-labelledby="c{c.pk}-by">\n  '
+            f'<li id="c{c.pk}" class="comment kind-{escape(c.kind)} level-{node.depth}" '
+            f'aria-level="{node.depth + 1}">\n  <article aria-labelledby="c{c.pk}-by">\n  '
         )
-        out.append(self.linkback_body(c) if c.is_linkback else self.comment_body(c))
+        out.append(self.linkback_body(c) if c.is_linkback else self.comment_body(c, node.in_reply_to))
         out.append("\n  </article>\n")
         if node.children:
             out.append('  <ol class="children">')

@@ -6,6 +6,11 @@ django.tasks task after the transaction commits (comments/tasks.py).
 For the linkbacks code: build a `Comment` (kind, source_url, …), call
 `comment_moderate(comment=c)`; if it returns "rejected" drop it, otherwise save it and call
 `comment_stored(comment=c)` so followers and authors are notified after commit.
+
+For replies from other networks (the federation app's fediverse replies): `remote_reply_store`,
+`remote_reply_edit` and `remote_reply_delete` below put them in the thread through the same
+moderation. Apps above comments learn about visible changes from the `comment_published` and
+`comment_withdrawn` signals (comments/signals.py).
 """
 
 from __future__ import annotations
@@ -16,16 +21,18 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
-from comments.models import Comment
-from comments.moderation import post_moderator
+from comments.models import Comment, remote_html
+from comments.moderation import LINKBACK_SOURCE_GONE, post_moderator
+from comments.signals import comment_published, comment_withdrawn
 from comments.spam import Verdict, run_spam_checks
+from core import ratelimit
 from core.origin import absolute_url
 from posts.models import Post
 
@@ -97,18 +104,59 @@ def comment_moderate(*, comment: Comment, context: dict[str, Any] | None = None)
 
 
 def comment_stored(*, comment: Comment) -> None:
-    """Queue what follows a newly stored comment, after commit: follower and author emails."""
+    """Queue what follows a newly stored comment, after commit: follower and author emails.
+
+    A reader comment tells the post's authors as each of them chose (author_notices_queue). Held
+    linkbacks are told in one digest per post (held_linkbacks_digest_schedule): anyone can send
+    trackbacks from many addresses, and one email per trackback to every author was theirs to
+    trigger.
+    """
     from comments import tasks
 
     pk = comment.pk
     if comment.is_public:
         transaction.on_commit(lambda: tasks.notify_followers.enqueue(pk))
-    author_notices_queue(comment=comment)
+        comment_published.send(sender=Comment, comment=comment)
+    if comment.kind == Comment.Kind.COMMENT:
+        author_notices_queue(comment=comment)
+    elif comment_state(comment) == "held" and settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
+        held_linkbacks_digest_schedule(post_id=comment.post_id)
     if comment.needs_spam_check:
         when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
         transaction.on_commit(
             lambda: enqueue_later(tasks.recheck_spam, when, pk, 1, run_now_if_unsupported=True)
         )
+
+
+def held_linkbacks_digest_schedule(*, post_id: int) -> bool:
+    """Queue the post's held-linkbacks digest LINKBACK_HELD_DIGEST_SECONDS from now, unless one is
+    queued already (a marker in the shared rate-limit store that lives as long, so every process
+    sees it). Returns whether this call queued it.
+
+    So a post's authors get at most one such email per window, however many linkbacks arrive and
+    from however many addresses; the digest counts every linkback still waiting when it goes out.
+    """
+    from comments import tasks
+
+    window = settings.LINKBACK_HELD_DIGEST_SECONDS
+    marker = f"comments:held-linkbacks-digest:{post_id}"
+    if not ratelimit.limit_check(limits={marker: 1}, seconds=max(1, window)):
+        return False
+    when = timezone.now() + timedelta(seconds=window)
+    digest = tasks.notify_authors_of_held_linkbacks
+    transaction.on_commit(lambda: enqueue_later(digest, when, post_id, run_now_if_unsupported=True))
+    return True
+
+
+def held_linkbacks(*, post_id: int):
+    """The post's linkbacks waiting for a moderator, newest first."""
+    return (
+        Comment.objects.filter(
+            post_id=post_id, is_public=False, is_removed=False, is_spam=False, awaiting_confirmation=False
+        )
+        .exclude(kind=Comment.Kind.COMMENT)
+        .order_by("-submit_date")
+    )
 
 
 def enqueue_later(task, when, *args, run_now_if_unsupported: bool = False) -> None:
@@ -132,18 +180,16 @@ class Submission:
 def comment_flood_claim(*, ip: str | None, email: str, scope: str = "post") -> bool:
     """Claim the flood-control slot for this IP and email; False if either was used recently.
 
-    `cache.add` is atomic and the cache is shared across processes (Redis in production).
+    The claim is counted in the store every process shares (core/ratelimit.py), so it holds
+    whichever gunicorn worker or app server answers the next request.
     """
-    seconds = settings.COMMENTS_FLOOD_SECONDS
-    if not seconds:
-        return True
     keys = []
     if email.strip():
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         keys.append(f"comments:flood:{scope}:email:{digest}")
     if ip:
         keys.append(f"comments:flood:{scope}:ip:{ip}")
-    return all(cache.add(key, 1, timeout=seconds) for key in keys)
+    return ratelimit.limit_check(limits=dict.fromkeys(keys, 1), seconds=settings.COMMENTS_FLOOD_SECONDS)
 
 
 def comment_submit(*, comment: Comment, context: dict[str, Any], trusted: bool = False) -> Submission:
@@ -184,6 +230,125 @@ def comment_submit(*, comment: Comment, context: dict[str, Any], trusted: bool =
     if comment.awaiting_confirmation:
         return Submission("awaiting", comment)
     return Submission(outcome, comment)
+
+
+# --- Replies from other networks (fediverse) --------------------------------------------------------
+
+
+def _thread_parent(parent: Comment | None) -> int:
+    """The parent a new reply may hang under: `parent` itself, or its nearest ancestor shallow
+    enough that the reply stays within COMMENTS_XTD_MAX_THREAD_LEVEL (xtd refuses deeper ones,
+    XTD-NOTES trap 2). 0 starts a new thread."""
+    max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+    while parent is not None and parent.level >= max_level:
+        if parent.parent_id in (0, parent.pk):
+            break
+        parent = Comment.objects.filter(pk=parent.parent_id).first()
+    return parent.pk if parent is not None else 0
+
+
+def remote_reply_store(
+    *,
+    post: Post,
+    parent: Comment | None,
+    html: str,
+    author_name: str,
+    author_handle: str,
+    author_url: str,
+    avatar_url: str,
+    source_url: str,
+    submitted_at,
+    language: str = "",
+) -> Submission:
+    """Put a reply from another network into the post's thread, under `parent` (None: at the top).
+
+    It passes the same moderation as a reader's comment (closed threads, the block list by handle
+    and server, the hold rules including a sender's first reply, the spam checks) and then the
+    same notifications. Its HTML is kept only as the comment profile sanitizes it. A second
+    delivery of the same reply (same post and source URL) is refused as a duplicate.
+    """
+    comment = Comment(
+        content_type=ContentType.objects.get_for_model(Post),
+        object_pk=str(post.pk),
+        post=post,
+        site_id=settings.SITE_ID,
+        kind=Comment.Kind.FEDIVERSE,
+        user_name=author_name.strip()[:50] or author_handle[:50],
+        user_email="",
+        user_url=author_url if len(author_url) <= 200 else "",
+        author_handle=author_handle[:300],
+        author_avatar_url=avatar_url[:2000],
+        source_url=source_url[:2000],
+        comment=remote_html(html),
+        submit_date=submitted_at or timezone.now(),
+        parent_id=_thread_parent(parent),
+        language=language[:10],
+        is_public=False,
+        followup=False,
+    )
+    outcome = comment_moderate(comment=comment, context={"language": language})
+    if outcome == "rejected":
+        return Submission("rejected")
+    try:
+        with transaction.atomic():
+            comment.save()
+    except IntegrityError:
+        return Submission("duplicate")
+    comment_stored(comment=comment)
+    return Submission(outcome, comment)
+
+
+def answer_post(*, parent: Comment, user, text: str) -> Submission:
+    """A signed-in user's answer under a thread item, written outside the site's form (the admin's
+    "answer" page for fediverse replies). It is moderated and stored as the form's comments are."""
+    comment = Comment(
+        content_type=ContentType.objects.get_for_model(Post),
+        object_pk=str(parent.post_id),
+        post_id=parent.post_id,
+        site_id=settings.SITE_ID,
+        user=user,
+        user_name=(user.get_full_name() or user.get_username())[:50],
+        user_email=user.email,
+        comment=text,
+        submit_date=timezone.now(),
+        parent_id=_thread_parent(parent),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        kind=Comment.Kind.COMMENT,
+        is_public=False,
+        followup=False,
+    )
+    return comment_submit(comment=comment, context={})
+
+
+def remote_reply_edit(*, comment: Comment, html: str) -> Outcome:
+    """The sender edited their reply: keep the new text and moderate it again. A public reply
+    stays public unless the new text trips a rule; a held one is looked at afresh."""
+    was_public = comment.is_public
+    comment.comment = remote_html(html)
+    comment.is_spam, comment.hold_reason = False, ""
+    outcome = comment_moderate(comment=comment, context={"language": comment.language})
+    if outcome == "rejected":
+        # The thread closed or the sender was blocked since: keep the edit out of sight.
+        comment.is_public = False
+        comment.hold_reason = str(gettext_lazy("edited after its thread closed or its sender was blocked"))
+        outcome = "held"
+    comment.save()
+    if comment.is_public and not was_public:
+        comment_stored(comment=comment)
+    elif was_public and not comment.is_public:
+        comment_withdrawn.send(sender=Comment, comment=comment)
+    return outcome
+
+
+def remote_reply_delete(*, comment: Comment) -> None:
+    """The sender deleted their reply: it is deleted here too (its text is not kept). Replies to
+    it stay in the thread, moved up to where it was."""
+    from django_comments_xtd.models import XtdComment
+
+    if comment.is_public:
+        comment_withdrawn.send(sender=Comment, comment=comment)
+    # Through the base model, so all three table rows go (as privacy_delete does).
+    XtdComment.objects.filter(pk=comment.pk).delete()
 
 
 # --- Confirmation by email -------------------------------------------------------------------------
@@ -248,13 +413,24 @@ def comment_approve(*, comment: Comment) -> None:
 
 
 def comment_mark_spam(*, comment: Comment) -> None:
+    was_public = comment.is_public
     comment.is_spam, comment.is_public = True, False
     Comment.objects.filter(pk=comment.pk).update(is_spam=True, is_public=False)
+    if was_public:
+        comment_withdrawn.send(sender=Comment, comment=comment)
 
 
 def comment_remove(*, comment: Comment) -> None:
+    """A moderator's removal. It clears the "source gone" mark, so no later ping brings it back."""
+    was_public = comment.is_public
     comment.is_removed, comment.is_public = True, False
-    Comment.objects.filter(pk=comment.pk).update(is_removed=True, is_public=False)
+    if comment.hold_reason == LINKBACK_SOURCE_GONE:
+        comment.hold_reason = ""
+    Comment.objects.filter(pk=comment.pk).update(
+        is_removed=True, is_public=False, hold_reason=comment.hold_reason
+    )
+    if was_public:
+        comment_withdrawn.send(sender=Comment, comment=comment)
 
 
 def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = None) -> Verdict:

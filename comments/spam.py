@@ -33,7 +33,7 @@ def link_stuffing_check(comment, context: dict[str, Any]) -> Verdict:
     """A comment that is mostly a list of links is spam, not a question for a moderator."""
     from comments.moderation import count_links
 
-    return Verdict.SPAM if count_links(comment.comment) >= LINK_STUFFING_THRESHOLD else Verdict.HAM
+    return Verdict.SPAM if count_links(comment.moderation_text) >= LINK_STUFFING_THRESHOLD else Verdict.HAM
 
 
 def akismet_check(comment, context: dict[str, Any]) -> Verdict:

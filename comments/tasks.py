@@ -172,6 +172,48 @@ def _send_author_email(author, post_id: int, notice_ids: list[int]) -> None:
 
 
 @task
+def notify_authors_of_held_linkbacks(post_id: int) -> int:
+    """One email per author about the post's linkbacks waiting for a moderator (the digest).
+
+    It says how many wait, of which kinds, from how many sites, and links to the queue. Nothing a
+    sender chose (names, titles, excerpts, URLs) goes into it: a flood of trackbacks cannot make
+    the site mail its words to the authors.
+    """
+    from collections import Counter
+
+    from comments.linkbacks.services import source_origin
+    from posts.models import Post
+
+    post = Post.objects.filter(pk=post_id).first()
+    held = list(services.held_linkbacks(post_id=post_id).values_list("kind", "source_url")) if post else []
+    if not held:
+        return 0
+    kinds = Counter(kind for kind, _url in held)
+    sites = len({source_origin(url) for _kind, url in held})
+    queue_url = services.site_url(
+        reverse("admin:comments_comment_changelist") + f"?state=held&post__id__exact={post_id}"
+    )
+    authors = get_user_model().objects.filter(authorships__post=post).exclude(email="")
+    sent = 0
+    for author in authors:
+        with translation.override(post.language or settings.LANGUAGE_CODE):
+            _send(
+                to=author.email,
+                subject_template="comments/email/held_linkbacks_subject.txt",
+                body_template="comments/email/held_linkbacks_body.txt",
+                context={
+                    "post": post,
+                    "total": len(held),
+                    "kinds": [(Comment.Kind(kind).label, n) for kind, n in sorted(kinds.items())],
+                    "sites": sites,
+                    "queue_url": queue_url,
+                },
+            )
+        sent += 1
+    return sent
+
+
+@task
 def send_privacy_link(email: str, language: str) -> str:
     """Send the signed link that shows, and can delete, every comment made with an address."""
     key = services.privacy_key(email=email)

@@ -27,6 +27,8 @@ AVATAR_COLOURS = 8  # .avatar.c0 … .avatar.c7 in site.css; no inline styles un
 class Node:
     comment: Comment
     children: list[Node] = field(default_factory=list)
+    depth: int = 0  # the level it is drawn at (its stored level may be deeper)
+    in_reply_to: Comment | None = None  # set when drawn flat, away from the reply it answers
 
 
 @dataclass
@@ -64,7 +66,9 @@ def public_comments(post_id: int) -> QuerySet[Comment]:
 
 
 def _threaded_kinds() -> Q:
-    return Q() if settings.COMMENTS_LINKBACKS_IN_THREAD else Q(kind=Comment.Kind.COMMENT)
+    if settings.COMMENTS_LINKBACKS_IN_THREAD:
+        return Q()
+    return ~Q(kind__in=Comment.LINKBACK_KINDS)
 
 
 def _thread_sizes(post_id: int) -> list[tuple[int, int]]:
@@ -101,16 +105,24 @@ def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
     )
     mentions: list[Comment] = []
     if not settings.COMMENTS_LINKBACKS_IN_THREAD:
-        mentions = list(public_comments(post_id).exclude(kind=Comment.Kind.COMMENT).order_by("submit_date"))
+        mentions = list(
+            public_comments(post_id).filter(kind__in=Comment.LINKBACK_KINDS).order_by("submit_date")
+        )
         total += len(mentions)
     for comment in comments + mentions:
         comment.avatar = avatar_for(comment)
         comment.page_number = number
-    return ThreadPage(build_tree(comments), mentions, total, number, num_pages)
+    tree = build_tree(comments, max_depth=settings.COMMENTS_MAX_THREAD_LEVEL)
+    return ThreadPage(tree, mentions, total, number, num_pages)
 
 
-def build_tree(comments: list[Comment]) -> list[Node]:
-    """Nest comments under their parents. Orphans (parent hidden or deleted) go to the top level."""
+def build_tree(comments: list[Comment], *, max_depth: int | None = None) -> list[Node]:
+    """Nest comments under their parents. Orphans (parent hidden or deleted) go to the top level.
+
+    With `max_depth`, replies deeper than that are drawn at that depth, each right after the
+    reply it answers (depth first, in thread order) and marked `in_reply_to`, as WordPress's
+    comment walker draws them. Only the drawing is flattened: every comment keeps its parent.
+    """
     nodes = {c.pk: Node(c) for c in comments}
     roots: list[Node] = []
     for comment in comments:
@@ -121,7 +133,27 @@ def build_tree(comments: list[Comment]) -> list[Node]:
         else:
             parent.children.append(node)
     roots.sort(key=lambda n: (n.comment.thread_id, n.comment.submit_date, n.comment.pk))
-    return roots
+    return roots if max_depth is None else _drawn(roots, 0, max(0, max_depth))
+
+
+def _drawn(siblings: list[Node], depth: int, max_depth: int) -> list[Node]:
+    """The nodes drawn at `depth` in one list: the siblings, and below max_depth their replies."""
+    drawn: list[Node] = []
+    for node in siblings:
+        node.depth = depth
+        drawn.append(node)
+        if depth < max_depth:
+            node.children = _drawn(node.children, depth + 1, max_depth)
+            continue
+        stack = [(child, node.comment) for child in reversed(node.children)]
+        node.children = []
+        while stack:  # no recursion: a stored thread may be far deeper than it is drawn
+            reply, answered = stack.pop()
+            reply.depth, reply.in_reply_to = depth, answered
+            drawn.append(reply)
+            stack.extend((child, reply.comment) for child in reversed(reply.children))
+            reply.children = []
+    return drawn
 
 
 def split_linkbacks(comments: list[Comment]) -> tuple[list[Comment], list[Comment]]:
@@ -140,8 +172,11 @@ def initials_avatar(name: str, email: str) -> dict[str, str | int]:
 
 def avatar_for(comment: Comment) -> dict[str, str | int]:
     """The local initials avatar, or a Gravatar URL when COMMENTS_USE_GRAVATAR is on."""
-    avatar = initials_avatar(comment.user_name, comment.user_email)
-    if settings.COMMENTS_USE_GRAVATAR and comment.user_email:
+    avatar = initials_avatar(comment.user_name, comment.user_email or comment.author_handle)
+    if comment.is_remote_reply and comment.author_avatar_url.startswith(settings.MEDIA_URL):
+        # A fediverse sender's avatar, copied to our own storage (never hot-linked).
+        avatar["url"] = comment.author_avatar_url
+    elif settings.COMMENTS_USE_GRAVATAR and comment.user_email:
         digest = hashlib.sha256(comment.user_email.strip().lower().encode()).hexdigest()
         avatar["url"] = f"https://www.gravatar.com/avatar/{digest}?s=48&d=identicon"
     return avatar

@@ -1,8 +1,9 @@
 """Discussion views: post a comment, reply without JS, confirm, mute, permalink, privacy, moderate.
 
-These replace xtd's and django_comments' views at the same paths (comments/urls.py is included
-first), so xtd's pickle-based confirm and mute links are never unpickled (XTD-NOTES trap 12), and
-its moderation views, which check another permission, are not reachable (trap 7).
+These replace xtd's and django_comments' views at the same paths (their URL modules are not
+included at all), so xtd's pickle-based confirm and mute links are never unpickled (XTD-NOTES trap
+12), its moderation views, which check another permission, are not reachable (trap 7), and no
+comment is created except through the form's rules in comments/services.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +46,11 @@ def _typed(data) -> dict:
     return typed
 
 
+def _has_text(data) -> bool:
+    """Whether the commenter sent any text (only then is there text to keep for them)."""
+    return bool(str(data.get("comment", "") or "").strip())
+
+
 def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, reply_to=None, notice: str = ""):
     response = render(
         request,
@@ -53,7 +60,7 @@ def _form_page(request, *, form: CommentForm, post: Post, status: int = 200, rep
             "post": post,
             "reply_to": reply_to,
             "notice": notice,
-            "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
+            "text_kept": form.is_bound and _has_text(form.data),
         },
         status=status,
     )
@@ -90,7 +97,11 @@ def post_comment(request):
                 form=fresh,
                 post=post,
                 status=400,
-                notice=_("The form had expired. Your text is kept below; please post it again."),
+                notice=(
+                    _("The form had expired. Your text is kept below; please post it again.")
+                    if _has_text(request.POST)
+                    else _("The form had expired. Please write your comment again.")
+                ),
             )
         if form.has_reply_error():
             return _message(
@@ -264,6 +275,20 @@ def permalink(request, pk):
     if comment.post is None or not comment.post.is_published:
         raise Http404
     return redirect(services.comment_page_url(comment=comment))
+
+
+@require_GET
+def content_object_redirect(request, content_type_id, object_pk):
+    """django_comments' "cr" shortcut (/comments/cr/<type>/<pk>/) for published posts only.
+
+    The stock view redirected to any object's URL, so counting up the pk revealed the slug and
+    planned date of every draft and scheduled post.
+    """
+    post_type = ContentType.objects.get_for_model(Post)
+    if content_type_id != post_type.pk or not object_pk.isdigit():
+        raise Http404
+    post = get_object_or_404(Post.objects.published(), pk=int(object_pk))
+    return redirect(post.get_absolute_url())
 
 
 class PrivacyRequestForm(forms.Form):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from comments.linkbacks.fetch import FetchError, fetch
 from core.origin import absolute_url
+from posts.importing import current_import
 from posts.models import Post
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def queue_websub_ping(sender, instance: Post, raw: bool = False, **kwargs) -> No
     if instance.published_at is None:
         return
     run_after = instance.published_at if instance.published_at > timezone.now() else None
+    if run_after is None and current_import() is not None:
+        return  # an imported post is old news: subscribers' readers had it from the old blog
     from comments.linkbacks.services import on_commit_enqueue
 
     on_commit_enqueue(websub_publish, instance.pk, run_after=run_after)

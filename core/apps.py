@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "core"
+
+    def ready(self) -> None:
+        from core import lookups
+
+        lookups.register()

@@ -6,6 +6,13 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.dispatch import Signal
+
+# Sent when absolute URLs of this site that were stored earlier no longer lead anywhere: the public
+# origin changed (`make run` on another PORT, a new SITE_DOMAIN), or a post moved to a new
+# permalink. Keyword arguments: `moves`, a list of (old_prefix, new_prefix) absolute URL pairs, and
+# `using`, the database alias. Apps that store such URLs rewrite them (comments: internal pingbacks).
+urls_moved = Signal()
 
 
 def public_origin() -> str:

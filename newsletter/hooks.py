@@ -4,7 +4,8 @@ NewsletterConfig.ready()):
 - posts' post_save signal: a post saved live starts its mailing after commit (a scheduled post is
   found by the worker's `tick` when its time comes);
 - comments' personal-data registry: the privacy page lists and deletes subscriptions;
-- posts' admin panels: the send log and "send a test to me" on a post's change page.
+- posts' admin panels: the send log and "send a test to me" on a post's change page;
+- posts' /subscribe/ page: the email section.
 """
 
 from __future__ import annotations
@@ -69,9 +70,16 @@ def post_panel(request, post: Post):
     )
 
 
+def _email_section(request) -> dict:
+    from newsletter.forms import SubscribeForm
+
+    return {"form": SubscribeForm()}
+
+
 def connect() -> None:
     from comments.privacy import PersonalDataProvider, personal_data_register
     from posts import admin as posts_admin
+    from posts.follow import FollowSection, follow_section_register
 
     post_save.connect(queue_mailing_on_publish, sender=Post, dispatch_uid="newsletter.queue_mailing")
     personal_data_register(
@@ -84,3 +92,8 @@ def connect() -> None:
     )
     if post_panel not in posts_admin.POST_PANELS:
         posts_admin.POST_PANELS.append(post_panel)
+    follow_section_register(
+        FollowSection(
+            key="email", order=10, template="newsletter/_section_email.html", context=_email_section
+        )
+    )

@@ -4,7 +4,7 @@ from newsletter import views
 
 app_name = "newsletter"
 urlpatterns = [
-    path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/email/", views.subscribe, name="subscribe"),
     path("subscribe/sent/", views.sent, name="sent"),
     path("subscribe/confirm/<str:key>/", views.confirm, name="confirm"),
     path("subscribe/manage/", views.manage_request, name="manage-request"),

@@ -21,6 +21,7 @@ from comments.forms import client_ip
 from newsletter import services
 from newsletter.forms import AddressForm, PreferencesForm, SubscribeForm
 from newsletter.throttle import rate_allow
+from posts.follow import follow_page
 
 HOUR = 3600
 
@@ -94,24 +95,20 @@ def _too_many(request):
 
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
-    """The /subscribe/ page (email section, with room for other ways to follow) and its form.
-    The one-field forms in the sidebar and under posts post here too."""
-    form = SubscribeForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_bot():
-            return redirect("newsletter:sent")  # tell a bot nothing; send nothing
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if _flooded(request, email, bucket="subscribe"):
-                return _too_many(request)
-            services.subscription_request(choices=form.choices(email=email))
-            return redirect("newsletter:sent")
-    response = render(
-        request, "newsletter/subscribe.html", {"form": form}, status=400 if form.errors else 200
-    )
-    if request.method == "POST":
-        _private(response)
-    return response
+    """The email form of /subscribe/ (and the one-field forms in the sidebar and under posts)
+    posts here. A GET goes to the page."""
+    if request.method == "GET":
+        return redirect(reverse("posts:subscribe") + "#email")
+    form = SubscribeForm(request.POST)
+    if form.is_bot():
+        return redirect("newsletter:sent")  # tell a bot nothing; send nothing
+    if form.is_valid():
+        email = form.cleaned_data["email"]
+        if _flooded(request, email, bucket="subscribe"):
+            return _too_many(request)
+        services.subscription_request(choices=form.choices(email=email))
+        return redirect("newsletter:sent")
+    return _private(follow_page(request, replace={"email": {"form": form}}, status=400))
 
 
 @require_GET

@@ -46,6 +46,7 @@ from posts.revisions import (
     revision_record,
     revision_restore,
 )
+from posts.templatetags.blog import human_datetime
 from posts.translations import missing_languages, post_translate
 from posts.workflow import post_decided, post_send_back, post_submitted
 from sectorblog.markup import render_markdown
@@ -77,8 +78,7 @@ def is_author_of(user, post: Post) -> bool:
 def status_label(post: Post) -> str:
     """draft / in review / scheduled for <date> / published: what the list and the form show."""
     if post.is_scheduled:
-        when = date_format(timezone.localtime(post.published_at), "DATETIME_FORMAT")
-        return gettext("scheduled for %(date)s") % {"date": when}
+        return gettext("scheduled for %(date)s") % {"date": human_datetime(post.published_at)}
     if post.status == Post.Status.PUBLISHED:
         return gettext("published")
     if post.status == Post.Status.REVIEW:
@@ -179,6 +179,13 @@ class PostAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._stored_status = self.instance.status
+        if "published_at" in self.fields:
+            # The date and time typed here are read in the site's time zone: say which.
+            self.fields["published_at"].help_text = "{} {}".format(
+                self.fields["published_at"].help_text,
+                gettext("Times are in the %(zone)s time zone.")
+                % {"zone": timezone.get_current_timezone_name()},
+            )
 
     def _post_clean(self):
         super()._post_clean()
@@ -307,7 +314,14 @@ class AuthoringMedia:
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
     inlines = [PostAuthorInline]
-    list_display = ("title", "status_column", "authors_column", "language", "published_at", "updated_at")
+    list_display = (
+        "title",
+        "status_column",
+        "authors_column",
+        "language",
+        "published_column",
+        "updated_column",
+    )
     list_display_links = ("title",)
     list_filter = (StatusListFilter, "authors", "categories", "tags", "language")
     date_hierarchy = "published_at"
@@ -469,6 +483,14 @@ class PostAdmin(admin.ModelAdmin):
         return format_html(
             '<span class="post-status post-status-{}">{}</span>', obj.status, status_label(obj)
         )
+
+    @admin.display(description=_("publication date"), ordering="published_at")
+    def published_column(self, obj):
+        return human_datetime(obj.published_at) or "-"
+
+    @admin.display(description=_("updated"), ordering="updated_at")
+    def updated_column(self, obj):
+        return human_datetime(obj.updated_at)
 
     @admin.display(description=_("authors"))
     def authors_column(self, obj):
@@ -731,8 +753,7 @@ class PostAdmin(admin.ModelAdmin):
         revision_restore(post=post, revision=revision, user=request.user)
         self.message_user(
             request,
-            gettext("Restored the revision saved %(when)s.")
-            % {"when": date_format(timezone.localtime(revision.created_at), "DATETIME_FORMAT")},
+            gettext("Restored the revision saved %(when)s.") % {"when": human_datetime(revision.created_at)},
         )
         return HttpResponseRedirect(reverse("admin:posts_post_change", args=[post.pk]))
 
@@ -885,9 +906,10 @@ class AuthorProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Redirect)
 class RedirectAdmin(admin.ModelAdmin):
-    list_display = ("old_path", "post", "target_url", "created_at")
+    list_display = ("old_path", "post", "category", "tag", "author", "target_url", "created_at")
     search_fields = ("old_path", "target_url", "post__title")
-    raw_id_fields = ("post",)
+    raw_id_fields = ("post", "category", "tag", "author")
+    list_select_related = ("post", "category", "tag", "author")
 
 
 @admin.register(ImportRecord)

@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
@@ -45,7 +44,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from core.origin import absolute_url, public_origin
-from posts.models import Category, Post, PostAuthor, Tag
+from posts.models import Category, Post, PostAuthor, Tag, public_authors
 from sectorblog import fragments
 
 FEED_ITEMS = 20
@@ -514,7 +513,8 @@ class AuthorFeed(PostFeed):
     """Posts (co-)written by one author."""
 
     def get_object(self, request, username: str):
-        return get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
+        # The author page's rule: no feed for an account with nothing published.
+        return get_object_or_404(public_authors().select_related("profile"), username=username)
 
     def narrow(self, queryset, user):
         return queryset.filter(authors=user)

@@ -242,9 +242,39 @@ class Post(models.Model):
                 "slug",
             }
         super().save(*args, **kwargs)
+        loaded = getattr(self, "_loaded_url_state", None)
+        self._loaded_url_state = tuple(getattr(self, name) for name in self._URL_FIELDS)
+        if loaded is not None:
+            self._redirect_old_url(*loaded)
 
     def get_absolute_url(self) -> str:
         return reverse("posts:detail", kwargs=self._date_kwargs())
+
+    # What the post's public URL was made of when it was loaded or last saved: a slug or date
+    # change then leaves the old URL behind as a redirect (as WordPress's old-slug redirect does).
+    _URL_FIELDS = ("status", "published_at", "created_at", "slug")
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        post = super().from_db(db, field_names, values, **kwargs)
+        if all(name in post.__dict__ for name in cls._URL_FIELDS):  # nothing deferred: no query
+            post._loaded_url_state = tuple(post.__dict__[name] for name in cls._URL_FIELDS)
+        return post
+
+    def _redirect_old_url(self, status, published_at, created_at, slug) -> None:
+        """Keep the URL a published post had before this save answering, with a 301 to the new one."""
+        if status != self.Status.PUBLISHED or published_at is None or published_at > timezone.now():
+            return  # it was not public at that URL
+        was = Post(status=status, published_at=published_at, created_at=created_at, slug=slug)
+        old_url = was.get_absolute_url()
+        if old_url == self.get_absolute_url():
+            return
+        from posts.redirects import normalize_path
+
+        Redirect.objects.update_or_create(
+            old_path=normalize_path(old_url),
+            defaults={"post": self, "category": None, "tag": None, "author": None, "target_url": ""},
+        )
 
     @property
     def is_published(self) -> bool:
@@ -313,6 +343,18 @@ class PostAuthor(models.Model):
 def published_filter(prefix: str = "") -> Q:
     """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+
+
+def public_authors():
+    """The accounts that have an author page and an author feed: those credited on at least one
+    published post. Anyone else's username (staff who never wrote, readers) stays private, and
+    both surfaces answer 404 for it alike."""
+    from django.contrib.auth import get_user_model
+
+    credited = PostAuthor.objects.filter(
+        published_filter("post__"), user=models.OuterRef("pk"), post__is_page=False
+    )
+    return get_user_model().objects.filter(models.Exists(credited))
 
 
 # --- Authoring: revisions and the media library ---------------------------------------------
@@ -415,11 +457,13 @@ class MediaImage(models.Model):
 
 
 class Redirect(models.Model):
-    """An old URL (a WordPress permalink, `/?p=<id>` or `/?page_id=<id>`) that now answers 301.
+    """An old URL (a WordPress permalink, `/?p=<id>`, `/?cat=<id>`, a nested category path, a
+    post's URL before its slug or date changed, ...) that now answers 301.
 
     `old_path` is normalised by `posts.redirects.normalize_path`: decoded, single slashes, a trailing
-    slash, and for WordPress's query permalinks the one query parameter that names the post.
-    The target is computed from `post` on every hit, so a later slug change is followed.
+    slash, no `index.php`, and for WordPress's query URLs the one query parameter that names the
+    object. The target is computed from `post`, `category`, `tag` or `author` on every hit, so a
+    later slug change is followed; `target_url` is used when there is none of them.
     """
 
     old_path = models.CharField(_("old path"), max_length=1000, unique=True)
@@ -430,6 +474,25 @@ class Redirect(models.Model):
         on_delete=models.CASCADE,
         related_name="redirects",
         verbose_name=_("post"),
+    )
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    tag = models.ForeignKey(
+        Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("tag")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("author"),
     )
     target_url = models.CharField(
         _("target URL"), max_length=2000, blank=True, help_text=_("Used when there is no post.")

@@ -12,7 +12,6 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core import ratelimit
 from posts.models import Post, PostAuthor
 from sectorblog.markup import render_markdown
 
@@ -53,14 +53,8 @@ def preview_url(post: Post) -> str:
 def rate_limited(*, user, bucket: str) -> bool:
     """True once a user has made more than PREVIEW_RATE_PER_MINUTE calls in this minute."""
     limit = getattr(settings, "PREVIEW_RATE_PER_MINUTE", 60)
-    key = f"authoring-rate:{bucket}:{user.pk}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=90)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=90)
-        count = 1
-    return count > limit
+    # Counted where every process sees it (core/ratelimit.py), not in one worker's memory.
+    return not ratelimit.limit_check(limits={f"authoring-rate:{bucket}:{user.pk}": limit}, seconds=60)
 
 
 def render_preview(request) -> HttpResponse:

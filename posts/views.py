@@ -13,7 +13,6 @@ from urllib.parse import urlencode, urljoin
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -26,7 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from core.origin import public_origin
-from posts.models import Category, Post, PostAuthor, Tag
+from posts.follow import follow_page
+from posts.models import Category, Post, PostAuthor, Tag, public_authors
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 from sectorblog import fragments
 
@@ -186,10 +186,10 @@ def tag(request, slug, page=None):
 
 @require_safe
 def author(request, username, page=None):
-    user = get_object_or_404(get_user_model().objects.select_related("profile"), username=username)
+    # A user with nothing published has no public page: usernames of non-authors stay private.
+    user = get_object_or_404(public_authors().select_related("profile"), username=username)
     profile = getattr(user, "profile", None)
     name = (profile.name if profile else "") or user.get_username()
-    # A user with nothing published has no public page: usernames of non-authors stay private.
     return _list(
         request,
         listing_queryset().filter(authorships__user=user),
@@ -449,3 +449,9 @@ def _translations(post: Post) -> list[dict]:
 @require_safe
 def robots_txt(request):
     return render(request, "robots.txt", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def subscribe(request):
+    """Ways to follow the blog (posts/follow.py): feeds here, and the sections other apps add."""
+    return follow_page(request)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -35,6 +35,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from lxml import etree
 
+from posts.importing import ImportNotes, importing
 from posts.models import (
     AuthorProfile,
     Category,
@@ -156,6 +157,7 @@ class Item:
     terms: list[ItemTerm] = field(default_factory=list)
     comments: list[CommentRecord] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    old_slugs: list[str] = field(default_factory=list)  # every `_wp_old_slug`: WordPress keeps them all
 
 
 Record = Channel | Author | Term | Item
@@ -340,6 +342,8 @@ def _item(el) -> Item:
         elif name == "wp:postmeta":
             values = _children(child)
             item.meta.setdefault(values.get("wp:meta_key", ""), values.get("wp:meta_value", ""))
+            if values.get("wp:meta_key") == "_wp_old_slug" and values.get("wp:meta_value", "").strip():
+                item.old_slugs.append(values["wp:meta_value"].strip())
     item.post_type = item.post_type or "post"
     return item
 
@@ -475,10 +479,11 @@ def _check_channel(channel: Channel, saw_wp: bool, el, path: Path) -> None:
 #   with a zero GMT date (WordPress's "not fixed yet") gets no publication date.
 # - Sticky -> featured; comment_status/ping_status "open" -> allow_comments/allow_pings.
 # - Attachments become MediaReference rows that keep the original file URL; nothing is fetched.
-# - Comments keep their thread up to COMMENTS_XTD_MAX_THREAD_LEVEL; a deeper reply is attached to
-#   its deepest allowed ancestor and reported. approved 1 -> public, 0 -> held, spam -> spam
-#   (not public), trash -> removed. Imported comments get a duplicate_key derived from their
-#   WordPress ID, so two identical comments (say, two empty ones) by one person both survive.
+# - Comments keep their thread: every reply keeps its parent, however deep (the site draws
+#   replies below COMMENTS_MAX_THREAD_LEVEL flat, as WordPress does). approved 1 -> public,
+#   0 -> held, spam -> spam (not public), trash -> removed. Imported comments get a
+#   duplicate_key derived from their WordPress ID, so two identical comments (say, two empty
+#   ones) by one person both survive.
 # - A post ID seen twice in one file: an identical repeat is skipped, a different item is kept
 #   as a separate post; both are reported. Other post types (nav_menu_item, custom types) are
 #   counted as skipped.
@@ -506,6 +511,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     source: str = ""
+    notifications: ImportNotes = field(default_factory=ImportNotes)
+    authors: list[str] = field(default_factory=list)
 
     def count(self, kind: str, outcome: str) -> None:
         row = self.counts.setdefault(kind, dict.fromkeys(OUTCOMES, 0))
@@ -514,6 +521,10 @@ class ImportReport:
     def warn(self, kind: str, message: str) -> None:
         self.count(kind, "warnings")
         self.warnings.append(f"{kind}: {message}")
+
+    def author(self, login: str, user, how: str) -> None:
+        """Say which local account a WordPress login's posts went to, and why."""
+        self.authors.append(f"{login} -> {user.get_username()} ({how})")
 
     def get(self, kind: str, outcome: str) -> int:
         return self.counts.get(kind, {}).get(outcome, 0)
@@ -530,6 +541,27 @@ class ImportReport:
             lines.append(f"{kind:<{width}}  " + "  ".join(f"{row[o]:>8}" for o in OUTCOMES))
         return "\n".join(lines)
 
+    def notification_lines(self) -> list[str]:
+        """What the import did not send, and why: it is a move, not a new publication."""
+        notes = self.notifications
+        lines = [
+            "Nothing was sent: no pingbacks, trackbacks, webmentions or WebSub pings, and no emails "
+            "(the old blog notified everyone when it first published).",
+            f"{_counted(notes.links_known, 'link')} in {_counted(notes.posts_with_links, 'published post')} "
+            "recorded as already notified; a later edit notifies only the links it adds.",
+        ]
+        if notes.scheduled:
+            lines.append(
+                f"{_counted(notes.scheduled, 'scheduled post')} will notify the pages "
+                f"{'it links' if notes.scheduled == 1 else 'they link'} to when "
+                f"{'it goes' if notes.scheduled == 1 else 'they go'} live."
+            )
+        return lines
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
 
 def wxr_import(
     *,
@@ -545,7 +577,8 @@ def wxr_import(
     named by `author_map` or `default_author` does not exist.
     """
     report = ImportReport(dry_run=dry_run)
-    with transaction.atomic():
+    with transaction.atomic(), importing() as notes:
+        report.notifications = notes
         importer = Importer(report=report, author_map=author_map or {}, default_author=default_author)
         for record in read_wxr(path, on_progress=on_progress):
             importer.handle(record, file_name=Path(path).name)
@@ -597,6 +630,7 @@ class Importer:
         self.source = ""
         self.prefix = ""
         self.authors: dict[str, object] = {}
+        self.moved_authors: dict[int, object] = {}  # earlier run's account pk -> --author-map's
         self.authors_by_wp_id: dict[str, object] = {}
         self.categories: dict[str, object] = {}
         self.tags: dict[str, object] = {}
@@ -608,7 +642,7 @@ class Importer:
         self.post_type = ContentType.objects.get_for_model(Post)
         self.site = Site.objects.get_current()
         self.Comment = apps.get_model("comments", "Comment")
-        self.max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+        self.max_stored_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL  # xtd refuses deeper
 
     def _existing_user(self, username: str):
         user = self.User.objects.filter(username=username).first()
@@ -655,55 +689,104 @@ class Importer:
         user = self._user_for(author.login, author=author)
         if author.wp_id and user is not None:
             self.authors_by_wp_id[author.wp_id] = user
+        if user is None:
+            return
+        # ?author=<id> and the author archive, which moves when the account's login differs.
+        ours = normalize_path(f"/author/{user.get_username()}/")
+        paths = self._old_paths(f"/?author={author.wp_id}") if author.wp_id.isdigit() else []
+        for path in paths + self._old_paths(f"/author/{quote(author.login)}/", ours=ours):
+            self._redirect(path, author=user)
 
     def _user_for(self, login: str, *, author: Author | None = None):
-        """The local user for a WordPress login: the author map, then a matching login, else a new user."""
+        """The local user for a WordPress login: the author map, else the account an earlier run of
+        this import chose, else a new account.
+
+        An account that merely has the same login is never taken over: it may be this site's
+        staff (WordPress's "admin" is not ours). The new account gets a free login instead, and the
+        summary says how to attach the posts to the existing account (`--author-map`).
+        """
         if login in self.authors:
             return self.authors[login]
+        previous = self._recorded("author", login, self.User)
         if login in self.author_map:
             user = self.author_map[login]
-            self.report.count("author", "skipped")
-        else:
-            if author is None and self.authors:
-                # The file lists its authors and this login is not one of them.
-                cleaned = login.strip("<>[]()\"' \t")
-                if cleaned in self.authors:
-                    self.report.warn("author", f"post author {login!r} read as {cleaned!r}")
-                    self.authors[login] = self.authors[cleaned]
-                    return self.authors[cleaned]
-            if author is None and self.default_author is not None:
-                self.authors[login] = self.default_author
-                return self.default_author
-            if author is None and self.authors:
-                self.report.warn("author", f"post author {login!r} is not among the file's authors; added")
-            author = author or Author(login=login)
-            username = login[:150]
-            user = (
-                self._recorded("author", login, self.User)
-                or self.User.objects.filter(username=username).first()
-            )
-            if user is None:
-                user = self.User(
-                    username=username,
-                    email=author.email[:254],
-                    first_name=author.first_name[:150],
-                    last_name=author.last_name[:150],
-                    is_staff=False,
-                )
-                user.set_unusable_password()
-                user.save()
-                self.report.count("author", "imported")
-            else:
-                self.report.count("author", "skipped")
-            profile, created = AuthorProfile.objects.get_or_create(
-                user=user, defaults={"display_name": author.display_name[:100]}
-            )
-            if not created and not profile.display_name and author.display_name:
-                profile.display_name = author.display_name[:100]
-                profile.save(update_fields=["display_name"])
+            moved = previous is not None and previous.pk != user.pk
+            if moved:
+                # Mapped on this run, not the last: what the last run imported moves over.
+                self.moved_authors[previous.pk] = user
+            self.report.count("author", "updated" if moved else "skipped")
+            self.report.author(login, user, "existing account, --author-map")
             self._remember("author", login, user)
+            self.authors[login] = user
+            return user
+        if author is None and self.authors:
+            # The file lists its authors and this login is not one of them.
+            cleaned = login.strip("<>[]()\"' \t")
+            if cleaned in self.authors:
+                self.report.warn("author", f"post author {login!r} read as {cleaned!r}")
+                self.authors[login] = self.authors[cleaned]
+                return self.authors[cleaned]
+        if author is None and self.default_author is not None:
+            self.authors[login] = self.default_author
+            return self.default_author
+        if author is None and self.authors:
+            self.report.warn("author", f"post author {login!r} is not among the file's authors; added")
+        author = author or Author(login=login)
+        user = previous
+        if user is not None:
+            self.report.count("author", "skipped")
+            self.report.author(login, user, "the account an earlier import chose")
+        else:
+            username, how = self._free_username(login)
+            user = self.User(
+                username=username,
+                email=author.email[:254],
+                first_name=author.first_name[:150],
+                last_name=author.last_name[:150],
+                is_staff=False,
+            )
+            user.set_unusable_password()
+            user.save()
+            self.report.count("author", "imported")
+            self.report.author(login, user, how)
+        profile, created = AuthorProfile.objects.get_or_create(
+            user=user, defaults={"display_name": author.display_name[:100]}
+        )
+        if not created and not profile.display_name and author.display_name:
+            profile.display_name = author.display_name[:100]
+            profile.save(update_fields=["display_name"])
+        self._remember("author", login, user)
         self.authors[login] = user
         return user
+
+    def _free_username(self, login: str) -> tuple[str, str]:
+        """A login for a new account, and how it was chosen: the WordPress login itself, or with a
+        number added when an existing account has it (reported)."""
+        wanted = login[:150]
+        taken = self.User.objects.filter(username=wanted).first()
+        if taken is None:
+            return wanted, "new account"
+        number = 2
+        while self.User.objects.filter(username=(candidate := f"{wanted[:145]}-{number}")).exists():
+            number += 1
+        kind = "staff account" if taken.is_staff or taken.is_superuser else "account"
+        self.report.warn(
+            "author",
+            f"WordPress login {login!r} is taken here by an existing {kind}, which was left alone; "
+            f"the posts and comments of {login!r} go to a new account {candidate!r}. To attach them "
+            f"to the existing account instead, import with --author-map {login}={wanted}",
+        )
+        return candidate, f"new account; {wanted!r} here is an existing {kind}, left alone"
+
+    def _move_authorship(self, post, user) -> bool:
+        """Hand a post over from the account an earlier run chose to the one --author-map names."""
+        earlier = [pk for pk, new in self.moved_authors.items() if new.pk == user.pk]
+        if not earlier:
+            return False
+        rows = PostAuthor.objects.filter(post=post, user_id__in=earlier)
+        if PostAuthor.objects.filter(post=post, user=user).exists():
+            return bool(rows.delete()[0])
+        return bool(rows.update(user=user))
 
     # --- categories and tags ----------------------------------------------------------------
 
@@ -751,6 +834,13 @@ class Importer:
             self.report.count(kind, "updated" if changed else "skipped")
         self._remember(kind, key, obj)
         cache[slug] = obj
+        if kind == "category" and wp_id.isdigit():
+            for path in self._old_paths(f"/?cat={wp_id}"):
+                self._redirect(path, category=obj)
+        elif kind == "tag":
+            ours = normalize_path(obj.get_absolute_url())
+            for path in self._old_paths(f"/?tag={quote(slug)}") + self._old_paths(f"/tag/{slug}/", ours=ours):
+                self._redirect(path, tag=obj)
         return obj
 
     def _item_taxonomy(self, item: Item) -> tuple[list, list]:
@@ -898,6 +988,8 @@ class Importer:
             post.tags.set(tags)
             outcome = "updated" if outcome == "skipped" else outcome
         user = self._user_for(item.creator) if item.creator else self.default_author
+        if user is not None and self._move_authorship(post, user) and outcome == "skipped":
+            outcome = "updated"
         if user is not None and not PostAuthor.objects.filter(post=post, user=user).exists():
             if outcome == "skipped":
                 outcome = "updated"
@@ -940,20 +1032,33 @@ class Importer:
                     old.append(f"{prefix}/?page_id={item.wp_id}")
         if item.guid and re.search(r"[?&](p|page_id)=\d+", item.guid):
             old.append(item.guid)
+        # WordPress answers a post's earlier slugs (`_wp_old_slug`) at its permalink structure.
+        link = normalize_path(item.link) or ""
+        slug = unquote(item.post_name).strip()
+        if slug and link.endswith(f"/{slug}/"):
+            old.extend(f"{link[: -len(slug) - 1]}{unquote(former)}/" for former in item.old_slugs)
         for url in old:
             path = normalize_path(url)
             if path:
                 self._redirect(path, post=post)
 
-    def _redirect(self, path: str, *, post) -> None:
+    def _redirect(self, path: str, **target) -> None:
+        """Store one old path, pointing at a post, category, tag or author (one keyword)."""
+        ((field_name, obj),) = target.items()
         existing = Redirect.objects.filter(old_path=path).first()
         if existing is None:
-            Redirect.objects.create(old_path=path, post=post)
+            Redirect.objects.create(old_path=path, **target)
             self.report.count("redirect", "imported")
-        elif existing.post_id == post.pk:
+        elif getattr(existing, f"{field_name}_id") == obj.pk:
             self.report.count("redirect", "skipped")
         else:
             self.report.warn("redirect", f"{path} already redirects elsewhere; kept the earlier target")
+
+    def _old_paths(self, path: str, *, ours: str = "") -> list[str]:
+        """An old path of the blog, in its folder and at the root (for a blog moved out of its
+        folder), normalised, without the one that is already `ours`."""
+        found = (normalize_path(p) for p in dict.fromkeys((f"{self.prefix}{path}", path)))
+        return [p for p in dict.fromkeys(found) if p and p != ours]
 
     # --- comments ---------------------------------------------------------------------------
 
@@ -1054,23 +1159,12 @@ class Importer:
             )
             self.report.count(kind, "skipped")
             return
-        parent_pk, level = 0, -1
-        wp_parent = record.parent_id
-        if wp_parent in placed:
-            parent_pk, level, _grandparent = placed[wp_parent]
-            while level >= self.max_level:
-                # Deeper than this site shows: hang the reply on the deepest ancestor that may have one.
-                ancestor = placed.get(_grandparent)
-                if ancestor is None:
-                    parent_pk, level = 0, -1
-                    break
-                parent_pk, level, _grandparent = ancestor
-            if parent_pk != placed[wp_parent][0]:
-                self.report.warn(
-                    kind,
-                    f"comment {record.wp_id} is nested deeper than {self.max_level + 1} levels; "
-                    "attached to the deepest allowed ancestor",
-                )
+        # The reply keeps its true parent at any depth; how deep a thread is drawn is the
+        # renderer's business (COMMENTS_MAX_THREAD_LEVEL), as in WordPress.
+        parent_pk, parent_level, _grandparent = placed.get(record.parent_id, (0, -1, ""))
+        if parent_pk and parent_level >= self.max_stored_level:
+            self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+            parent_pk = 0
         digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
         comment = Comment(
             content_type=self.post_type,
@@ -1125,6 +1219,24 @@ class Importer:
                 (media.pk, str(values["wp_parent_id"]), item.link, item.wp_id if "#" not in key else "")
             )
 
+    def _category_paths(self) -> None:
+        """WordPress nests a sub-category's archive under its parents' slugs
+        (`/category/parent/child/`), here it is `/category/child/`: keep the old paths answering."""
+        if not self.categories:
+            return
+        parents = dict(Category.objects.values_list("pk", "parent_id"))
+        slugs = dict(Category.objects.values_list("pk", "slug"))
+        for category in self.categories.values():
+            chain, pk, seen = [], category.pk, set()
+            while pk is not None and pk not in seen:  # a loop in the parents stops the walk
+                seen.add(pk)
+                chain.append(slugs[pk])
+                pk = parents.get(pk)
+            nested = "/".join(reversed(chain))
+            ours = normalize_path(category.get_absolute_url())
+            for path in self._old_paths(f"/category/{nested}/", ours=ours):
+                self._redirect(path, category=category)
+
     # --- after the last record --------------------------------------------------------------
 
     def finish(self) -> None:
@@ -1136,6 +1248,7 @@ class Importer:
                 self.report.warn("category", f"{category.slug}: parent {parent_slug!r} not found")
             elif parent.pk != category.parent_id and parent.pk != category.pk:
                 Category.objects.filter(pk=category.pk).update(parent=parent)
+        self._category_paths()
         for media_pk, wp_parent, page_url, wp_id in self.attachments:
             post_pk = self.posts_by_wp_id.get(wp_parent)
             post = (

@@ -20,8 +20,9 @@ Anything it is unsure of goes to Django, which answers as before: methods other 
 session or messages cookie (a signed-in reader), conditional requests (Django sends the 304), a
 host Django would refuse, plain HTTP when SECURE_SSL_REDIRECT is on, the benchmark's bypass
 header, a content version that has expired or can't be read, no record yet, an entry gone from
-the cache, or any error. Nothing here touches the database, so cached pages stay up while it
-is down.
+the cache, a request whose Accept header asks for what the page cache never answers (JSON-LD for
+ActivityPub peers, PAGE_CACHE_SKIP_ACCEPT), or any error. Nothing here touches the database, so
+cached pages stay up while it is down.
 
 `FAST_PATH=0` turns it off; it is off whenever PAGE_CACHE is.
 """
@@ -96,12 +97,19 @@ class FastPath:
         path = environ.get("PATH_INFO", "")
         if path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
             return False
+        if pagecache.skips_accept(environ.get("HTTP_ACCEPT", "")):
+            return False
         cookies = environ.get("HTTP_COOKIE", "")
         return not (settings.SESSION_COOKIE_NAME in cookies or pagecache.MESSAGES_COOKIE in cookies)
 
     # --- answering ----------------------------------------------------------------------------
     def _answer(self, environ):
-        request = WSGIRequest(environ)  # _eligible has ruled out session and messages cookies
+        query = pagecache.cache_query(environ.get("QUERY_STRING", ""))
+        if query is None:
+            return None  # never stored: Django renders it
+        # A copy: WSGIRequest replaces the environ's PATH_INFO (bytes as latin-1, per PEP 3333)
+        # with the decoded path, and Django, reading that again, would mangle any non-ASCII path.
+        request = WSGIRequest(environ.copy())  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
         if getattr(settings, "DISALLOWED_USER_AGENTS", None):
@@ -110,7 +118,7 @@ class FastPath:
         if version is None:
             return None
         try:
-            key = self.page_cache.key_for(request, get_language_from_request(request), version)
+            key = self.page_cache.key_for(request, get_language_from_request(request), version, query)
         except DisallowedHost:
             return None  # Django answers 400
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")

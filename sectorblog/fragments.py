@@ -20,13 +20,19 @@ without it nothing bumps the content version.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 
+from core.origin import public_origin
 from sectorblog.cachekeys import content_version
 
 logger = logging.getLogger(__name__)
@@ -42,26 +48,78 @@ def enabled(request=None) -> bool:
 
 
 def deploy_digest() -> str:
-    """A digest of the code that renders pages: every project template, compiled catalogue and
-    Python module (tests aside), computed once per process. Fragment and page keys carry it, so
-    after a deploy a shared cache never serves what the old code rendered."""
+    """A digest of what renders pages: the code (every project template, compiled catalogue and
+    Python module, tests aside) and the settings. Fragment and page keys carry it, so after a
+    deploy or a configuration change a shared cache never serves what was rendered before (a
+    new SITE_NAME or WEBSUB_HUB_URL; a new SECRET_KEY, which the page cache's placeholders
+    derive from). The code is read once per process; the settings again after any change."""
     if "value" not in _digest:
-        base = Path(settings.BASE_DIR)
-        files = (
-            sorted(base.glob("templates/**/*.html"))
-            + sorted(base.glob("locale/*/LC_MESSAGES/*.mo"))
-            + sorted(p for app in ("sectorblog", "posts", "comments") for p in (base / app).glob("**/*.py"))
-        )
-        digest = hashlib.blake2b(digest_size=8)
-        for path in files:
-            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+        if "code" not in _digest:
+            base = Path(settings.BASE_DIR)
+            files = (
+                sorted(base.glob("templates/**/*.html"))
+                + sorted(base.glob("locale/*/LC_MESSAGES/*.mo"))
+                + sorted(
+                    p for app in ("sectorblog", "posts", "comments") for p in (base / app).glob("**/*.py")
+                )
+            )
+            code = hashlib.blake2b(digest_size=8)
+            for path in files:
+                code.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+            _digest["code"] = code.hexdigest()
+        digest = hashlib.blake2b(_digest["code"].encode(), digest_size=8)
+        digest.update(_settings_fingerprint().encode())
         _digest["value"] = digest.hexdigest()
     return _digest["value"]
 
 
+class _NotPlain(Exception):
+    pass
+
+
+def _plain(value):
+    """`value` as JSON-ready data that is the same in every process, or _NotPlain (objects such
+    as a connection pool's callbacks, whose repr names a memory address)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Promise):
+        with translation.override(None):  # the msgid itself, whatever language is active
+            return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(item) for item in value), key=repr)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    raise _NotPlain
+
+
+def _settings_fingerprint() -> str:
+    values = {}
+    for name in dir(settings):
+        if name.isupper():
+            try:
+                values[name] = _plain(getattr(settings, name))
+            except _NotPlain:
+                continue  # not plain data (DATABASES with its pool): nothing a page shows
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+@receiver(setting_changed)
+def _settings_changed(**_signal_kwargs) -> None:
+    _digest.pop("value", None)
+
+
 def fragment_key(name: str, parts) -> str | None:
-    """The key, or None when the content version can't be read (the cache is down)."""
-    vary = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=12).hexdigest()
+    """The key, or None when the content version can't be read (the cache is down).
+
+    Fragments hold absolute links (share links, linkback endpoints), so the public origin is part
+    of the key: a shared cache never serves a fragment made for another origin (another PORT)."""
+    vary = hashlib.blake2b(repr((public_origin(), *parts)).encode(), digest_size=12).hexdigest()
     try:
         version = content_version()
     except Exception:  # noqa: BLE001

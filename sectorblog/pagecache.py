@@ -10,6 +10,13 @@ What is never stored: requests from signed-in users (or carrying flash messages)
 anything but GET/HEAD, responses other than 200, responses that set a cookie or touch the session,
 and responses marked private or no-store (staff previews).
 
+Query strings can't make the cache grow without bound (`cache_query`):
+- marketing parameters (utm_*, fbclid, gclid, …) are dropped from the request before the view
+  runs and from the key, so a link shared with tracking tags is the same page as without;
+- a query string with any parameter no view reads is answered, never stored;
+- each client may add at most PAGE_CACHE_VARIANTS_PER_CLIENT pages with a query string (searches,
+  comment pages) per PAGE_CACHE_TIMEOUT; beyond that its pages are answered, not stored.
+
 Per-visitor parts of a page are cut out before storing and put back on every serve:
 - the CSRF token of the comment form: each masked token of this request's CSRF secret becomes a
   placeholder, and each serve fills in a token made as `get_token(request)` makes it, which also
@@ -43,16 +50,20 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _does_token_match
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date
+from django.utils.encoding import escape_uri_path
+from django.utils.http import http_date, parse_http_date_safe
 
+from core.ratelimit import limit_check
 from sectorblog.cachekeys import content_version
 from sectorblog.fragments import deploy_digest
+from sectorblog.guards import client_ip
 
 logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
@@ -60,6 +71,40 @@ STORED_HEADERS_SKIP = {"set-cookie", "vary", "content-length"}
 BYPASS_HEADER = "HTTP_X_BENCH_NOCACHE"
 KEY_ENVIRON = "sectorblog.page_cache_key"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
+
+
+# --- Query strings ----------------------------------------------------------------------------
+# Parameters that only tell analytics where a visitor came from. No view reads them: they are
+# dropped from the request and the key, so each tagged link is not a page of its own.
+MARKETING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "ttclid", "igshid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi",
+        "mkt_tok", "ref", "ref_src", "ref_url", "s_kwcid", "srsltid", "oly_anon_id", "oly_enc_id",
+        "vero_id", "wickedid", "rb_clickid",
+    }
+)  # fmt: skip
+MARKETING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_", "matomo_")
+# Parameters the site's views read: search (q, and WordPress's s), a discussion page (cpage), a
+# feed's language (lang), the "comment posted" page's post. A query string with any other
+# parameter is answered by the view but never stored, so it can't make the cache grow; a view
+# that starts reading a new parameter needs it added here to have those pages cached.
+PAGE_PARAMS = frozenset({"q", "s", "cpage", "lang", "post"})
+
+
+def _is_marketing(name: str) -> bool:
+    return name.lower() in MARKETING_PARAMS or name.lower().startswith(MARKETING_PREFIXES)
+
+
+def cache_query(query_string: str) -> str | None:
+    """The query string as the page cache keys it: marketing parameters dropped, the rest in a
+    fixed order. None when it names a parameter no view reads (such pages are never stored)."""
+    if not query_string:
+        return ""
+    pairs = [pair for pair in parse_qsl(query_string, keep_blank_values=True) if not _is_marketing(pair[0])]
+    if any(name not in PAGE_PARAMS for name, _value in pairs):
+        return None
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]))  # stable: repeated names keep order
 
 
 def _placeholder(purpose: str) -> bytes:
@@ -185,6 +230,15 @@ def _gzip_member(parts: list, body: bytes, values: dict[int, bytes]) -> bytes:
     return b"".join(pieces)
 
 
+def skips_accept(accept: str) -> bool:
+    """True when the Accept header names a type the page cache never answers (the same URL
+    answers JSON-LD to ActivityPub peers): PAGE_CACHE_SKIP_ACCEPT."""
+    if not accept:
+        return False
+    lowered = accept.lower()
+    return any(kind in lowered for kind in getattr(settings, "PAGE_CACHE_SKIP_ACCEPT", ()))
+
+
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -196,9 +250,10 @@ class PageCacheMiddleware:
     # --- the request side ---------------------------------------------------------------------
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            if not self._request_is_cacheable(request):
+            query = self._cacheable_query(request)
+            if query is None:
                 return self.get_response(request)
-            key = self._key(request)
+            key = self._key(request, query)
             # For sectorblog.fastpath, which learns from this hit's full response.
             request.META[KEY_ENVIRON] = key
             entry = self.lookup(key)
@@ -217,6 +272,8 @@ class PageCacheMiddleware:
         if entry is None:
             return response
         try:
+            if query and not self._client_may_add_variant(request):
+                return response
             cache.set(key, entry, timeout=getattr(settings, "PAGE_CACHE_TIMEOUT", 600))
             self._near.put(key, entry)
         except Exception as exc:  # noqa: BLE001
@@ -232,6 +289,29 @@ class PageCacheMiddleware:
                 self._near.put(key, entry)
         return entry
 
+    def _cacheable_query(self, request: HttpRequest) -> str | None:
+        """The query string the key uses (see cache_query), or None when this request is neither
+        served from nor stored in the cache. Marketing parameters are taken off the request
+        here, so the view renders the page everyone shares."""
+        if not self._request_is_cacheable(request):
+            return None
+        raw = request.META.get("QUERY_STRING", "")
+        query = cache_query(raw)
+        if query is not None and raw and any(_is_marketing(name) for name in request.GET):
+            kept = request.GET.copy()
+            for name in [name for name in kept if _is_marketing(name)]:
+                del kept[name]
+            request.META["QUERY_STRING"] = kept.urlencode()
+            request.GET = QueryDict(request.META["QUERY_STRING"])
+        return query
+
+    def _client_may_add_variant(self, request: HttpRequest) -> bool:
+        """Whether this client may store one more page with a query string. The window lasts as
+        long as a stored page, so one client never has more than twice the limit stored."""
+        window = getattr(settings, "PAGE_CACHE_TIMEOUT", 600)
+        limit = getattr(settings, "PAGE_CACHE_VARIANTS_PER_CLIENT", 30)
+        return limit_check(limits={f"pagecache:variants:{client_ip(request)}": limit}, seconds=window)
+
     def _request_is_cacheable(self, request: HttpRequest) -> bool:
         if not getattr(settings, "PAGE_CACHE", True):
             return False
@@ -244,6 +324,8 @@ class PageCacheMiddleware:
             return False
         if request.path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
             return False
+        if skips_accept(request.META.get("HTTP_ACCEPT", "")):
+            return False
         if MESSAGES_COOKIE in request.COOKIES:
             return False
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
@@ -255,13 +337,14 @@ class PageCacheMiddleware:
                 return False
         return True
 
-    def _key(self, request: HttpRequest) -> str:
+    def _key(self, request: HttpRequest, query: str) -> str:
         lang = getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE
-        return self.key_for(request, lang, content_version())
+        return self.key_for(request, lang, content_version(), query)
 
     @staticmethod
-    def key_for(request: HttpRequest, lang: str, version: str) -> str:
-        where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    def key_for(request: HttpRequest, lang: str, version: str, query: str) -> str:
+        """The key of this page: `query` is cache_query()'s answer for the request."""
+        where = f"{request.scheme}://{request.get_host()}{escape_uri_path(request.path)}?{query}"
         digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
         # The deploy digest: a shared cache never serves pages rendered by the previous code.
         return f"page:{version}:{deploy_digest()}:{lang}:{digest}"
@@ -291,6 +374,10 @@ class PageCacheMiddleware:
         body, has_nonce = self._cut_nonce(request, body)
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in STORED_HEADERS_SKIP]
         compressible = len(body) >= GZIP_MIN_BYTES and not response.has_header("Content-Encoding")
+        # A view's own validators (a feed's ETag and Last-Modified, which name its content's
+        # state) stay what clients see, cached or not; the page cache makes them only for pages
+        # without (and for pages with a visitor's token, whose ETag must name the visitor).
+        own = not (has_csrf or has_nonce)
         return {
             "body": body,
             "gzip": self._deflated_parts(body) if compressible else None,
@@ -299,6 +386,8 @@ class PageCacheMiddleware:
             "nonce": has_nonce,
             "stored": time.time(),
             "digest": hashlib.blake2b(body, digest_size=12).hexdigest(),
+            "etag": response.get("ETag") if own else None,
+            "last_modified": parse_http_date_safe(response.get("Last-Modified", "")) if own else None,
         }
 
     def _cut_csrf(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
@@ -343,6 +432,8 @@ class PageCacheMiddleware:
 
     # --- serving ------------------------------------------------------------------------------
     def _etag(self, request: HttpRequest, entry: dict) -> str:
+        if entry.get("etag"):
+            return entry["etag"]
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
         if entry["csrf"] and not cookie:
             # A first visit: use the secret the response's new cookie will carry, so the
@@ -365,7 +456,10 @@ class PageCacheMiddleware:
             patch_cache_control(response, private=True, no_cache=True)
         response["X-Page-Cache"] = "hit" if hit else "miss"
         conditional = get_conditional_response(
-            request, etag=response["ETag"], last_modified=int(entry["stored"]), response=response
+            request,
+            etag=response["ETag"],
+            last_modified=entry.get("last_modified") or int(entry["stored"]),
+            response=response,
         )
         if conditional is not response:
             # 304 or 412: keep the browser's stored CSP (whose nonce matches its copy) and send

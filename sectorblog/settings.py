@@ -47,24 +47,50 @@ if not SECRET_KEY:
             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
+
+def served_domain(host: str, port: str) -> str:
+    """The host[:port] that `make run` serves on, as a browser or another site can use it.
+
+    A wildcard bind address (0.0.0.0, ::) is no address anyone can open, so it is advertised as
+    loopback; to be reached from other machines, set SITE_DOMAIN (and ALLOWED_HOSTS) to their name.
+    """
+    host = host.strip().strip("[]") or "127.0.0.1"
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal in a URL (RFC 3986 section 3.2.2)
+    return f"{host}:{port}" if port.strip() else host
+
+
+# The public origin, used in emails, feeds and linkbacks (the Site object follows it on migrate).
+# SITE_DOMAIN wins; unset, it is the HOST and PORT that `make run` serves on and exports to
+# gunicorn, the task worker and manage.py alike, so every process advertises the same origin.
+SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "").strip() or served_domain(
+    os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     if DEBUG or TESTING:
         ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+        # `HOST=my-laptop.local make run` answers on that name too.
+        _served_host = SITE_DOMAIN.rsplit(":", 1)[0] if not SITE_DOMAIN.endswith("]") else SITE_DOMAIN
+        if _served_host not in ALLOWED_HOSTS:
+            ALLOWED_HOSTS.append(_served_host)
     else:
         raise MissingSetting(
             "ALLOWED_HOSTS is not set. With DEBUG off it is required, e.g. ALLOWED_HOSTS=blog.example.org"
         )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# The public origin, used in emails, feeds and linkbacks (the Site object follows it on migrate).
-SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "127.0.0.1:8000")
 SITE_NAME = os.environ.get("SITE_NAME", "Sector Learning")
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "http" if DEBUG or TESTING else "https")
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First, so its admin and sign-in templates override Django's and allauth's.
+    "accounts",
+    # django.contrib.admin with accounts.admin_site.DeskAdminSite as `admin.site`.
+    "accounts.apps.DeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,11 +106,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks_db",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "core",
     "sectorblog",
     "posts",
     "comments",
     "newsletter",
+    "federation",
 ]
 
 MIDDLEWARE = [
@@ -101,11 +132,19 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Staff sessions: last seen and address, at most every SESSION_ACTIVITY_SECONDS; then the
+    # two-factor requirement for staff (STAFF_REQUIRE_2FA).
+    "accounts.middleware.SessionActivityMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     # After the session, language, CSRF secret, user and CSP nonce (see its docstring), and
     # outside the two below so that a cached post page keeps its X-Pingback/Link headers.
+    # ActivityPub requests for post, author and blog URLs get JSON-LD (federation/negotiation.py),
+    # before the page cache, which never stores or serves them (PAGE_CACHE_SKIP_ACCEPT).
+    "federation.negotiation.ActivityPubNegotiationMiddleware",
     "sectorblog.pagecache.PageCacheMiddleware",
     "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
     # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
@@ -128,6 +167,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sectorblog.context_processors.site",
+                "federation.context_processors.fediverse",
             ],
         },
     }
@@ -238,8 +278,9 @@ if env_bool("TASKS_IMMEDIATE"):
 
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, or file:///path. Unset: files
-# under var/mail/ so a person or a test can read them. `?tls=0` sends in plain text without
-# STARTTLS (a relay on loopback, the test SMTP server); port 25 is plain too. `?timeout=` seconds.
+# under var/mail/ so a person or a test can read them (and, with DEBUG, a summary on the console).
+# `?tls=0` sends in plain text without STARTTLS (a relay on loopback, the test SMTP server);
+# port 25 is plain too. `?timeout=` seconds.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sector Learning <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
@@ -272,15 +313,24 @@ else:
     )
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            # In development (no EMAIL_URL), core.devmail also prints each message's recipients,
+            # subject and links, decoded, on the console of the process that sends it.
+            "BACKEND": (
+                "core.devmail.EmailBackend"
+                if DEBUG and not EMAIL_URL
+                else "django.core.mail.backends.filebased.EmailBackend"
+            ),
             "OPTIONS": {"file_path": str(MAIL_DIR)},
         }
     }
 
-# --- Auth, passwords, brute force -----------------------------------------------------------
+# --- Auth, passwords, brute force, second factor (accounts/) ---------------------------------
+# Sign-in, two-factor (TOTP, recovery codes, passkeys), password reset and the sessions list are
+# django-allauth's (account, mfa, usersessions); the admin's login page is its login form.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -288,9 +338,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Lockout (django-axes, database handler, so every process and server shares the counts): failures
+# per client address across usernames (password spraying) and per username across addresses, each
+# up to AXES_FAILURE_LIMIT within AXES_COOLOFF_TIME. Wrong second-factor codes count too. The
+# answer is the same whichever limit fired (accounts.lockout.lockout_response).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# allauth's login form names its field "login"; ours keeps Django's "username" (accounts.forms).
+AXES_USERNAME_FORM_FIELD = "username"
 # Only trust X-Forwarded-For when a proxy is configured (TRUSTED_PROXY_COUNT >= 1).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
@@ -300,7 +357,48 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # django-ipware is not installed, so axes ignores the AXES_IPWARE_* settings: name the client
 # address ourselves (REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry).
 AXES_CLIENT_IP_CALLABLE = "sectorblog.guards.client_ip"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/admin/"
+
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "reset_password": "accounts.forms.ResetPasswordForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]  # signup is closed
+ACCOUNT_EMAIL_VERIFICATION = "none"  # staff accounts are made by an administrator
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False  # a reset password still needs the second factor
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the other sessions end; this one stays signed in
+# Reset requests per client address and per email address (accounts.limits, accounts.forms);
+# allauth's own per-process counters are off for these so there is one rule.
+PASSWORD_RESET_RATE_PER_IP = int(os.environ.get("PASSWORD_RESET_RATE_PER_IP", "10"))
+PASSWORD_RESET_RATE_PER_EMAIL = int(os.environ.get("PASSWORD_RESET_RATE_PER_EMAIL", "3"))
+PASSWORD_RESET_RATE_WINDOW = int(os.environ.get("PASSWORD_RESET_RATE_WINDOW", "3600"))
+# How long a password-reset link works, in seconds (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+# allauth's own counters are per process without Redis; the lockout above covers sign-in (and the
+# second step), accounts.forms covers reset requests.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "reset_password": None, "reset_password_from_key": "20/m/ip"}
+# Emails to the account owner when their password or second factor changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.MFAAuthenticateForm",
+    "authenticate_webauthn": "accounts.forms.MFAAuthenticateWebAuthnForm",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = SITE_NAME
+# Passkeys are a second factor here, never a way around the password and the lockout.
+MFA_PASSKEY_LOGIN_ENABLED = False
+# WebAuthn needs https, except on loopback addresses during development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+# Every account in a staff group must set up a second factor before doing anything else. On in
+# production; off under DEBUG and tests unless set (tests that check it set it).
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not (DEBUG or TESTING))
+# Staff sessions record their last activity and address at most this often (sessions list).
+SESSION_ACTIVITY_SECONDS = int(os.environ.get("SESSION_ACTIVITY_SECONDS", "300"))
+USERSESSIONS_TRACK_ACTIVITY = False  # accounts.middleware does it, throttled
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -320,6 +418,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site root: /favicon.ico, which pages without an icon link (the
+# admin, a feed opened in a tab) make them request. Served by WhiteNoise, before any view.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -367,7 +468,12 @@ SECURE_CSP = {
 COMMENTS_APP = "django_comments_xtd"
 COMMENTS_XTD_MODEL = "comments.models.Comment"
 COMMENTS_XTD_FORM_CLASS = "comments.forms.CommentForm"
-COMMENTS_XTD_MAX_THREAD_LEVEL = int(os.environ.get("COMMENTS_MAX_THREAD_LEVEL", "3"))
+# A reply keeps its true parent at any depth (a WordPress import can be deeper than this site
+# draws), so xtd's cap on what it stores is only the column's limit (level is a smallint).
+COMMENTS_XTD_MAX_THREAD_LEVEL = 32_000
+# The deepest level drawn nested (0-based: 3 draws four levels). Deeper replies are drawn at that
+# level after the reply they answer, "in reply to <name>", as WordPress draws them.
+COMMENTS_MAX_THREAD_LEVEL = int(os.environ.get("COMMENTS_MAX_THREAD_LEVEL", "3"))
 COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_THREADED_EMAILS = False
 COMMENTS_XTD_SALT = (os.environ.get("COMMENTS_XTD_SALT", "") or "sectorblog-" + SECRET_KEY[:16]).encode()
@@ -402,7 +508,7 @@ LINKBACK_ALLOWED_HOSTS = env_list("LINKBACK_ALLOWED_HOSTS")
 LINKBACK_ALLOWED_PORTS = [int(p) for p in env_list("LINKBACK_ALLOWED_PORTS", "80,443,8080")]
 # Total time for one outbound fetch (DNS, connect, headers, body), in seconds.
 LINKBACK_FETCH_DEADLINE = float(os.environ.get("LINKBACK_FETCH_DEADLINE", "5"))
-# Hold an external linkback the first time its source host appears (pingbacks, webmentions).
+# Hold an external linkback the first time its source's origin appears (pingbacks, webmentions).
 LINKBACK_HOLD_FIRST_FROM_SOURCE = env_bool("LINKBACK_HOLD_FIRST_FROM_SOURCE", True)
 # Incoming linkbacks allowed per client IP and per source host in each window (seconds).
 LINKBACK_RATE_PER_IP = int(os.environ.get("LINKBACK_RATE_PER_IP", "20"))
@@ -412,6 +518,18 @@ LINKBACK_RATE_WINDOW = int(os.environ.get("LINKBACK_RATE_WINDOW", "600"))
 LINKBACK_SEND_MAX_TRIES = int(os.environ.get("LINKBACK_SEND_MAX_TRIES", "5"))
 LINKBACK_RETRY_BASE_SECONDS = int(os.environ.get("LINKBACK_RETRY_BASE_SECONDS", "300"))
 LINKBACK_REVERIFY_DAYS = int(os.environ.get("LINKBACK_REVERIFY_DAYS", "30"))
+# Pingback verifications (a fetch of the source while the caller waits) running at once on this
+# machine, all web workers together; past it a ping gets fault 0x32 and its sender retries later.
+# Default: a third of the web slots (workers x threads, counted as gunicorn.conf.py does), at least 1.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_WEB_SLOTS = int(os.environ.get("WEB_CONCURRENCY") or _CPUS + 1) * int(
+    os.environ.get("GUNICORN_THREADS") or 1
+)
+LINKBACK_VERIFY_CONCURRENCY = int(os.environ.get("LINKBACK_VERIFY_CONCURRENCY") or max(1, _WEB_SLOTS // 3))
+# Lock files of the machine-wide semaphores (core/semaphore.py); must be on a local disk.
+SEMAPHORE_DIR = Path(os.environ.get("SEMAPHORE_DIR", VAR_DIR / "semaphores"))
+# Seconds between two notifications to one site (WordPress refuses a second one within 15 s).
+LINKBACK_SEND_SPACING_SECONDS = int(os.environ.get("LINKBACK_SEND_SPACING_SECONDS", "20"))
 # An extra CA bundle the outbound client trusts besides the system's (tests with a private CA).
 LINKBACK_TLS_CA_FILE = os.environ.get("LINKBACK_TLS_CA_FILE", "")
 WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "")
@@ -448,6 +566,8 @@ COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECOND
 COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
 # At most one email per author per post in this many seconds; a burst is listed in one email.
 COMMENTS_NOTIFY_AUTHOR_WINDOW = int(os.environ.get("COMMENTS_NOTIFY_AUTHOR_WINDOW", "600"))
+# Held linkbacks are told to a post's authors in one digest per post at most this often (seconds).
+LINKBACK_HELD_DIGEST_SECONDS = int(os.environ.get("LINKBACK_HELD_DIGEST_SECONDS", "900"))
 # Top-level threads per page of a long discussion.
 COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"))
 # How long email confirmation and privacy links stay valid, in seconds.
@@ -465,16 +585,32 @@ MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1
 PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
 PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))
 # --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
-# Full pages for anonymous readers. Off by default under pytest so other tests see every write;
-# tests/test_perf_pagecache.py turns it on.
-PAGE_CACHE = env_bool("PAGE_CACHE", not TESTING)
+# Full pages for anonymous readers. On by default everywhere, tests included: the suite runs the
+# way production runs (a test that needs it off says so, and why).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # Reader-independent parts of pages (sidebar, article, comment thread, blank comment form) kept
 # in the cache under the content version, for the requests the page cache can't answer.
 FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
 # Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
-PAGE_CACHE_SKIP_PREFIXES = ("/admin/", "/bench/", "/healthz")
+# Pages with a query string (searches, comment pages) one client may add per PAGE_CACHE_TIMEOUT:
+# a flood of made-up variants can't fill the cache (sectorblog/pagecache.py, cache_query).
+PAGE_CACHE_VARIANTS_PER_CLIENT = int(os.environ.get("PAGE_CACHE_VARIANTS_PER_CLIENT", "30"))
+# (/ap/, /.well-known/ and /nodeinfo/ answer federation peers: counts that change without a
+# content-version bump, e.g. followers.)
+PAGE_CACHE_SKIP_PREFIXES = (
+    "/admin/",
+    "/accounts/",
+    "/bench/",
+    "/healthz",
+    "/ap/",
+    "/.well-known/",
+    "/nodeinfo/",
+)
+# Requests whose Accept header names one of these media types are neither served from the page
+# cache (nor its fast path) nor stored in it: the same URL answers JSON-LD to ActivityPub peers.
+PAGE_CACHE_SKIP_ACCEPT = ("application/activity+json", "application/ld+json")
 # With Redis: bytes of pages each process also keeps in memory (keys include the version, so
 # never stale). 0 turns it off.
 PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
@@ -508,3 +644,34 @@ NEWSLETTER_STALE_MINUTES = int(os.environ.get("NEWSLETTER_STALE_MINUTES", "15"))
 # Sign-up and manage-link requests allowed per client IP per hour and per address per day.
 NEWSLETTER_SUBSCRIBE_RATE_PER_IP = int(os.environ.get("NEWSLETTER_SUBSCRIBE_RATE_PER_IP", "10"))
 NEWSLETTER_SUBSCRIBE_RATE_PER_ADDRESS = int(os.environ.get("NEWSLETTER_SUBSCRIBE_RATE_PER_ADDRESS", "3"))
+# --- Federation (ActivityPub; federation/, README "Federation") ---------------------------------
+# The blog and every author with published posts are fediverse actors (@blog@SITE_DOMAIN, …).
+FEDERATION_ENABLED = env_bool("FEDERATION_ENABLED", True)
+# The blog actor's username (its handle is @<this>@<SITE_DOMAIN's host>).
+FEDERATION_BLOG_USERNAME = os.environ.get("FEDERATION_BLOG_USERNAME", "blog")
+# Hold new followers for approval in the admin (Follow → pending) instead of accepting them.
+FEDERATION_MANUAL_APPROVAL = env_bool("FEDERATION_MANUAL_APPROVAL", False)
+# Exact host:port pairs the outbound client may reach although loopback or private (tests only).
+FEDERATION_ALLOWED_HOSTS = env_list("FEDERATION_ALLOWED_HOSTS")
+# Largest inbox request body accepted, in bytes.
+FEDERATION_INBOX_MAX_BYTES = int(os.environ.get("FEDERATION_INBOX_MAX_BYTES", str(256 * 1024)))
+# Seconds for one outbound delivery or fetch; parallel deliveries per task.
+FEDERATION_DELIVERY_DEADLINE = float(os.environ.get("FEDERATION_DELIVERY_DEADLINE", "10"))
+FEDERATION_DELIVERY_CONCURRENCY = int(os.environ.get("FEDERATION_DELIVERY_CONCURRENCY", "8"))
+# Retries: first delay in seconds, doubling, for up to this many hours; an inbox failing that
+# long is marked dead and skipped until its server answers again.
+FEDERATION_RETRY_BASE_SECONDS = int(os.environ.get("FEDERATION_RETRY_BASE_SECONDS", "60"))
+FEDERATION_RETRY_HOURS = int(os.environ.get("FEDERATION_RETRY_HOURS", "48"))
+# A post first published (or imported) with a date older than this many days is not sent to
+# followers as new; later edits of it are not sent either.
+FEDERATION_ANNOUNCE_MAX_AGE_DAYS = int(os.environ.get("FEDERATION_ANNOUNCE_MAX_AGE_DAYS", "7"))
+# Remote actor documents are fetched again after this many seconds.
+FEDERATION_ACTOR_TTL = int(os.environ.get("FEDERATION_ACTOR_TTL", str(24 * 3600)))
+# Follows accepted from one domain per window (seconds), counted across processes.
+FEDERATION_FOLLOWS_PER_DOMAIN = int(os.environ.get("FEDERATION_FOLLOWS_PER_DOMAIN", "30"))
+FEDERATION_FOLLOW_WINDOW = int(os.environ.get("FEDERATION_FOLLOW_WINDOW", "3600"))
+# Hold a fediverse reply for a moderator when its sender has no approved reply yet.
+COMMENTS_HOLD_FIRST_FEDIVERSE_REPLY = env_bool("COMMENTS_HOLD_FIRST_FEDIVERSE_REPLY", True)
+if FEDERATION_ENABLED:
+    PERIODIC_TASKS["federation.tasks.revive_dead_inboxes"] = 6 * 3600
+    PERIODIC_TASKS["federation.tasks.forget_old_receipts"] = 3600

@@ -3,17 +3,25 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from core.adminlinks import view_on_site
 from sectorblog.health import healthz
 
 urlpatterns = [
+    # Before the admin's own r/ pattern: its redirect showed any staff user any draft's URL.
+    path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),
+    # Sign-in, second factor, password reset and sessions (django-allauth; see accounts/).
+    path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("sectorblog.feed_urls")),
+    # The discussion's own views only. django_comments_xtd.urls is not included: its JSON API,
+    # like/flag views and django_comments' views created or changed comments without the form's
+    # rules (comments/services.py), and its redirect shortcut revealed unpublished posts.
     path("", include("comments.urls")),
-    path("comments/", include("django_comments_xtd.urls")),
     path("", include("comments.linkbacks.urls")),
     path("", include("newsletter.urls")),
+    path("", include("federation.urls")),
     path("", include("posts.urls")),
 ]
 if settings.DEBUG:

@@ -13,9 +13,47 @@ from tests import factories
 def _isolated(settings, tmp_path):
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Machine-wide semaphores (core/semaphore.py) per test, not shared by parallel test processes.
+    settings.SEMAPHORE_DIR = tmp_path / "semaphores"
+    # The page and fragment caches are on, as in production; each test gets its own content
+    # version (the file shared by processes), so parallel test workers never bump each other's.
+    settings.PAGE_CACHE_VERSION_FILE = str(tmp_path / "content-version")
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def uncached_render(settings):
+    """The page and fragment caches off, for a test that pins the queries (or templates) of a
+    page rendered from scratch. They are on by default, as in production, where a cached page
+    costs no queries at all; such a test says why it turns them off."""
+    settings.PAGE_CACHE = False
+    settings.FRAGMENT_CACHE = False
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared-cache set-up (REDIS_URL), on a scratch database and a key prefix of its own;
+    yields a client for that database and the prefix, and deletes its keys afterwards."""
+    import uuid
+
+    import redis
+    from django.test import override_settings
+
+    url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379: the shared-cache variant needs one")
+    # A prefix of its own and no clear(): Redis's clear() is FLUSHDB, and this Redis may be shared.
+    prefix = f"sb-test-{uuid.uuid4().hex}"
+    config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "TIMEOUT": 60}
+    with override_settings(CACHES={"default": {**config, "KEY_PREFIX": prefix}}):
+        yield client, prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
 
 
 @pytest.fixture

@@ -6,9 +6,15 @@ scratch database of its own.
         response = site.get("/")
         site.manage("shell", "-c", "...")
 
+`access_log=True` makes gunicorn log each request with the pid of the worker that answered it
+(`site.requests_served()`), for tests that must show several workers took part.
+
 The database is a new PostgreSQL database on the server of DATABASE_URL when that is set (as in CI),
 else a SQLite file under the site's own VAR_DIR, the embedded default of `make run`. Either way it is
 migrated and loaded with the demo content (`seed_demo`) before the site starts, and dropped after.
+
+`tls=(certfile, keyfile)` serves HTTPS (gunicorn's own TLS) on https://localhost:<port>, for peers that
+only speak HTTPS to a domain, as ActivityPub servers do (the certificate must name localhost).
 
 `mode="dev"` runs the site as `make run` does (DEBUG=1, HOST and PORT exported); `mode="prod"` runs
 it as a deployment does (DEBUG=0, a secret key, manifest static files collected first).
@@ -39,6 +45,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# gunicorn's access log atoms: worker pid (as <pid>), method, path without the query, status.
+ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
+
+
+@dataclass
+class AccessEntry:
+    pid: int
+    method: str
+    path: str
+    status: int
 
 
 @dataclass
@@ -72,19 +90,24 @@ class LiveSite:
         mode: str = "dev",
         seed: bool = True,
         env: dict[str, str] | None = None,
+        access_log: bool = False,
+        tls: tuple[Path, Path] | None = None,
     ):
         self.var = Path(tmp_path) / "var"
         self.var.mkdir(parents=True, exist_ok=True)
         self.workers = workers
+        self.access_log = access_log
         self.task_worker = task_worker
         self.mode = mode
         self.seed = seed
         self.port = free_port()
-        self.host = f"127.0.0.1:{self.port}"
-        self.origin = f"http://{self.host}"
+        self.tls = tls
+        self.host = f"{'localhost' if tls else '127.0.0.1'}:{self.port}"
+        self.origin = f"{'https' if tls else 'http'}://{self.host}"
         self.procs: list[subprocess.Popen] = []
         self.logs: list[Path] = []
         self.pg_admin_url, self.database_url = self._database()
+        self._database_created = False
         self.env = self._env(env or {})
 
     # --- set-up -----------------------------------------------------------------------------
@@ -94,7 +117,9 @@ class LiveSite:
             return "", ""
         parts = urlsplit(url)
         name = f"sb_live_{uuid.uuid4().hex[:12]}"
-        return url, parts._replace(path="/" + name).geturl()
+        # Create and drop through the server's maintenance database: the one DATABASE_URL names
+        # need not exist (pytest-django only creates test_<name>).
+        return parts._replace(path="/postgres").geturl(), parts._replace(path="/" + name).geturl()
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         drop = {"PYTEST_CURRENT_TEST", "DEBUG", "TESTING", "DATABASE_URL", "REDIS_URL", "SITE_DOMAIN"}
@@ -124,6 +149,12 @@ class LiveSite:
         env.update(extra)
         return env
 
+    def _admin_connection(self):
+        """A connection for CREATE/DROP DATABASE, to the server's maintenance database."""
+        import psycopg
+
+        return psycopg.connect(self.pg_admin_url, autocommit=True)
+
     def manage(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
         """Run a management command against this site's database and settings."""
         result = subprocess.run(
@@ -138,12 +169,15 @@ class LiveSite:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def prepare(self) -> None:
-        if self.database_url:
-            import psycopg
-
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+    def create_database(self) -> None:
+        """Create this site's PostgreSQL database (once; SQLite needs nothing)."""
+        if self.database_url and not self._database_created:
+            with self._admin_connection() as conn:
                 conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
+            self._database_created = True
+
+    def prepare(self) -> None:
+        self.create_database()
         self.manage("migrate", "--noinput", "-v0")
         if self.seed:
             self.manage("seed_demo")
@@ -162,7 +196,12 @@ class LiveSite:
 
     def start(self) -> LiveSite:
         self.prepare()
-        argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", self.host, "--workers", str(self.workers)]
+        bind = f"127.0.0.1:{self.port}"
+        argv = [str(BIN / "gunicorn"), "sectorblog.wsgi", "--bind", bind, "--workers", str(self.workers)]
+        if self.tls:
+            argv += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
+        if self.access_log:
+            argv += ["--access-logfile", str(self.var / "access.log"), "--access-logformat", ACCESS_FORMAT]
         self._spawn("gunicorn", argv)
         for index in range(int(self.task_worker)):
             name = "worker" if index == 0 else f"worker{index + 1}"
@@ -171,12 +210,9 @@ class LiveSite:
         return self
 
     def start_make_run(self) -> LiveSite:
-        """`make run` itself (the README's command), on this site's port, VAR_DIR and database."""
-        if self.database_url:
-            import psycopg
-
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{urlsplit(self.database_url).path[1:]}"')
+        """`make run` itself (the README's command), on this site's port, VAR_DIR and database
+        (which may already hold data: `make run` migrates and seeds it as it would a newcomer's)."""
+        self.create_database()
         self._spawn(
             "make-run", ["make", "--no-print-directory", "run", f"PORT={self.port}", "HOST=127.0.0.1"]
         )
@@ -196,6 +232,18 @@ class LiveSite:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"site did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def requests_served(self) -> list[AccessEntry]:
+        """What gunicorn's access log holds so far (start with `access_log=True`): which worker
+        process answered which request, in the order they finished."""
+        log = self.var / "access.log"
+        if not log.exists():
+            return []
+        entries = []
+        for line in log.read_text(errors="replace").splitlines():
+            pid, method, path, status = line.split(" ", 3)
+            entries.append(AccessEntry(int(pid.strip("<>")), method, path, int(status)))
+        return entries
 
     def log_tail(self, lines: int = 40) -> str:
         out = []
@@ -218,10 +266,8 @@ class LiveSite:
                 proc.wait(timeout=10)
         self.procs.clear()
         if self.database_url:
-            import psycopg
-
             name = urlsplit(self.database_url).path[1:]
-            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            with self._admin_connection() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             self.database_url = ""
 
@@ -251,7 +297,13 @@ class LiveSite:
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         if isinstance(body, str):
             body = body.encode()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        if self.tls:
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(self.tls[0]))
+            conn = http.client.HTTPSConnection("localhost", self.port, timeout=timeout, context=context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()

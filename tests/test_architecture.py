@@ -39,3 +39,15 @@ def test_nothing_below_the_newsletter_imports_it():
     }
     offenders = {path: mods for path, mods in offenders.items() if mods}
     assert offenders == {}, f"core, posts and comments must not import newsletter: {offenders}"
+
+
+def test_nothing_below_federation_imports_it():
+    """federation/ sits above core, posts and comments: they never import it, nor look its models
+    up by name (it connects to their signals and hooks instead)."""
+    offenders = {}
+    for app in ("core", "posts", "comments"):
+        for path in (ROOT / app).rglob("*.py"):
+            found = sorted(m for m in imported_modules(path) if m.split(".")[0] == "federation")
+            if found or 'get_model("federation"' in path.read_text():
+                offenders[str(path.relative_to(ROOT))] = found or ["get_model"]
+    assert offenders == {}, f"below federation, these import it: {offenders}"

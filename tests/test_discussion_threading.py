@@ -1,5 +1,6 @@
-"""Threaded replies over HTTP: every depth up to the maximum, the reply at maximum depth, the reply
-page without JS, and XTD-NOTES traps 2 (too deep) and 3 (another post's thread)."""
+"""Threaded replies over HTTP: every depth drawn nested, replies deeper than that (true parent kept,
+drawn flat "in reply to"), the reply page without JS, and XTD-NOTES traps 2 (too deep to store) and
+3 (another post's thread)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def reply(client, post, comment_form_data, parent, text):
 
 def test_threaded_reply_at_every_depth_up_to_the_maximum(client, post, reader, comment_form_data, settings):
     settings.COMMENTS_FLOOD_SECONDS = 0
-    assert settings.COMMENTS_XTD_MAX_THREAD_LEVEL == 3
+    assert settings.COMMENTS_MAX_THREAD_LEVEL == 3
     response = client.post("/comments/post/", comment_form_data(client, post, comment="level 0"))
     assert response.status_code == 302
     parent = root = Comment.objects.get()
@@ -51,27 +52,38 @@ def test_threaded_reply_at_every_depth_up_to_the_maximum(client, post, reader, c
         assert f"level-{level}" in node["class"]
 
 
-def test_reply_to_comment_at_maximum_depth_attaches_to_its_parent(
+def test_reply_to_a_comment_at_the_deepest_drawn_level_keeps_its_true_parent(
     client, post, reader, make_comment, comment_form_data, settings
 ):
+    settings.COMMENTS_FLOOD_SECONDS = 0
     top = make_comment(post, comment="top")
     a = make_comment(post, parent=top, comment="a")
     b = make_comment(post, parent=a, comment="b")
-    deepest = make_comment(post, parent=b, comment="deepest")
-    assert deepest.level == settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+    deepest = make_comment(post, parent=b, comment="deepest", user_name="Dede")
+    assert deepest.level == settings.COMMENTS_MAX_THREAD_LEVEL
 
-    # The reply page (no JS) says where the reply will go.
+    # The reply page (no JS) says plainly whom the reply answers.
     page = soup(client.get(f"/comments/reply/{deepest.pk}/"))
-    assert "nest only 4 levels deep" in page.select_one("#reply-note").get_text()
+    assert page.select_one("#reply-note").get_text() == "Replying to Dede."
     assert page.select_one("input[name=reply_to]")["value"] == str(deepest.pk)
 
-    response = reply(client, post, comment_form_data, deepest, "sideways")
-    assert response.status_code == 302
-    sideways = Comment.objects.get(comment="sideways")
-    assert (sideways.parent_id, sideways.level) == (b.pk, 3)
+    assert reply(client, post, comment_form_data, deepest, "deeper").status_code == 302
+    deeper = Comment.objects.get(comment="deeper")
+    assert (deeper.parent_id, deeper.level, deeper.thread_id) == (deepest.pk, 4, top.pk)
+    assert reply(client, post, comment_form_data, deeper, "deeper still").status_code == 302
+    still = Comment.objects.get(comment="deeper still")
+    assert (still.parent_id, still.level) == (deeper.pk, 5)
+
+    # Drawn at the deepest level, after the reply each answers, each naming and linking it.
     thread = soup(client.get(post.get_absolute_url()))
-    siblings = [li["id"] for li in thread.select(f"li#c{b.pk} > ol.children > li")]
-    assert siblings == [f"c{deepest.pk}", f"c{sideways.pk}"]
+    drawn = thread.select(f"li#c{b.pk} > ol.children > li")
+    assert [li["id"] for li in drawn] == [f"c{deepest.pk}", f"c{deeper.pk}", f"c{still.pk}"]
+    assert all("level-3" in li["class"] and li["aria-level"] == "4" for li in drawn)
+    assert drawn[0].select_one(".in-reply-to") is None
+    for li, answered in ((drawn[1], deepest), (drawn[2], deeper)):
+        note = li.select_one("article .in-reply-to")
+        assert note.get_text() == f"In reply to {answered.user_name}"
+        assert note.a["href"] == f"#c{answered.pk}"
 
 
 def test_reply_page_works_without_javascript(client, post, make_comment):
@@ -127,6 +139,49 @@ def test_reply_link_and_inline_form_hooks_for_the_script(client, post, make_comm
     link = page.select_one(f"li#c{parent.pk} a.reply-link")
     assert link["data-reply-to"] == str(parent.pk)
     form = page.select_one("#respond form#comment-form")
-    assert "{name}" in form["data-replying"] and "{name}" in form["data-attached"]
+    assert "{name}" in form["data-replying"]
+    assert link.has_attr("data-reply-name") and not link.has_attr("data-at-max")
     script = page.select_one("script[src$='site.js']")
     assert script["nonce"]
+
+
+def test_a_reply_deeper_than_drawn_is_reached_by_permalink_feed_email_and_moderation(
+    client, post, reader, make_comment, comment_form_data, settings, immediate_tasks,
+    django_capture_on_commit_callbacks, mailoutbox,
+):  # fmt: skip
+    from django.contrib.auth.models import Permission
+
+    settings.COMMENTS_FLOOD_SECONDS = 0
+    settings.COMMENTS_THREADS_PER_PAGE = 1
+    first_thread = make_comment(post, comment="an earlier thread", when=post.published_at)
+    parent = make_comment(post, comment="top", user_email="follower@example.net", followup=True)
+    for n in range(1, 6):  # a chain five replies deep: deeper than the four levels drawn
+        parent = make_comment(post, parent=parent, comment=f"depth {n}")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reply(client, post, comment_form_data, parent, "depth six")
+    assert response.status_code == 302
+    deep = Comment.objects.get(comment="depth six")
+    assert (deep.parent_id, deep.level) == (parent.pk, 6)
+
+    # The permalink finds the thread's page, and that page draws the reply.
+    location = client.get(f"/comments/c/{deep.pk}/")["Location"]
+    assert location == f"{post.get_absolute_url()}?cpage=2#c{deep.pk}"
+    page = soup(client.get(location.split("#")[0]))
+    assert page.select_one(f"li#c{deep.pk} .in-reply-to a")["href"] == f"#c{parent.pk}"
+    assert page.select_one(f"li#c{first_thread.pk}") is None
+
+    # The follower's email links to it; the post's comment feed carries it.
+    (email,) = [m for m in mailoutbox if "follower@example.net" in m.to]
+    assert f"/comments/c/{deep.pk}/" in email.body
+    feed = client.get(post.get_absolute_url() + "feed/")
+    assert feed.status_code == 200 and b"depth six" in feed.content
+
+    # Moderators find and open it.
+    moderator = get_user_model().objects.create_user("mo", "mo@example.org", "pw-mo-12345", is_staff=True)
+    moderator.user_permissions.add(
+        Permission.objects.get(codename="can_moderate", content_type__app_label="comments")
+    )
+    client.force_login(moderator)
+    listing = client.get("/admin/comments/comment/?q=depth+six")
+    assert listing.status_code == 200 and b"depth six" in listing.content
+    assert client.get(f"/admin/comments/comment/{deep.pk}/change/").status_code == 200

@@ -220,6 +220,33 @@ def site(db, settings):
             minutes=10,
         )
     held = comment(lead, is_public=False, user_name="Zqretenido", minutes=1)
+    # A fediverse reply (shown with its handle and origin) and a like and a boost of the post.
+    from django.utils import timezone as tz
+
+    from federation.models import Reaction, RemoteActor
+
+    comment(
+        lead,
+        kind="fediverse",
+        user_name="Zqfedi",
+        user_url="https://zqmasto.example/@zqfedi",
+        author_handle="@zqfedi@zqmasto.example",
+        source_url="https://zqmasto.example/@zqfedi/1",
+        comment="<p>Zqrespuesta zqfederada.</p>",
+        minutes=5,
+    )
+    fan = RemoteActor.objects.create(
+        uri="https://zqmasto.example/users/zqfan",
+        domain="zqmasto.example",
+        preferred_username="zqfan",
+        name="Zqfan",
+        inbox="https://zqmasto.example/inbox",
+        key_id="https://zqmasto.example/users/zqfan#main-key",
+        public_key_pem="-",
+        fetched_at=tz.now(),
+    )
+    for kind in ("like", "announce"):
+        Reaction.objects.create(post=lead, kind=kind, actor=fan, activity_id=f"{fan.uri}/{kind}")
     incoming = IncomingWebmention.objects.create(
         source="https://zqblog.example/zq",
         target="https://example.org" + lead.get_absolute_url(),
@@ -264,6 +291,7 @@ def get_pages(site) -> dict[str, tuple[str, str, dict]]:
         "category": ("get", "/category/zqagua/", {}),
         "tag": ("get", "/tag/zqbombas/", {}),
         "author": ("get", "/author/zqana/", {}),
+        "subscribe": ("get", "/subscribe/", {}),
         "search form": ("get", "/search/", {}),
         "search results": ("get", "/search/?q=zqbombas", {}),
         "search without results": ("get", "/search/?q=zqninguno", {}),
@@ -289,8 +317,7 @@ def get_pages(site) -> dict[str, tuple[str, str, dict]]:
         "webmention status": ("get", f"/webmention/{site['incoming'].token}/", {}),
         "shared preview": ("get", preview_url(site["draft"]), {}),
         "bad preview link": ("get", "/preview/zqmalo/", {}),
-        "subscribe": ("get", "/subscribe/", {}),
-        "subscribe with errors": ("post", "/subscribe/", {"email": "zq-mal", "scope": "some"}),
+        "subscribe with errors": ("post", "/subscribe/email/", {"email": "zq-mal", "scope": "some"}),
         "subscribe sent": ("get", "/subscribe/sent/", {}),
         "confirm subscription": (
             "get",
@@ -458,9 +485,11 @@ def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_co
             reply.refresh_from_db()
             services.author_notices_queue(comment=reply)
             tasks.send_author_notices.call(lead.authorships.first().user_id, lead.pk)
+            Comment.objects.filter(post=lead, kind="trackback").update(is_public=False)
+            tasks.notify_authors_of_held_linkbacks.call(lead.pk)
             tasks.send_privacy_link.call("zqlector@example.net", code)
             _newsletter_and_workflow_emails(site, code)
-        assert len(mail.outbox) >= 14, [m.subject for m in mail.outbox]
+        assert len(mail.outbox) >= 15, [m.subject for m in mail.outbox]
         bodies[code] = [line for m in mail.outbox for line in [m.subject, *chunks_of_text(m.body)]]
         assert {m.extra_headers.get("Content-Language") for m in mail.outbox} == {code}
     assert untranslated(bodies["en"], bodies[lang], lang) == []

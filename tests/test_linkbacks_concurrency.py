@@ -22,6 +22,7 @@ def test_twenty_concurrent_pingbacks_leave_one_row(live_server, settings):
     settings.SITE_DOMAIN = live_server.url.split("://", 1)[1]
     settings.LINKBACK_RATE_PER_IP = settings.LINKBACK_RATE_PER_SOURCE_HOST = 100
     settings.LINKBACK_HOLD_FIRST_FROM_SOURCE = False
+    settings.LINKBACK_VERIFY_CONCURRENCY = 20  # all twenty verify at once: uniqueness is under test
     post = factories.PostFactory()
     target = live_server.url + post.get_absolute_url()
     with LoopbackHTTP() as source:

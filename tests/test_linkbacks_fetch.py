@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from comments.linkbacks.fetch import OPAQUE_MESSAGE, FetchError, fetch
+from comments.linkbacks.fetch import OPAQUE_MESSAGE, FetchError, fetch, is_public_address
 from tests.interop.loopback import ConnectionRecorder, LoopbackHTTP, Reply
 
 
@@ -277,3 +277,13 @@ def test_https_connects_to_the_checked_address_with_sni_and_checks_the_name(sett
         assert server_names == ["pinned.test"]
         with pytest.raises(FetchError):
             fetch(f"https://other.test:{server.port}/s")  # same address, name not on the certificate
+
+
+@pytest.mark.parametrize("address", ["fec0::1", "feff:ffff::1", "fec0::1%eth0"])
+def test_deprecated_site_local_ipv6_is_not_a_public_address(address):
+    """fec0::/10 (RFC 3879 deprecated it, but some networks still route it internally)."""
+    assert is_public_address(address) is False
+
+
+def test_global_ipv6_next_to_the_site_local_range_stays_public():
+    assert is_public_address("2606:4700:4700::1111") is True

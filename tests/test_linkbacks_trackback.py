@@ -87,12 +87,20 @@ def test_get_redirects_to_the_post(client, db):
     assert response.status_code == 302 and response["Location"] == post.get_absolute_url()
 
 
-def test_repeat_updates_instead_of_duplicating(client, db, on_site):
+def test_repeat_neither_duplicates_nor_rewrites_and_queues_a_verification(
+    client, db, on_site, django_capture_on_commit_callbacks
+):
     post = factories.PostFactory()
     client.post(_trackback_url(post), {"url": "http://blog.example/e", "title": "one"})
-    client.post(_trackback_url(post), {"url": "http://blog.example/e", "title": "two"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_trackback_url(post), {"url": "http://blog.example/e", "title": "two"})
+    assert _answer(response) == ("0", None)
     assert Comment.objects.filter(post=post).count() == 1
-    assert Comment.objects.get(post=post).source_title == "two"
+    # Only a verification of the source may change the text (issue item 12).
+    assert Comment.objects.get(post=post).source_title == "one"
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path__endswith="verify_trackback").count() == 1
 
 
 def test_verification_task_fills_in_what_the_source_says(client, db, on_site, settings):

@@ -21,7 +21,7 @@ def soup(response):
 def post_now(client, django_capture_on_commit_callbacks, immediate_tasks):
     def post(data, **extra):
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post("/subscribe/", data, **extra)
+            return client.post("/subscribe/email/", data, **extra)
 
     return post
 
@@ -133,3 +133,10 @@ def test_manage_link_request_never_says_whether_an_address_is_subscribed(
     assert [m.to for m in mail.outbox] == [["ama@example.net"]]
     assert "/subscribe/manage/" in mail.outbox[0].body
     assert client.post("/subscribe/manage/", {"email": "bad\r\naddress"}).status_code == 400
+
+
+def test_the_email_form_lives_on_the_subscribe_page_with_the_other_ways_to_follow(client):
+    page = soup(client.get("/subscribe/"))
+    assert page.select_one("section#email form.subscribe-form")["action"] == "/subscribe/email/"
+    assert page.select_one("section#feeds a[href='/feed/']")
+    assert client.get("/subscribe/email/")["Location"] == "/subscribe/#email"

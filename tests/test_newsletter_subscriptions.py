@@ -58,7 +58,7 @@ def subscribe(client, smtp, email: str, run, **choices) -> str:
     data = form_fields(page, "form.subscribe-form")
     data.update(email=email, **choices)
     with run():
-        response = client.post("/subscribe/", data)
+        response = client.post(page.select_one("form.subscribe-form")["action"], data)
     assert response.status_code == 302, response.content[:600]
     [message] = smtp.to(email)
     smtp.messages.remove(message)

@@ -212,3 +212,23 @@ def test_off_switch(app, post, settings):
     warm(app, url)
     settings.FAST_PATH = False
     assert app(url).via_django
+
+
+@pytest.mark.parametrize(
+    "slug", ["вода", "año", "νερό", "مياه"], ids=["russian", "spanish", "greek", "arabic"]
+)
+def test_unicode_tag_and_category_pages_answer_anonymous_readers_first_time_and_cached(app, post, slug):
+    """PATH_INFO carries the URL's bytes as latin-1 (PEP 3333). The fast path once built its
+    request on the server's own environ, which Django then read as an already decoded path:
+    a 500 for Cyrillic, Greek or Arabic, a 404 for Spanish."""
+    post.tags.add(factories.TagFactory(name=slug.capitalize(), slug=slug))
+    post.categories.add(factories.CategoryFactory(name=slug.capitalize(), slug=f"{slug}-2"))
+    for path in (f"/tag/{slug}/", f"/category/{slug}-2/"):
+        wsgi_path = path.encode().decode("latin-1")
+        answers = [app(wsgi_path) for _ in range(3)]
+        assert [a.status for a in answers] == ["200 OK"] * 3, path
+        assert [a.via_django for a in answers] == [True, True, False], path  # miss, hit, fast path
+        for answer in answers:
+            assert post.title in answer.html.decode(), path
+        signed_cookie = app(wsgi_path, HTTP_COOKIE="sessionid=not-a-real-session")
+        assert signed_cookie.status == "200 OK" and signed_cookie.via_django, path

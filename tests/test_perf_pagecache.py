@@ -1,14 +1,13 @@
 """The anonymous page cache: what it serves, when it goes stale, and what it never keeps.
 
-Every test here turns the cache on (it is off by default under pytest) and reads the
-X-Page-Cache header the middleware adds ("hit" or "miss"; absent when the cache stayed out).
+The cache is on by default, tests included (the `site` fixture says so again), and each test
+reads the X-Page-Cache header the middleware adds ("hit" or "miss"; absent when it stayed out).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import uuid
 
 import pytest
 from bs4 import BeautifulSoup
@@ -19,7 +18,7 @@ from django.urls import include, path
 from django.utils import timezone
 
 from posts.models import Post
-from sectorblog.cachekeys import CACHE_KEY, content_version
+from sectorblog.cachekeys import content_version
 from tests import factories
 
 # --- a few views that misbehave on purpose, mounted beside the real site ---------------------
@@ -525,25 +524,6 @@ def test_bench_floor_exists_only_in_bench_mode_and_needs_no_database(
         settings.BENCH = False
         importlib.reload(sectorblog.urls)
         clear_url_caches()
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """The shared-cache set-up (REDIS_URL), on a scratch database and key prefix."""
-    import redis
-
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379: the shared-cache variant needs one")
-    # A prefix of its own and no clear(): Redis's clear() is FLUSHDB, and this Redis may be shared.
-    config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "TIMEOUT": 60}
-    with override_settings(CACHES={"default": {**config, "KEY_PREFIX": f"sb-test-{uuid.uuid4().hex}"}}):
-        from django.core.cache import cache
-
-        yield
-        cache.delete(CACHE_KEY)
 
 
 def test_with_redis_two_workers_share_the_version_and_never_serve_stale(redis_cache, site):

@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -87,13 +88,49 @@ def test_authors_become_users_with_profiles_matched_by_login(imported):
     assert "post author 'ghost' is not among the file's authors" in imported
 
 
-def test_existing_user_with_the_same_login_is_reused(db):
+@pytest.mark.parametrize("is_staff", [True, False], ids=["staff", "reader"])
+def test_an_existing_account_with_the_same_login_is_never_taken_over(db, is_staff):
     User = get_user_model()
-    existing = User.objects.create_user("nadia", "old@example.org")
-    run_import(DATA / "blog.xml")
+    existing = User.objects.create_user("nadia", "boss@here.example", is_staff=is_staff)
+    out = run_import(DATA / "blog.xml")
     post = Post.objects.get(slug="lessons-from-the-borehole")
-    assert list(post.authors.all()) == [existing]
-    assert User.objects.filter(username="nadia").count() == 1
+    (author,) = post.authors.all()
+    assert author != existing
+    assert (author.username, author.email, author.is_staff) == ("nadia-2", "nadia@example.org", False)
+    assert not author.has_usable_password()
+    assert not existing.authorships.exists() and not comment_model().objects.filter(user=existing).exists()
+    assert by_wp_id("comment", "2", comment_model()).user == author  # her comments follow her
+    kind = "staff account" if is_staff else "account"
+    assert f"WordPress login 'nadia' is taken here by an existing {kind}" in out
+    assert "--author-map nadia=nadia" in out
+    assert f"nadia -> nadia-2 (new account; 'nadia' here is an existing {kind}, left alone)" in out
+    # Running again keeps the same new account.
+    run_import(DATA / "blog.xml")
+    assert list(Post.objects.get(slug="lessons-from-the-borehole").authors.all()) == [author]
+    assert User.objects.filter(username__startswith="nadia").count() == 2
+
+
+def test_author_map_attaches_to_an_existing_account_only_when_told(db):
+    User = get_user_model()
+    staff = User.objects.create_user("nadia", "boss@here.example", is_staff=True)
+    out = run_import(DATA / "blog.xml", "--author-map", "nadia=nadia")
+    assert list(Post.objects.get(slug="lessons-from-the-borehole").authors.all()) == [staff]
+    assert by_wp_id("comment", "2", comment_model()).user == staff
+    assert "nadia -> nadia (existing account, --author-map)" in out
+    assert not User.objects.filter(username="nadia-2").exists()
+
+
+def test_an_author_map_given_on_a_later_run_moves_the_posts_to_the_named_account(db):
+    User = get_user_model()
+    staff = User.objects.create_user("nadia", "boss@here.example", is_staff=True)
+    run_import(DATA / "blog.xml")
+    first = User.objects.get(username="nadia-2")
+    out = run_import(DATA / "blog.xml", "--author-map", "nadia=nadia")
+    for slug in ("lessons-from-the-borehole",):
+        assert list(Post.objects.get(slug=slug).authors.all()) == [staff]
+    assert not first.authorships.exists()
+    assert by_wp_id("comment", "2", comment_model()).user == staff
+    assert "nadia -> nadia (existing account, --author-map)" in out
 
 
 def test_author_map_and_default_author(db):
@@ -242,12 +279,19 @@ def test_comment_threads_keep_their_parents(imported):
     assert all(c.post_id == post.pk for c in (first, reply, level2, level3))
 
 
-def test_replies_deeper_than_the_site_allows_hang_on_the_deepest_allowed_ancestor(imported):
+def test_replies_deeper_than_the_site_draws_keep_their_true_parent(imported, client, settings):
     Comment = comment_model()
-    too_deep = by_wp_id("comment", "7", Comment)
-    assert too_deep.parent_id == by_wp_id("comment", "5", Comment).pk
-    assert too_deep.level == 3
-    assert "comment 7 is nested deeper than 4 levels" in imported
+    level3, too_deep = by_wp_id("comment", "6", Comment), by_wp_id("comment", "7", Comment)
+    assert (too_deep.parent_id, too_deep.level) == (level3.pk, 4)
+    assert "nested deeper" not in imported and "deepest allowed ancestor" not in imported
+    # Drawn at the deepest level, after the reply it answers, naming it.
+    assert settings.COMMENTS_MAX_THREAD_LEVEL == 3
+    page = BeautifulSoup(client.get(too_deep.post.get_absolute_url()).content, "html.parser")
+    level2 = by_wp_id("comment", "5", Comment)
+    drawn = [li["id"] for li in page.select(f"li#c{level2.pk} > ol.children > li")]
+    assert drawn == [f"c{level3.pk}", f"c{too_deep.pk}"]
+    note = page.select_one(f"li#c{too_deep.pk} .in-reply-to")
+    assert note.get_text() == "In reply to Reply level three" and note.a["href"] == f"#c{level3.pk}"
 
 
 def test_comment_fields_and_dates(imported):

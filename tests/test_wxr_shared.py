@@ -74,8 +74,7 @@ def test_theme_unit_test_data_matches_wordpress_importer(db, client):
     posts = {r.wp_id: int(r.object_id) for r in ImportRecord.objects.filter(kind="post")}
     records = {r.wp_id: int(r.object_id) for r in ImportRecord.objects.filter(kind="comment")}
     comments = {c.pk: c for c in Comment.objects.all()}
-    replies = 0
-    max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+    replies = deepest = 0
     for wp, item in _items(THEME):
         post_type = item.findtext(wp + "post_type")
         if post_type not in ("post", "page"):
@@ -85,7 +84,7 @@ def test_theme_unit_test_data_matches_wordpress_importer(db, client):
         assert post.slug == unquote(item.findtext(wp + "post_name")) or not item.findtext(wp + "post_name")
         assert post.published_at == _date(item.findtext(wp + "post_date_gmt"))
         assert post.is_page == (post_type == "page")
-        # Every comment under the right parent (or, past the site's depth, its deepest allowed ancestor).
+        # Every comment under its true parent, at its true depth, however deep the thread is drawn.
         parents = {
             c.findtext(wp + "comment_id"): c.findtext(wp + "comment_parent")
             for c in item.iter(wp + "comment")
@@ -101,9 +100,9 @@ def test_theme_unit_test_data_matches_wordpress_importer(db, client):
             while parents.get(chain[-1], "0") != "0":
                 chain.append(parents[chain[-1]])
             depth = len(chain)  # the reply's depth in WordPress, top level being 0
-            expected = chain[0] if depth <= max_level else chain[depth - max_level]
-            assert ours.parent_id == records[expected], wp_id
-            assert ours.level == min(depth, max_level)
+            assert ours.parent_id == records[wp_parent], wp_id
+            assert ours.level == depth, wp_id
+            deepest = max(deepest, depth)
         # Every old <link> leads to the new post: a 301, or the same URL when WordPress's matched ours.
         link = item.findtext("link").strip()
         path = urlsplit(link).path or "/"
@@ -122,6 +121,7 @@ def test_theme_unit_test_data_matches_wordpress_importer(db, client):
             assert Redirect.objects.filter(post=post).exists(), link
             assert client.get(old).status_code in (200, 404)
     assert replies == 10
+    assert deepest > settings.COMMENTS_MAX_THREAD_LEVEL  # the data is deeper than the site draws
 
     # Importing again changes nothing.
     before = (Post.objects.count(), Comment.objects.count(), Redirect.objects.count())

@@ -16,6 +16,12 @@ against hostile peers:
 - one opaque error for every failure, so the linkback endpoints cannot be used to probe hosts.
 
 ``LINKBACK_ALLOWED_HOSTS`` names exact ``host:port`` pairs that may be loopback (tests only).
+
+Federation (ActivityPub) uses the same client: a caller may pass ``allowed_hosts`` (federation
+passes ``FEDERATION_ALLOWED_HOSTS``) in place of the linkback allow-list, ``sign`` to add
+per-hop headers such as an HTTP Signature (it is called with the method, the path with its query,
+the exact Host header and the body of each hop, and the Host header is then sent as signed), and
+``follow_redirects=False`` to stop at the first answer (a signed POST is never re-sent elsewhere).
 """
 
 from __future__ import annotations
@@ -141,6 +147,9 @@ def is_public_address(address: str) -> bool:
         or ip.is_reserved
         or ip.is_unspecified
         or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)
+        # fec0::/10, deprecated by RFC 3879 but still routed inside some networks; Python's
+        # is_global calls it global.
+        or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)
         or not ip.is_global
     )
 
@@ -179,7 +188,7 @@ class _Target:
     address: str
 
 
-def _check_url(url: str, deadline_at: float) -> _Target:
+def _check_url(url: str, deadline_at: float, allowed_hosts: list[str] | None = None) -> _Target:
     """Everything decided before any connection: scheme, credentials, port, and the address."""
     if len(url) > 2000 or any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
         raise FetchError("malformed URL")
@@ -198,7 +207,8 @@ def _check_url(url: str, deadline_at: float) -> _Target:
         raise FetchError("no host")
     port = port or (443 if scheme == "https" else 80)
     pair = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
-    allowed_pair = pair in {entry.strip().lower() for entry in settings.LINKBACK_ALLOWED_HOSTS}
+    allowed = settings.LINKBACK_ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts
+    allowed_pair = pair in {entry.strip().lower() for entry in allowed}
     allowed_ports = getattr(settings, "LINKBACK_ALLOWED_PORTS", DEFAULT_PORTS)
     if port not in allowed_ports and not allowed_pair:
         raise FetchError("port not allowed")
@@ -211,6 +221,19 @@ def _check_url(url: str, deadline_at: float) -> _Target:
     if parts.query:
         path = f"{path}?{parts.query}"
     return _Target(scheme, host, port, path, addresses[0])
+
+
+def check_url(url: str, *, allowed_hosts: list[str] | None = None, deadline: float = 5.0) -> None:
+    """Raise FetchError unless fetch() would be allowed to connect to this URL (scheme, port,
+    credentials, and every address its host resolves to). Nothing is connected."""
+    _check_url(url, time.monotonic() + deadline, allowed_hosts)
+
+
+def host_header(target: _Target) -> str:
+    """The Host header http.client would send for this target."""
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    default = 443 if target.scheme == "https" else 80
+    return host if target.port == default else f"{host}:{target.port}"
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -347,6 +370,9 @@ def fetch(
     headers: dict[str, str] | None = None,
     max_bytes: int = 1_000_000,
     deadline: float = 5.0,
+    allowed_hosts: list[str] | None = None,
+    sign=None,
+    follow_redirects: bool = True,
 ) -> FetchResponse:
     """Fetch url safely, following up to 5 redirects; raise FetchError on any failure.
 
@@ -358,10 +384,13 @@ def fetch(
     headers = dict(headers or {})
     try:
         for _hop in range(MAX_REDIRECTS + 1):
-            target = _check_url(url, deadline_at)
-            response = _one_request(target, method, data, headers, deadline_at, max_bytes)
+            target = _check_url(url, deadline_at, allowed_hosts)
+            hop_headers = headers
+            if sign is not None:
+                hop_headers = {**headers, **sign(method, target.path, host_header(target), data)}
+            response = _one_request(target, method, data, hop_headers, deadline_at, max_bytes)
             location = response.headers.get_all("Location")
-            if response.status not in REDIRECT_STATUSES or not location:
+            if response.status not in REDIRECT_STATUSES or not location or not follow_redirects:
                 response.url = url
                 return response
             url = urljoin(url, location[0].strip())

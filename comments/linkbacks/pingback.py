@@ -14,6 +14,16 @@ where the spec says string. Such a request gets HTTP 400; a well-formed call get
 
 A failure to fetch the source, a source without the link and a source that times out all give
 the same fault 17 with the same words, so the endpoint tells a caller nothing about the network.
+
+Processing fetches the source while the caller waits, as the spec's synchronous answer requires.
+Those fetches hold web workers, so at most LINKBACK_VERIFY_CONCURRENCY run at once on this machine
+(a semaphore shared by every worker, core/semaphore.py); past that, a ping is answered at once
+with fault 0x32 and "try again later", and readers keep their workers. Why 0x32: the spec has no
+"busy" code; 0x32 is its one code for a failure that is neither the source's nor the target's and
+may clear by itself (the server "could not communicate with an upstream server"), so a sender that
+tells codes apart retries it (ours does). Fault 0 would not do: WordPress answers 0 to everything,
+permanent refusals included, so senders treat it as final. An HTTP 503 would break XML-RPC's rule
+that faults travel in a 200 answer, and WordPress's client gives up on it the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from __future__ import annotations
 import io
 import xmlrpc.client
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
@@ -29,6 +40,7 @@ from lxml import etree
 
 from comments.linkbacks import services
 from comments.models import Comment
+from core.semaphore import semaphore_slot
 
 MAX_BODY = 1_000_000
 MAX_ELEMENTS = 10_000
@@ -43,6 +55,7 @@ ACCESS_DENIED = 0x31
 UPSTREAM = 0x32
 
 NO_LINK_MESSAGE = "The source URI does not contain a link to the target URI."
+BUSY_MESSAGE = "This site is busy verifying other pingbacks; please try again in a few minutes."
 
 
 class BadRequest(Exception):
@@ -139,9 +152,12 @@ def pingback_ping(request: HttpRequest, source: str, target: str) -> str:
         raise Fault(TARGET_INVALID if exc.closed else TARGET_MISSING, str(exc)) from exc
     if not services.linkback_rate_check(remote_ip=_client_ip(request), source=source):
         raise Fault(ACCESS_DENIED, "Too many pingbacks; try again later.")
-    status, _comment, created = services.linkback_receive(
-        post=post, kind=Comment.Kind.PINGBACK, source=source, target=target, remote_ip=_client_ip(request)
-    )
+    with semaphore_slot(name="pingback-verify", slots=settings.LINKBACK_VERIFY_CONCURRENCY) as held:
+        if not held:
+            raise Fault(UPSTREAM, BUSY_MESSAGE)
+        status, _comment, created = services.linkback_receive(
+            post=post, kind=Comment.Kind.PINGBACK, source=source, target=target, remote_ip=_client_ip(request)
+        )
     if status != "ok":
         raise Fault(NO_LINK, NO_LINK_MESSAGE)
     if not created:

@@ -7,15 +7,26 @@
 - TrackBack 1.2, only to the URLs an author lists in the post's "Send trackbacks to" field.
 
 Each target has one ``LinkbackAttempt`` row per post. A target notified successfully is not
-notified again while the link stays; an update sends only to added and removed links. Transient
+notified again while the link stays; an update sends only to added and removed links. An
+imported post's links are recorded as known (``post_links_mark_known``): never notified, and a
+link that was never notified is not withdrawn when an edit removes it. Transient
 failures retry with exponential backoff, at most ``LINKBACK_SEND_MAX_TRIES`` times. A link to
 another of our own posts becomes an internal pingback directly, with no HTTP.
+
+Real receivers: WordPress answers a second pingback from one IP address within 15 s with fault
+429 ("You are posting comments too quickly", its comment-flood check, wp_die with 429 inside
+XML-RPC), and every other failure with fault 0 and an empty string (its default
+``xmlrpc_pingback_error`` filter keeps only fault 48). So notifications to one site (the
+endpoint's origin) are spaced ``LINKBACK_SEND_SPACING_SECONDS`` apart, fault 429 or HTTP 429 means
+"later" (retried with backoff), and fault 0 is a failure, not retried; the admin shows an empty
+message as "(no reason given by the receiver)" and lets authors resend a failed attempt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import xmlrpc.client
 from datetime import timedelta
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -23,6 +34,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from comments.linkbacks import services
@@ -36,8 +48,12 @@ from posts.models import Post
 
 logger = logging.getLogger(__name__)
 Attempt = LinkbackAttempt
-TRANSIENT_FAULTS = {0, 0x32}
+# 0x32: the receiver could not reach an upstream server (Pingback 1.0 "Error Codes"); this site
+# answers it too when all its verification slots are busy. 429: WordPress's comment-flood refusal.
+# Fault 0 (generic) is not here: WordPress gives it for every refusal, permanent ones included.
+TRANSIENT_FAULTS = {0x32, 429}
 DONE_FAULTS = {0x30}  # already registered: the receiver has it
+TRANSIENT_STATUSES = {408, 429}
 
 
 def extract_links(post: Post) -> list[str]:
@@ -107,6 +123,10 @@ def _send_for_post(post_id: int) -> list[LinkbackAttempt]:
             continue
         if url in trackback_urls:
             continue
+        if attempt.outcome == Attempt.Outcome.KNOWN:
+            attempt.removed = True  # never notified by us: nothing to withdraw
+            attempt.save(update_fields=["removed"])
+            continue
         attempt.removed, attempt.tries, attempt.outcome = True, 0, Attempt.Outcome.PENDING
         done.append(attempt_notify(attempt=attempt, post=post))
     for url in trackback_urls:
@@ -120,14 +140,41 @@ def _send_for_post(post_id: int) -> list[LinkbackAttempt]:
     return done
 
 
+def post_links_mark_known(*, post: Post) -> int:
+    """Record the post's links as already notified, sending nothing; returns how many were new.
+
+    For an imported post: the old blog notified these pages when it first published the post.
+    """
+    recorded = set(Attempt.objects.filter(post=post).values_list("target_url", flat=True))
+    new = [
+        Attempt(
+            post=post,
+            target_url=url,
+            outcome=Attempt.Outcome.KNOWN,
+            message="Linked before the import; not notified again.",
+        )
+        for url in extract_links(post)
+        if url not in recorded and len(url) <= Attempt._meta.get_field("target_url").max_length
+    ]
+    Attempt.objects.bulk_create(new)
+    return len(new)
+
+
 def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:
-    """Make one notification for an attempt row and record what came back."""
+    """Make one notification for an attempt row and record what came back.
+
+    A notification to a site pinged less than LINKBACK_SEND_SPACING_SECONDS ago is not sent now:
+    the attempt waits for its turn (a retry task queued for then), without counting as a try.
+    """
     source = services.site_url(post.get_absolute_url())
     attempt.attempted_at = timezone.now()
     attempt.tries += 1
     attempt.http_status = attempt.fault_code = None
     attempt.content_hash = hashlib.sha256(post.body_html.encode()).hexdigest()
     if attempt.protocol == Attempt.Protocol.TRACKBACK:
+        wait = _send_slot(attempt, attempt.target_url)
+        if wait:
+            return _wait_turn(attempt, wait)
         ok, status, message = trackback_send(
             ping_url=attempt.target_url,
             post_url=source,
@@ -136,7 +183,7 @@ def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:
             blog_name=settings.SITE_NAME,
         )
         attempt.endpoint, attempt.http_status, attempt.message = attempt.target_url, status, message[:500]
-        return _finish(attempt, ok=ok, transient=status is None or status >= 500)
+        return _finish(attempt, ok=ok, transient=_transient_status(status))
     if _is_ours(attempt.target_url):
         return _notify_internal(attempt, post, source)
     try:
@@ -144,7 +191,7 @@ def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:
     except FetchError as exc:
         attempt.message = str(exc)
         return _finish(attempt, ok=False, transient=True)
-    if endpoint is None and (response.status >= 500 or response.status in (408, 429)):
+    if endpoint is None and _transient_status(response.status):
         attempt.http_status, attempt.message = response.status, "The target is unavailable."
         return _finish(attempt, ok=False, transient=True)
     if endpoint is None:
@@ -155,18 +202,79 @@ def attempt_notify(*, attempt: LinkbackAttempt, post: Post) -> LinkbackAttempt:
         attempt.save()
         return attempt
     attempt.endpoint = endpoint.url[:2000]
-    if endpoint.protocol == "webmention":
-        attempt.protocol = Attempt.Protocol.WEBMENTION
-        ok, status, message = webmention_send(endpoint=endpoint.url, source=source, target=attempt.target_url)
-        attempt.http_status, attempt.message = status, message[:500]
-        transient = status is None or status >= 500 or status in (408, 429)
-        return _finish(attempt, ok=ok, transient=transient)
-    attempt.protocol = Attempt.Protocol.PINGBACK
-    if attempt.removed:
+    attempt.protocol = (
+        Attempt.Protocol.WEBMENTION if endpoint.protocol == "webmention" else Attempt.Protocol.PINGBACK
+    )
+    if attempt.protocol == Attempt.Protocol.PINGBACK and attempt.removed:
         attempt.message = "Pingback has no way to withdraw a ping."
         return _finish(attempt, ok=True, transient=False)
+    wait = _send_slot(attempt, endpoint.url)
+    if wait:
+        return _wait_turn(attempt, wait)
+    if attempt.protocol == Attempt.Protocol.WEBMENTION:
+        ok, status, message = webmention_send(endpoint=endpoint.url, source=source, target=attempt.target_url)
+        attempt.http_status, attempt.message = status, message[:500]
+        return _finish(attempt, ok=ok, transient=_transient_status(status))
     ok, transient = _pingback_send(attempt, endpoint.url, source)
     return _finish(attempt, ok=ok, transient=transient)
+
+
+def _transient_status(status: int | None) -> bool:
+    """No answer, a server error, a timeout or "too many requests": worth trying again later."""
+    return status is None or status >= 500 or status in TRANSIENT_STATUSES
+
+
+def _send_slot(attempt: LinkbackAttempt, endpoint: str) -> float:
+    """Seconds this notification must wait for its turn at the endpoint's site; 0 means send now.
+
+    Turns are reserved in the shared cache, one per LINKBACK_SEND_SPACING_SECONDS per origin, under
+    a short lock, so two workers sending to one site take turns too. An attempt that was given a
+    turn earlier (and waited for it) uses that turn rather than queueing again.
+    """
+    spacing = settings.LINKBACK_SEND_SPACING_SECONDS
+    origin = services.source_origin(endpoint)
+    if spacing <= 0 or not origin:
+        return 0.0
+    now = time.time()
+    turn_key = f"linkbacks:turn:{attempt.pk}"
+    turn = cache.get(turn_key)
+    if turn is not None:
+        if turn > now + 1:
+            return turn - now  # woken early: keep the turn already reserved
+        cache.delete(turn_key)
+        return 0.0
+    next_key, lock_key = f"linkbacks:next-send:{origin}", f"linkbacks:next-send-lock:{origin}"
+    for _ in range(50):  # the critical section is two cache calls; 1 s is plenty
+        if cache.add(lock_key, 1, 5):
+            break
+        time.sleep(0.02)
+    else:
+        return spacing  # cannot take the lock: don't risk crowding the site, try after one spacing
+    try:
+        at = max(now, float(cache.get(next_key) or 0))
+        cache.set(next_key, at + spacing, int(at + spacing - now) + 60)
+    finally:
+        cache.delete(lock_key)
+    if at <= now:
+        return 0.0
+    cache.set(turn_key, at, int(at - now) + 3600)
+    return at - now
+
+
+def _wait_turn(attempt: LinkbackAttempt, wait: float) -> LinkbackAttempt:
+    """Not sent: another notification went to the same site moments ago. Queue this one's turn."""
+    attempt.tries -= 1  # waiting is not a failed try
+    attempt.outcome = Attempt.Outcome.RETRY
+    attempt.next_retry_at = timezone.now() + timedelta(seconds=wait)
+    attempt.message = (
+        f"Waiting its turn: notifications to one site are sent "
+        f"{settings.LINKBACK_SEND_SPACING_SECONDS} s apart."
+    )
+    attempt.save()
+    from comments.linkbacks.tasks import retry_linkback_attempt
+
+    services.on_commit_enqueue(retry_linkback_attempt, attempt.pk, run_after=attempt.next_retry_at)
+    return attempt
 
 
 def _pingback_send(attempt: LinkbackAttempt, server: str, source: str) -> tuple[bool, bool]:
@@ -182,7 +290,7 @@ def _pingback_send(attempt: LinkbackAttempt, server: str, source: str) -> tuple[
     attempt.http_status = response.status
     if response.status != 200:
         attempt.message = f"HTTP {response.status}"
-        return False, response.status >= 500
+        return False, _transient_status(response.status)
     try:
         (result,), _method = xmlrpc.client.loads(response.body)
     except xmlrpc.client.Fault as fault:
@@ -226,6 +334,53 @@ def _notify_internal(attempt: LinkbackAttempt, post: Post, source: str) -> Linkb
     return _finish(attempt, ok=True, transient=False)
 
 
+def internal_links_move(*, moves: list[tuple[str, str]], using: str = "default") -> int:
+    """Point internal pingbacks and internal send records at this site's new URLs.
+
+    They hold absolute URLs of our own posts. When the public origin or a permalink changes, each
+    URL starting with an old prefix gets the new one instead, so the thread links to pages that
+    exist and the next send recognises links it already notified. A row that would duplicate one
+    already stored under the new URL is deleted instead. Returns the number of rows changed.
+    """
+    from django.db.models import Q
+
+    from sectorblog.cachekeys import content_version_bump
+
+    changed = 0
+    with transaction.atomic(using=using):
+        for old, new in moves:
+            if not old or old == new:
+                continue
+            pingbacks = Comment.objects.using(using).filter(is_internal=True, source_url__startswith=old)
+            for comment in pingbacks.select_related(None).select_for_update():
+                url = new + comment.source_url[len(old) :]
+                duplicate = Comment.objects.using(using).filter(
+                    ~Q(kind=Comment.Kind.COMMENT), ~Q(pk=comment.pk), post_id=comment.post_id, source_url=url
+                )
+                if duplicate.exists():
+                    comment.delete()
+                else:
+                    user_url = comment.user_url
+                    if user_url.startswith(old):
+                        user_url = (new + user_url[len(old) :])[:200]
+                    moved = Comment.objects.using(using).filter(pk=comment.pk)
+                    moved.update(source_url=url, user_url=user_url)
+                changed += 1
+            attempts = Attempt.objects.using(using).filter(
+                protocol=Attempt.Protocol.INTERNAL, target_url__startswith=old
+            )
+            for attempt in attempts.select_for_update():
+                url = new + attempt.target_url[len(old) :]
+                if Attempt.objects.using(using).filter(post_id=attempt.post_id, target_url=url).exists():
+                    attempt.delete()
+                else:
+                    Attempt.objects.using(using).filter(pk=attempt.pk).update(target_url=url)
+                changed += 1
+    if changed:
+        content_version_bump()  # the threads that show these links (update() sends no signal)
+    return changed
+
+
 def _finish(attempt: LinkbackAttempt, *, ok: bool, transient: bool) -> LinkbackAttempt:
     if ok:
         attempt.outcome, attempt.next_retry_at = Attempt.Outcome.SUCCESS, None
@@ -250,3 +405,22 @@ def attempt_retry(*, attempt_id: int) -> LinkbackAttempt | None:
     if attempt is None or attempt.outcome != Attempt.Outcome.RETRY:
         return attempt
     return attempt_notify(attempt=attempt, post=attempt.post)
+
+
+RESENDABLE = (Attempt.Outcome.FAILED, Attempt.Outcome.NO_ENDPOINT)
+
+
+def attempt_resend(*, attempt: LinkbackAttempt) -> bool:
+    """An author's "Resend": a failed attempt starts again with a full set of tries, in the worker.
+
+    Returns False (and changes nothing) for an attempt that has not failed.
+    """
+    if attempt.outcome not in RESENDABLE:
+        return False
+    attempt.outcome, attempt.tries = Attempt.Outcome.RETRY, 0
+    attempt.next_retry_at = timezone.now()
+    attempt.save(update_fields=["outcome", "tries", "next_retry_at"])
+    from comments.linkbacks.tasks import retry_linkback_attempt
+
+    services.on_commit_enqueue(retry_linkback_attempt, attempt.pk)
+    return True

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http.request import validate_host
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -24,7 +25,9 @@ from django.utils.translation import gettext_noop
 from comments.linkbacks.excerpt import LinkContext, decode_html, find_link, normalise_url
 from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment
+from comments.moderation import LINKBACK_SOURCE_GONE
 from comments.services import comment_moderate, comment_stored
+from core import ratelimit
 from core.origin import absolute_url
 from posts.models import Post
 
@@ -129,28 +132,20 @@ def linkback_target_post(*, target: str, request_host: str | None = None) -> Pos
     return post
 
 
-def _hit(key: str, limit: int, window: int) -> bool:
-    """Count one hit in a fixed window; True while the count stays within the limit."""
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, window)
-        count = 1
-    return count <= limit
-
-
 def linkback_rate_check(*, remote_ip: str | None, source: str) -> bool:
     """True if this request may cost an outbound fetch: limits per client IP and per source host.
 
     The per-host limit is what stops a flood that names one victim host from many IPs, or many
     victims from one IP, from turning this site into an amplifier.
     """
-    window = settings.LINKBACK_RATE_WINDOW
     host = (urlsplit(source).hostname or "").lower()
-    ok_ip = _hit(f"linkback:ip:{remote_ip}", settings.LINKBACK_RATE_PER_IP, window)
-    ok_host = _hit(f"linkback:host:{host}", settings.LINKBACK_RATE_PER_SOURCE_HOST, window)
-    return ok_ip and ok_host
+    return ratelimit.limit_check(
+        limits={
+            f"linkback:ip:{remote_ip}": settings.LINKBACK_RATE_PER_IP,
+            f"linkback:host:{host}": settings.LINKBACK_RATE_PER_SOURCE_HOST,
+        },
+        seconds=settings.LINKBACK_RATE_WINDOW,
+    )
 
 
 @dataclass
@@ -189,13 +184,47 @@ def linkback_verify(*, source: str, target: str, deadline: float | None = None) 
     return Verification("ok", context) if context else Verification("no_link")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def source_origin(url: str) -> str:
+    """scheme://host[:port] of a URL, lower case, with the scheme's default port left out.
+
+    The unit of trust between sites (RFC 6454 origins): two sites on one host name but different
+    ports (a demo on 127.0.0.1:8000 and a WordPress on 127.0.0.1:8081) are different sites.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not host or scheme not in _DEFAULT_PORTS:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _origin_spellings(origin: str) -> list[str]:
+    """An origin as stored URLs may start: with its default port left out, or written out."""
+    scheme, rest = origin.split("://", 1)
+    if rest.rsplit("]", 1)[-1].count(":"):
+        return [origin]  # an explicit, non-default port
+    return [origin, f"{origin}:{_DEFAULT_PORTS[scheme]}"]
+
+
 def linkback_moderate(*, source: str, kind: str, is_internal: bool) -> bool:
     """Whether a new linkback is public at once.
 
     Internal pingbacks are approved; trackbacks are always held (the spec does not verify them);
-    other external linkbacks are held the first time their source host appears, unless
-    LINKBACK_HOLD_FIRST_FROM_SOURCE is off. The discussion's own rules (word list, spam checks)
-    apply as well, through comment_moderate().
+    other external linkbacks are held the first time their source's origin (scheme, host, port)
+    appears, unless LINKBACK_HOLD_FIRST_FROM_SOURCE is off. Our own internal pingbacks never vouch
+    for anyone: they all come from this site's origin, which peers can also name as a source (a
+    comment on one of our posts holding a link). The discussion's own rules (word list, spam
+    checks) apply as well, through comment_moderate().
     """
     if is_internal:
         return True
@@ -203,19 +232,38 @@ def linkback_moderate(*, source: str, kind: str, is_internal: bool) -> bool:
         return False
     if not settings.LINKBACK_HOLD_FIRST_FROM_SOURCE:
         return True
-    host = (urlsplit(source).hostname or "").lower()
-    approved = Comment.objects.filter(
-        is_public=True, is_removed=False, is_spam=False, source_url__icontains=f"//{host}"
-    ).exclude(kind=Comment.Kind.COMMENT)
-    return any(
-        (urlsplit(url).hostname or "").lower() == host
-        for url in approved.values_list("source_url", flat=True)[:50]
+    origin = source_origin(source)
+    if not origin:
+        return False
+    same_origin = Q()
+    for spelling in _origin_spellings(origin):
+        same_origin |= Q(source_url__istartswith=spelling + "/") | Q(source_url__iexact=spelling)
+    return (
+        Comment.objects.filter(
+            same_origin, is_public=True, is_removed=False, is_spam=False, is_internal=False
+        )
+        .exclude(kind=Comment.Kind.COMMENT)
+        .exists()
     )
 
 
 def _author_name(context: LinkContext | None, source: str, blog_name: str = "") -> str:
     name = (context.author_name if context else "") or blog_name or (urlsplit(source).hostname or source)
     return name[:50]
+
+
+# Why a linkback waits for a moderator (Comment.hold_reason). Stored untranslated, shown through
+# gettext where people read them (the held-linkbacks email).
+HOLD_FIRST_FROM_SITE = gettext_noop("first linkback from this site")
+HOLD_TRACKBACK_UNVERIFIED = gettext_noop("trackbacks are not verified")
+HOLD_TRACKBACK_VERIFIED = gettext_noop("trackback: its source links to this post")
+HOLD_TRACKBACK_NO_LINK = gettext_noop("trackback: its source does not link to this post")
+HOLD_SOURCE_CHANGED = gettext_noop("the source changed the text shown here")
+HOLD_SOURCE_BACK = gettext_noop("the source links to this post again")
+
+
+class LinkbackConflict(Exception):
+    """A TrackBack names the source of a pingback or webmention, which it may never overwrite."""
 
 
 def linkback_store(
@@ -232,6 +280,11 @@ def linkback_store(
 ) -> tuple[Comment, bool]:
     """Create the linkback for (post, source), or update the one that exists. Returns (comment, created).
 
+    `context` is what verification read on the source; without it (a TrackBack's own form fields)
+    the text is the sender's claim. A claim may start a new, held linkback, but never changes one
+    that exists: only a verification of that source does (see _update). A TrackBack for a source
+    that is already a pingback or webmention raises LinkbackConflict.
+
     The unique constraint (post, source_url) decides under concurrency: a losing insert rolls back
     to its savepoint and updates the winner's row instead.
     """
@@ -241,14 +294,15 @@ def linkback_store(
         "author_avatar_url": (context.author_photo if context else "")[:2000],
         "user_name": clean_text(_author_name(context, source, blog_name), 50),
         "user_url": ((context.author_url if context else "") or source)[:200],
-        "verified_at": timezone.now() if context else None,
-        "is_removed": False,
     }
     fields["comment"] = fields["excerpt"] or fields["source_title"] or source
+    verified = context is not None or is_internal
+    if context is not None:
+        fields["verified_at"] = timezone.now()
     with transaction.atomic():
         existing = _locked(post, source)
         if existing is not None:
-            return _update(existing, fields), False
+            return _update(existing, fields, kind=kind, verified=verified), False
         try:
             with transaction.atomic():
                 comment = Comment(
@@ -272,7 +326,7 @@ def linkback_store(
             existing = _locked(post, source)
             if existing is None:
                 raise
-            return _update(existing, fields), False
+            return _update(existing, fields, kind=kind, verified=verified), False
 
 
 def _moderate_new(comment: Comment, *, source: str, kind: str, is_internal: bool) -> None:
@@ -286,9 +340,7 @@ def _moderate_new(comment: Comment, *, source: str, kind: str, is_internal: bool
     elif outcome == "public" and not linkback_moderate(source=source, kind=kind, is_internal=False):
         comment.is_public = False
         comment.hold_reason = (
-            "trackbacks are not verified"
-            if kind == Comment.Kind.TRACKBACK
-            else "first linkback from this site"
+            HOLD_TRACKBACK_UNVERIFIED if kind == Comment.Kind.TRACKBACK else HOLD_FIRST_FROM_SITE
         )
 
 
@@ -302,22 +354,70 @@ def _locked(post: Post, source: str) -> Comment | None:
     )
 
 
-def _update(comment: Comment, fields: dict) -> Comment:
+_WORDS = re.compile(r"\w+")
+# What readers see of a linkback: its words (title, excerpt, name) and where it points (the
+# name's link and the avatar). A change to either is material; spacing, case and punctuation are not.
+_TEXT_FIELDS = ("source_title", "excerpt", "user_name")
+_URL_FIELDS = ("user_url", "author_avatar_url")
+
+
+def _materially_changed(comment: Comment, fields: dict) -> bool:
+    def words(value: str) -> list[str]:
+        return _WORDS.findall((value or "").casefold())
+
+    return any(words(getattr(comment, name)) != words(fields[name]) for name in _TEXT_FIELDS) or any(
+        (getattr(comment, name) or "").strip() != (fields[name] or "").strip() for name in _URL_FIELDS
+    )
+
+
+def _update(comment: Comment, fields: dict, *, kind: str, verified: bool) -> Comment:
+    """A repeated (post, source): refresh what a verification of the source read, nothing else.
+
+    - A TrackBack never overwrites a pingback or webmention (LinkbackConflict).
+    - An unverified claim (a repeated TrackBack's form fields) changes nothing; the caller queues
+      a verification of the source instead.
+    - A verified update of an approved linkback whose text changed materially goes back to the
+      moderation queue; an unchanged or merely re-spaced text stays public.
+    - A linkback hidden because its source stopped linking comes back when the source links
+      again; one a moderator removed stays removed.
+    Internal pingbacks (our own posts) are trusted and updated as they are.
+    """
+    if kind == Comment.Kind.TRACKBACK and comment.kind != Comment.Kind.TRACKBACK:
+        raise LinkbackConflict(gettext_noop("A pingback or webmention from this URL is already registered."))
+    if not verified:
+        return comment
+    changed = _materially_changed(comment, fields)
     for name, value in fields.items():
-        if name == "verified_at" and value is None:
-            continue
         setattr(comment, name, value)
+    if comment.is_removed and comment.hold_reason == LINKBACK_SOURCE_GONE:
+        # Back as it was: public if it was public (subject to the change rule below), else held.
+        comment.is_removed = False
+        comment.hold_reason = "" if comment.is_public else HOLD_SOURCE_BACK
+    if comment.kind == Comment.Kind.TRACKBACK and comment.hold_reason in (
+        HOLD_TRACKBACK_UNVERIFIED,
+        HOLD_TRACKBACK_NO_LINK,
+    ):
+        comment.hold_reason = HOLD_TRACKBACK_VERIFIED
+    held_again = changed and comment.is_public and not comment.is_removed and not comment.is_internal
+    if held_again:
+        comment.is_public, comment.hold_reason = False, HOLD_SOURCE_CHANGED
     comment.save()
+    if held_again:
+        comment_stored(comment=comment)  # the authors hear about it like any held linkback
     return comment
 
 
 def linkback_mark_removed(*, post: Post, source: str) -> int:
-    """A source that is gone or no longer links: hide its linkback (kept for the record)."""
+    """A source that is gone or no longer links: hide its linkback (kept for the record).
+
+    The hold reason says why, so a later verification that finds the link again can bring it back
+    (a moderator's removal leaves no such mark and stays).
+    """
     updated = 0
     with transaction.atomic():
         comment = _locked(post, source)
         if comment is not None and not comment.is_removed:
-            comment.is_removed = True
+            comment.is_removed, comment.hold_reason = True, LINKBACK_SOURCE_GONE
             comment.save()
             updated = 1
     return updated

@@ -26,17 +26,30 @@ def verify_webmention(incoming_id: int) -> str:
 
 @task()
 def verify_trackback(comment_id: int) -> str:
-    """Fetch a trackback's source (the spec does not ask for it) and fill in what it says."""
+    """Fetch a trackback's source (the spec does not ask for it) and fill in what it says.
+
+    The name shown stays the sender's ``blog_name`` when it gave one (what TrackBack senders such
+    as WordPress mean as the name), else the source's h-card author, else its host. The hold
+    reason then says what verification found.
+    """
+    from urllib.parse import urlsplit
+
     from comments.linkbacks import services
     from comments.models import Comment
 
     comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
-    if comment is None or comment.post is None:
+    if comment is None or comment.post is None or comment.kind != Comment.Kind.TRACKBACK:
         return "missing"
     target = services.site_url(comment.post.get_absolute_url())
     result = services.linkback_verify(source=comment.source_url, target=target)
     if result.status != "ok":
+        if not comment.is_public and comment.hold_reason == services.HOLD_TRACKBACK_UNVERIFIED:
+            Comment.objects.filter(pk=comment.pk).update(hold_reason=services.HOLD_TRACKBACK_NO_LINK)
         return result.status
+    # At receipt the name is the sender's blog_name, or the source's host when it sent none.
+    host_fallback = (urlsplit(comment.source_url).hostname or comment.source_url)[:50]
+    if comment.user_name and comment.user_name != host_fallback:
+        result.context.author_name = comment.user_name
     services.linkback_store(
         post=comment.post, kind=Comment.Kind.TRACKBACK, source=comment.source_url, context=result.context
     )

@@ -5,7 +5,10 @@
   optional. The answer is the spec's XML: ``<response><error>0</error></response>``, or ``error``
   1 with a ``message``. A GET redirects to the post.
 - The spec does not verify pings, so every trackback is held for moderation; a task then fetches
-  the source and, when it links to the post, fills in its title and excerpt and marks it verified.
+  the source and, when it links to the post, fills in its title and excerpt and marks it verified
+  (the sender's ``blog_name`` stays the name shown). A repeated ping changes nothing by itself: it
+  queues that verification again, and only what the source says can change the text. A ping
+  naming the source of a pingback or webmention is refused (``error`` 1, HTTP 409).
 - Autodiscovery, spec section "Auto-Discovery of TrackBack Ping URLs": the RDF block in the post
   page (see templatetags/linkbacks.py).
 - Sending, section "Sending a TrackBack Ping": only to the URLs an author lists in the post's
@@ -86,17 +89,22 @@ def trackback_receive(request: HttpRequest, year: int, month: int, day: int, slu
     remote_ip = services.client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return _answer("Too many pings; try again later.", status=429)
-    comment, _created = services.linkback_store(
-        post=post,
-        kind=Comment.Kind.TRACKBACK,
-        source=source,
-        context=None,
-        remote_ip=remote_ip,
-        blog_name=_clean(form.get("blog_name"), 50),
-        title=_clean(form.get("title"), 300),
-        excerpt=_clean(form.get("excerpt"), 255),
-    )
+    try:
+        comment, _created = services.linkback_store(
+            post=post,
+            kind=Comment.Kind.TRACKBACK,
+            source=source,
+            context=None,
+            remote_ip=remote_ip,
+            blog_name=_clean(form.get("blog_name"), 50),
+            title=_clean(form.get("title"), 300),
+            excerpt=_clean(form.get("excerpt"), 255),
+        )
+    except services.LinkbackConflict as exc:
+        return _answer(str(exc), status=409)
     from comments.linkbacks.tasks import verify_trackback
+
+    # New or repeated, the source is fetched: a repeat's own fields never change what is shown.
 
     services.on_commit_enqueue(verify_trackback, comment.pk)
     return _answer()

@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 
 from comments import render
 from comments.commenter import JUST_POSTED_TAG
+from comments.extensions import thread_header_html
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
@@ -45,7 +46,7 @@ def thread_fingerprint(page, *, comments_open: bool) -> str:
                 page.num_pages,
                 page.total,
                 comments_open,
-                settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
+                settings.COMMENTS_MAX_THREAD_LEVEL,
                 settings.COMMENTS_LINKBACKS_IN_THREAD,
                 settings.COMMENTS_USE_GRAVATAR,
             )
@@ -64,6 +65,7 @@ def thread_fingerprint(page, *, comments_open: bool) -> str:
             comment.source_url,
             comment.source_title,
             comment.author_avatar_url,
+            comment.author_handle,
             getattr(comment, "page_number", 1),
         )
         digest.update("\x1e".join(str(f) for f in fields).encode())
@@ -126,7 +128,6 @@ def render_discussion(context, post):
         "post": post,
         "comments_open": is_open,
         "form": CommentForm(post, user=user) if is_open else None,
-        "max_level": settings.COMMENTS_XTD_MAX_THREAD_LEVEL,
         "can_moderate": can_moderate,
         # A blank form for an anonymous reader is the same for everyone for a while: its
         # security timestamp is good for two hours, so its HTML (without the CSRF field) is
@@ -135,6 +136,10 @@ def render_discussion(context, post):
         if is_open and not (user and user.is_authenticated)
         else None,
     }
+    # Rows that other apps show above the thread (e.g. the fediverse's likes and boosts).
+    common["thread_header"] = fragments.remember(
+        "thread-header", (post.pk,), lambda: str(thread_header_html(post)), request
+    )
     # Until the content version changes, the thread's HTML and count come from one cache read,
     # without a query: the digest key below still saves the render after unrelated changes.
     version_key = None
@@ -152,6 +157,10 @@ def render_discussion(context, post):
             }
     common["just_posted"] = _just_posted(request, post)
     page = thread_page(post.pk, cpage or 1)
+    if cpage is not None and cpage != str(page.number):
+        # ?cpage=0099 or a page past the end shows a real page: keep its HTML under that page's
+        # own key only, so made-up page numbers can't fill the cache with copies.
+        version_key = None
     return {
         **common,
         "thread_version_key": version_key,
@@ -188,7 +197,6 @@ def _writer(context) -> render.ThreadWriter:
     return render.ThreadWriter(
         comments_open=context["comments_open"],
         can_moderate=context["can_moderate"],
-        max_level=context["max_level"],
         request=context.get("request"),
     )
 

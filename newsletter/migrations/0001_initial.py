@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('posts', '0008_notifications_review_notes'),
+        ('posts', '0009_notifications_review_notes'),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode, urljoin
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -54,34 +54,47 @@ def recent_posts(count: int = RECENT_POSTS):
 
 @register.inclusion_tag("includes/_category_list.html")
 def category_list():
-    """Categories with their published post counts, nested under their parents."""
-    categories = list(
-        Category.objects.annotate(post_count=Count("posts", filter=_visible_posts("posts__"))).order_by(
-            "name"
-        )
-    )
-    children: dict[int | None, list[Category]] = {}
-    for cat in categories:
-        children.setdefault(cat.parent_id, []).append(cat)
-    known = {cat.pk for cat in categories}
+    """Categories nested under their parents, each with the number of published posts its page
+    lists: its own and its sub-categories', each post once. A parent whose posts are all filed
+    under a child shows that count, not (0).
 
-    def build(parent_id, seen):
-        nodes = []
-        for cat in children.get(parent_id, []):
-            if cat.pk in seen:
-                continue
-            sub = build(cat.pk, seen | {cat.pk})
-            if cat.post_count or sub:
-                nodes.append({"category": cat, "children": sub})
-        return nodes
+    One query: every category with the ids of its visible posts (a filtered left join), so the
+    distinct posts of a subtree are counted here rather than summed (a post filed under a parent
+    and its child counts once).
+    """
+    rows = (
+        Category.objects.annotate(visible=FilteredRelation("posts", condition=_visible_posts("posts__")))
+        .order_by("name", "pk")
+        .values_list("pk", "parent_id", "name", "slug", "visible__pk")
+    )
+    categories: dict[int, Category] = {}
+    own_posts: dict[int, set[int]] = {}
+    for pk, parent_id, name, slug, post_id in rows:
+        if pk not in categories:
+            categories[pk] = Category(pk=pk, parent_id=parent_id, name=name, slug=slug)
+            own_posts[pk] = set()
+        if post_id is not None:
+            own_posts[pk].add(post_id)
+    children: dict[int | None, list[Category]] = {}
+    for cat in categories.values():
+        children.setdefault(cat.parent_id, []).append(cat)
+
+    def build(cat: Category, seen: frozenset[int]) -> tuple[dict | None, set[int]]:
+        posts = set(own_posts[cat.pk])
+        sub = []
+        for child in children.get(cat.pk, []):
+            if child.pk in seen:
+                continue  # a broken (cyclic) parent link
+            node, child_posts = build(child, seen | {child.pk})
+            posts |= child_posts
+            if node is not None:
+                sub.append(node)
+        cat.post_count = len(posts)
+        return ({"category": cat, "children": sub} if posts else None), posts
 
     # Roots are categories without a (known) parent; a broken parent link never hides a category.
-    roots = [c for c in categories if c.parent_id is None or c.parent_id not in known]
-    tree = []
-    for cat in roots:
-        sub = build(cat.pk, {cat.pk})
-        if cat.post_count or sub:
-            tree.append({"category": cat, "children": sub})
+    roots = [c for c in categories.values() if c.parent_id is None or c.parent_id not in categories]
+    tree = [node for node, _posts in (build(cat, frozenset({cat.pk})) for cat in roots) if node is not None]
     return {"category_tree": tree}
 
 
@@ -275,3 +288,17 @@ def machine_datetime(when):
     from django.utils import timezone
 
     return _iso(timezone.localtime(when) if timezone.is_aware(when) else when)
+
+
+@register.filter
+def human_datetime(when) -> str:
+    """A date and time for people, in the site's time zone and the active language, naming the
+    zone: "Dec. 7, 2026, 3:09 a.m. UTC". Without the zone a reader elsewhere can't tell when it
+    was, and a sentence no longer ends on the "a.m." abbreviation's own full stop."""
+    if not when:
+        return ""
+    from django.utils import dateformat, formats, timezone
+
+    local = timezone.localtime(when) if timezone.is_aware(when) else when
+    zone = dateformat.format(local, "T") if timezone.is_aware(local) else ""
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {zone}".strip()

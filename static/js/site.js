@@ -47,9 +47,8 @@
     event.preventDefault();
     var item = link.closest("li.comment");
     var name = link.getAttribute("data-reply-name") || "";
-    var template = link.hasAttribute("data-at-max") ? form.dataset.attached : form.dataset.replying;
     form.elements.reply_to.value = link.getAttribute("data-reply-to");
-    note.textContent = template.replace("{name}", name);
+    note.textContent = form.dataset.replying.replace("{name}", name);
     note.hidden = false;
     cancel.hidden = false;
     item.querySelector("article").after(form);

@@ -54,7 +54,7 @@ def test_subscribe_page_with_choices_without_javascript_on_a_phone(open_page, li
     page.locator(".widget-subscribe").get_by_role(
         "link", name="Choose topics, languages or a weekly digest"
     ).click()
-    assert page.url.endswith("/subscribe/")
+    assert page.url.endswith("/subscribe/#email")
     assert_no_horizontal_scroll(page)
     form = page.locator("form.subscribe-form")
     form.get_by_role("button", name="Subscribe").click()  # no address: the form says so

@@ -40,6 +40,9 @@ def run_worker() -> str:
         "LINKBACK_HOLD_FIRST_FROM_SOURCE": "1" if settings.LINKBACK_HOLD_FIRST_FROM_SOURCE else "0",
         "LINKBACK_ALLOWED_PORTS": ",".join(str(p) for p in settings.LINKBACK_ALLOWED_PORTS),
         "WEBSUB_HUB_URL": settings.WEBSUB_HUB_URL,
+        # The site's content version, as a real worker shares it with the web processes: what
+        # the worker stores shows on the next page the test's server answers.
+        "PAGE_CACHE_VERSION_FILE": settings.PAGE_CACHE_VERSION_FILE,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay", "-v", "0"],

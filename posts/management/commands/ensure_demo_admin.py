@@ -4,13 +4,13 @@ The password is random, generated on first run and kept in var/demo-admin.txt (n
 so the same login keeps working on later runs.
 """
 
-import os
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from core.origin import absolute_url
 from posts.models import AuthorProfile
 
 USERNAME = "admin"
@@ -34,7 +34,10 @@ class Command(BaseCommand):
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         password = password_file.read_text().strip()
-        host = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+        # The public origin (SITE_DOMAIN, or the HOST and PORT `make run` serves on).
         self.stdout.write(
-            self.style.SUCCESS(f"Admin login: http://{host}/admin/  user {USERNAME}  password {password}")
+            self.style.SUCCESS(
+                f"Admin login: {absolute_url('/admin/')}  user {USERNAME}  password {password}\n"
+                f"The site: {absolute_url('/')}"
+            )
         )

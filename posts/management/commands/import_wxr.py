@@ -26,7 +26,10 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="OLD=NEW",
-            help="post as the existing user NEW what the WordPress login OLD wrote (repeatable)",
+            help=(
+                "post as the existing user NEW what the WordPress login OLD wrote (repeatable); "
+                "without it, a login that an existing account here has gets a new account"
+            ),
         )
         parser.add_argument(
             "--default-author",
@@ -63,6 +66,13 @@ class Command(BaseCommand):
         title = f"{'Dry run (nothing written)' if report.dry_run else 'Imported'}: {path.name}"
         self.stdout.write(self.style.SUCCESS(title) + (f" from {report.source}" if report.source else ""))
         self.stdout.write(report.table())
+        if report.authors:
+            self.stdout.write("\nAuthors (WordPress login -> account here):")
+            for line in report.authors:
+                self.stdout.write(f"  {line}")
+        self.stdout.write("")
+        for line in report.notification_lines():
+            self.stdout.write(line)
         if report.warnings:
             self.stdout.write(f"\nWarnings ({len(report.warnings)}):")
             for line in report.warnings[:MAX_WARNING_LINES]:

@@ -2,6 +2,12 @@
 
 Idempotent: running it again changes nothing. `--posts N --comments M` adds volume for benchmarks
 (N extra posts, and one post carrying M threaded comments).
+
+The demo's dates are relative to the day it is seeded: the seed-like post (an article with reader
+comments and pingbacks) is INTRO_AGE_DAYS old, so its discussion is open and a newcomer can reply
+to its commenters, and the later posts that link to it come after it. Its comments close after
+COMMENTS_CLOSE_AFTER_DAYS, so a run on a demo database old enough for that to be near moves the
+demo posts (and their comments) forward to the same layout; their old addresses answer 301.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import datetime as dt
 import random
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
@@ -17,8 +24,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from core.origin import absolute_url
-from posts.models import AuthorProfile, Category, Post, PostAuthor, Tag
+from core.origin import absolute_url, urls_moved
+from posts.models import AuthorProfile, Category, Post, PostAuthor, Redirect, Tag
+from posts.redirects import normalize_path
 
 AUTHORS = [
     ("amara", "Amara", "Okafor", "Amara Okafor",
@@ -75,29 +83,29 @@ If you run a similar network, tell us in the comments how you keep the learning 
 
 OTHER_POSTS = [
     ("fsm-lessons-from-three-towns", "Emptying pits in three towns: what the operators told us", "lucia",
-     ["fsm"], ["rural", "monitoring"], 45,
+     ["fsm"], ["rural", "monitoring"], 3,
      "We spent a week with pit-emptying crews. Their biggest complaint was not the work itself "
      "but the roads: trucks cannot reach half the households.\n\n## The numbers\n\n"
      "| town | households | reachable by truck |\n|---|---|---|\n| A | 4,200 | 51 % |\n"
      "| B | 2,900 | 38 % |\n| C | 6,100 | 64 % |\n\nManual emptying fills the gap, with all "
      "the health risks that brings."),
     ("measuring-handwashing", "Measuring handwashing without fooling ourselves", "tomas",
-     ["hygiene"], ["handwashing", "monitoring"], 80,
+     ["hygiene"], ["handwashing", "monitoring"], 6,
      "Self-reported handwashing is always higher than observed handwashing. We compared three "
      "methods and the gap was wider than we feared.\n\n1. Household surveys\n2. Structured "
      "observation\n3. Sensor-equipped soap dispensers\n\nThe sensors were the most honest and "
      "the least popular with the households."),
     ("writing-for-peers", "Writing for peers: a year of the sector learning blog", "amara",
-     ["learning"], ["knowledge-management", "blogging"], 120,
-     "A year after [our first post about sector learning]({intro}), we counted: 48 posts, 31 "
+     ["learning"], ["knowledge-management", "blogging"], 10,
+     "Since [our look back at two years of sector learning]({intro}), we counted: 48 posts, 31 "
      "authors, and more comments than we can reply to.\n\nThe most read post was about a "
      "failed pilot. People trust a network that admits what went wrong."),
     ("solar-pumps-maintenance", "Solar pumps need maintenance budgets too", "lucia",
-     ["water-supply"], ["rural"], 160,
+     ["water-supply"], ["rural"], 14,
      "Solar pumping cuts running costs, but panels get stolen, inverters fail and nobody "
      "budgets for either. Plan for a replacement fund from day one."),
     ("community-of-practice-checklist", "A checklist for starting a community of practice", "tomas",
-     ["learning"], ["communities-of-practice", "knowledge-management"], 200,
+     ["learning"], ["communities-of-practice", "knowledge-management"], 17,
      "Before you launch one, answer these questions. The idea came from our "
      "[sector learning experience]({intro}).\n\n- Who is it for?\n- What will members get "
      "that they cannot get elsewhere?\n- Who moderates, and for how long?\n- Where do "
@@ -129,6 +137,14 @@ EXTERNAL_PINGBACKS = [
 ]  # fmt: skip
 
 
+INTRO_SLUG = "sector-learning-two-years-on"
+OPEN_SLUG = "share-your-field-notes"
+# Age of the seed-like post, in days; every other demo date is an offset from it, at most 90 % of
+# it, so the later posts stay in the past. Offsets shrink with it when comments close sooner.
+INTRO_AGE_DAYS = 20
+OPEN_POST_DAYS = 18  # "share your field notes", two days old with the default age
+
+
 class Command(BaseCommand):
     help = "Create demo content in the shape of the sector learning blog (idempotent)."
 
@@ -141,13 +157,14 @@ class Command(BaseCommand):
     def handle(self, *args, posts: int, comments: int, pingbacks: int, **options):
         # posts never imports comments (ARCHITECTURE.md): look the model up by label instead.
         Comment = apps.get_model("comments", "Comment")
-        self.now = timezone.now()
+        self.now = timezone.now().replace(second=0, microsecond=0)
         users = self._authors()
         cats = self._categories()
         tags = self._tags()
-        intro_date = (self.now - dt.timedelta(days=260)).replace(hour=9, minute=30, second=0, microsecond=0)
+        layout = self._layout()
+        intro_date = layout[INTRO_SLUG]
         intro = self._post(
-            "sector-learning-two-years-on",
+            INTRO_SLUG,
             "Two years of sector learning: what blogging taught our network",
             INTRO_BODY,
             [users["amara"]],
@@ -156,7 +173,7 @@ class Command(BaseCommand):
             intro_date,
         )
         later = []
-        for slug, title, author, cat_slugs, tag_slugs, days, body in OTHER_POSTS:
+        for slug, title, author, cat_slugs, tag_slugs, _days, body in OTHER_POSTS:
             later.append(
                 self._post(
                     slug,
@@ -165,11 +182,11 @@ class Command(BaseCommand):
                     [users[author]],
                     [cats[c] for c in cat_slugs],
                     [tags[t] for t in tag_slugs],
-                    intro_date + dt.timedelta(days=days),
+                    layout[slug],
                 )
             )
         open_post = self._post(
-            "share-your-field-notes",
+            OPEN_SLUG,
             "Share your field notes with the network",
             "We are collecting short field notes for the next round of posts. Reply below with "
             "one thing you learned this quarter, however small.\n\nGood notes are:\n\n"
@@ -178,8 +195,9 @@ class Command(BaseCommand):
             [users["amara"], users["tomas"]],
             [cats["learning"]],
             [tags["communities-of-practice"]],
-            (self.now - dt.timedelta(days=2)).replace(microsecond=0),
+            layout[OPEN_SLUG],
         )
+        self._redate(layout, Comment)
         self._discussion(intro, later, Comment)
         if posts:
             self._volume_posts(posts, users, cats, tags)
@@ -188,8 +206,58 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo content ready: {Post.objects.count()} posts, "
-                f"{Comment.objects.count()} comments. Open {open_post.get_absolute_url()} to comment."
+                f"{Comment.objects.count()} comments. "
+                f"Open {_absolute(open_post.get_absolute_url())} to comment."
             )
+        )
+
+    def _layout(self) -> dict[str, dt.datetime]:
+        """When each demo post is published, counted back from now."""
+        window = settings.COMMENTS_CLOSE_AFTER_DAYS
+        age = float(INTRO_AGE_DAYS) if not window else max(1.0, min(INTRO_AGE_DAYS, window / 2))
+        self.scale = age / INTRO_AGE_DAYS
+        intro = self.now - dt.timedelta(days=age)
+        layout = {INTRO_SLUG: intro, OPEN_SLUG: intro + self._days(OPEN_POST_DAYS)}
+        for slug, *_rest, days, _body in OTHER_POSTS:
+            layout[slug] = intro + self._days(days)
+        return layout
+
+    def _days(self, days: float) -> dt.timedelta:
+        return dt.timedelta(days=days * self.scale)
+
+    def _redate(self, layout: dict[str, dt.datetime], Comment) -> None:
+        """On a demo database whose seed-like post is about to close for comments (or has), move
+        the demo posts to today's layout, their comments with them (never into the future).
+
+        Their old addresses answer 301 (Redirect rows), links between them follow, and internal
+        pingbacks stored under the old addresses are moved (`core.origin.urls_moved`)."""
+        window = settings.COMMENTS_CLOSE_AFTER_DAYS
+        intro = Post.objects.filter(slug=INTRO_SLUG).first()
+        if not window or intro is None or intro.published_at is None:
+            return
+        closes = intro.published_at + dt.timedelta(days=window)
+        if closes - self.now > dt.timedelta(days=min(7, window / 4)):
+            return
+        shift = layout[INTRO_SLUG] - intro.published_at
+        posts = list(Post.objects.filter(slug__in=layout).exclude(published_at=None))
+        paths = {post.pk: post.get_absolute_url() for post in posts}
+        moved = []
+        for post in posts:
+            delta = layout[post.slug] - post.published_at
+            post.published_at = layout[post.slug]
+            for pk, when in Comment.objects.filter(post=post).values_list("pk", "submit_date"):
+                Comment.objects.filter(pk=pk).update(submit_date=min(when + delta, self.now))
+            moved.append((post, paths[post.pk], post.get_absolute_url()))
+        for post in posts:
+            for _post, old, new in moved:
+                post.body = post.body.replace(f"]({old})", f"]({new})")
+            post.save()
+        for post, old, _new in moved:
+            Redirect.objects.update_or_create(old_path=normalize_path(old), defaults={"post": post})
+        urls_moved.send(sender=Post, moves=[(_absolute(old), _absolute(new)) for _post, old, new in moved])
+        self.stdout.write(
+            f"The demo posts moved forward {shift.days} days so that their discussion is open again; "
+            "their old addresses redirect."
         )
 
     def _authors(self):
@@ -259,7 +327,7 @@ class Command(BaseCommand):
         for key, name, email, url, days, text, parent in READER_COMMENTS:
             entries.append(
                 (
-                    base + dt.timedelta(days=days, hours=3),
+                    base + self._days(days) + dt.timedelta(hours=3 * self.scale),
                     "comment",
                     (key, name, email, url, text, parent),
                 )
@@ -267,7 +335,7 @@ class Command(BaseCommand):
         for url, title, blog, days, _lang, excerpt in EXTERNAL_PINGBACKS:
             entries.append(
                 (
-                    base + dt.timedelta(days=days, hours=6),
+                    base + self._days(days) + dt.timedelta(hours=6 * self.scale),
                     "pingback",
                     (url, title, blog, excerpt, False),
                 )
@@ -325,8 +393,6 @@ class Command(BaseCommand):
                 )
 
     def _site_name(self):
-        from django.conf import settings
-
         return settings.SITE_NAME
 
     def _volume_posts(self, count, users, cats, tags):

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0003_i18n_labels'),
-        ('posts', '0008_notifications_review_notes'),
+        ('comments', '0005_fediverse_replies'),
+        ('posts', '0009_notifications_review_notes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('posts', '0007_stored_search_vector'),
+        ('posts', '0008_redirect_targets'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0004_author_notices'),
+        ('comments', '0006_author_notices'),
     ]
 
     operations = [
