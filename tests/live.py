@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.cookiejar
 import os
 import shutil
 import signal
@@ -32,6 +33,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,6 +320,59 @@ class LiveSite:
 
     def post(self, path: str, data: dict | bytes | str, **kwargs) -> LiveResponse:
         return self.request("POST", path, body=data, **kwargs)
+
+
+class Browser:
+    """A client with its own cookie jar, like one visitor's browser (redirects not followed).
+
+    browser = Browser()
+    browser.login(site.origin + "/", "editor", "password")
+    status, html, headers = browser.get(site.url("/admin/"))
+    """
+
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+
+    def request(self, url: str, data: dict | None = None) -> tuple[int, str, dict]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(url, data=body, timeout=30) as response:
+                return response.status, response.read().decode(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), dict(error.headers)
+
+    def get(self, url: str) -> tuple[int, str, dict]:
+        return self.request(url)
+
+    def login(self, base: str, username: str, password: str) -> None:
+        """Sign in through the admin's login form (base ends with "/")."""
+        from bs4 import BeautifulSoup
+
+        status, html, _ = self.get(base + "admin/login/")
+        token = BeautifulSoup(html, "html.parser").select_one("input[name=csrfmiddlewaretoken]")["value"]
+        status, _, headers = self.request(
+            base + "admin/login/",
+            {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/"},
+        )
+        assert status == 302 and headers["Location"] == "/admin/", status
+
+    def comment(self, base: str, path: str, text: str, **fields) -> tuple[int, str, dict]:
+        """Read the comment form on the post page and send it, as a browser would."""
+        from bs4 import BeautifulSoup
+
+        status, html, _ = self.get(base + path.lstrip("/"))
+        assert status == 200
+        form = BeautifulSoup(html, "html.parser").select_one("form#comment-form")
+        data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+        data.update(name="Ama Reader", email="ama@example.net", url="", comment=text)
+        data.update(fields)
+        return self.request(base + form["action"].lstrip("/"), data)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def which_database() -> str:
