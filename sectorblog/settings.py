@@ -631,8 +631,8 @@ NEWSLETTER_SEND_WINDOW_HOURS = int(os.environ.get("NEWSLETTER_SEND_WINDOW_HOURS"
 # Emails per batch (one SMTP connection each), and batch chains run side by side per mailing.
 NEWSLETTER_BATCH_SIZE = int(os.environ.get("NEWSLETTER_BATCH_SIZE", "200"))
 NEWSLETTER_PARALLEL = int(os.environ.get("NEWSLETTER_PARALLEL", "2"))
-# Most emails per second to the outgoing server, over all workers (0 = no limit; shared through
-# the cache, so across processes with REDIS_URL).
+# Most emails per second to the outgoing server, over all workers (0 = no limit; counted in
+# core/ratelimit.py's shared store).
 NEWSLETTER_SEND_RATE = float(os.environ.get("NEWSLETTER_SEND_RATE", "0"))
 # Temporary (4xx) failures: tries per email, and the first retry delay in seconds (doubling).
 NEWSLETTER_MAX_ATTEMPTS = int(os.environ.get("NEWSLETTER_MAX_ATTEMPTS", "5"))
