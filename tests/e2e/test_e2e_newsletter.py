@@ -59,7 +59,8 @@ def test_subscribe_page_with_choices_without_javascript_on_a_phone(open_page, li
     form = page.locator("form.subscribe-form")
     form.get_by_role("button", name="Subscribe").click()  # no address: the form says so
     assert page.locator(".field-email .error").inner_text()
-    page.get_by_label("Your email address").fill("topics@example.net")
+    assert page.locator(".widget-subscribe").count() == 0  # the sidebar's form is not repeated here
+    form.get_by_label("Your email address").fill("topics@example.net")
     page.get_by_label("Only these categories:").check()
     page.get_by_label(learning.name, exact=True).check()
     page.get_by_label("French").check()
