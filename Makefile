@@ -16,13 +16,14 @@ PYTHON_CANDIDATES := python3 python3.13 python3.12 \
 	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)
 find_python = $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(p))))
 
-.PHONY: help run test test-e2e lint format bench soak cluster-demo lock clean
+.PHONY: help run test test-e2e lint format bench bench-newsletter soak cluster-demo lock clean
 
 help:
 	@echo "make run    serve the demo site on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
+	@echo "make bench-newsletter  one post to 1,000 then 10,000 subscribers through a loopback SMTP server"
 	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
 	@echo "make test-e2e      browser tests (Chromium)"
 	@echo "make cluster-demo  primary + replica, Redis, two app servers and a worker on loopback"
@@ -73,6 +74,11 @@ format: $(VENV)/.installed
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--fresh --seconds 5 --loadgen python".
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# One post delivered to 1,000 then 10,000 subscribers by the real worker through aiosmtpd on
+# loopback: wall time, emails per second, the worker's peak RSS (bench/newsletter.py).
+bench-newsletter: $(VENV)/.installed
+	$(PY) bench/newsletter.py $(BENCH_ARGS)
 
 # Regenerate the lock file after editing pyproject.toml (needs uv: `pip install uv`).
 lock:

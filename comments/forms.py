@@ -34,6 +34,22 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+class FollowupField(forms.ChoiceField):
+    """No emails, replies to my comment, or the whole discussion. A bare "on" (the old checkbox,
+    still in a form a reader left open) means the whole discussion."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return Comment.Followup.ALL if value in ("on", "1", "true", "True") else value
+
+
+FOLLOWUP_CHOICES = [
+    ("", _("No emails")),
+    (Comment.Followup.REPLIES, _("Email me replies to my comment")),
+    (Comment.Followup.ALL, _("Email me every new comment on this post")),
+]
+
+
 def _grouped(number: int) -> str:
     """A count with the active language's digit grouping: 5,000 / 5.000 / 5 000."""
     return number_format(number, force_grouping=True)
@@ -58,11 +74,18 @@ class CommentForm(XtdCommentForm):
         self.fields["email"].label = _("Email")
         self.fields["email"].help_text = _("Never shown. Used to confirm your comment.")
         self.fields["url"].label = _("Website (optional)")
-        self.fields["followup"].label = _("Email me when someone replies")
-        self.fields["followup"].label_suffix = ""  # the label follows its checkbox: no colon
+        self.fields["followup"] = FollowupField(
+            label=_("Follow-up emails"), choices=FOLLOWUP_CHOICES, required=False, widget=forms.RadioSelect
+        )
         self.fields["email"].widget.input_type = "email"
         self.fields["url"].widget.input_type = "url"
-        for name in ("name", "email", "url", "comment", "followup"):
+        if self.user is None:
+            # Opt-in: name, email and website stay in this browser for the form (comments/commenter.py).
+            self.fields["remember"] = forms.BooleanField(
+                label=_("Remember my name, email and website on this browser"), required=False
+            )
+            self.fields["remember"].label_suffix = ""  # the label follows its checkbox: no colon
+        for name in ("name", "email", "url", "comment"):
             self.fields[name].widget.attrs.pop("class", None)
             self.fields[name].widget.attrs.pop("placeholder", None)
         self.fields["comment"].widget.attrs.update(rows="6")
@@ -162,7 +185,8 @@ class CommentForm(XtdCommentForm):
             comment=data["comment"],
             submit_date=timezone.now(),
             parent_id=data["reply_to"],
-            followup=data["followup"],
+            followup=bool(data["followup"]),
+            followup_scope=data["followup"] or Comment.Followup.ALL,
             ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:300],
             language=translation.get_language() or settings.LANGUAGE_CODE,

@@ -10,6 +10,7 @@ import hashlib
 import re
 import uuid
 
+from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils.html import escape
@@ -90,6 +91,20 @@ class Comment(XtdComment):
         help_text=_("The spam service failed; a task checks again later."),
     )
     hold_reason = models.CharField(_("why held"), max_length=200, blank=True)
+
+    class Followup(models.TextChoices):
+        REPLIES = "replies", _("Replies to my comment")
+        ALL = "all", _("The whole discussion")
+
+    # With xtd's `followup` on: which new comments the commenter hears about.
+    followup_scope = models.CharField(
+        _("follow-up emails for"),
+        max_length=8,
+        choices=Followup.choices,
+        default=Followup.ALL,
+        db_default=Followup.ALL,  # rows inserted in bulk by SQL (benchmarks, tests) follow it all
+        blank=True,
+    )
     language = models.CharField(_("language"), max_length=10, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
 
@@ -271,3 +286,30 @@ class IncomingWebmention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target} ({self.get_status_display()})"
+
+
+class AuthorNotice(models.Model):
+    """A comment a post's author is to hear about. Notices for one author and post are sent
+    together, at most one email per NOTIFY_AUTHOR_WINDOW (comments/services.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="comment_notices",
+        verbose_name=_("user"),
+    )
+    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="+", verbose_name=_("post"))
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="+", verbose_name=_("comment")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("author notice")
+        verbose_name_plural = _("author notices")
+        constraints = [models.UniqueConstraint(fields=["user", "comment"], name="author_notice_once")]
+        indexes = [models.Index(fields=["user", "post", "sent_at"], name="author_notice_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.comment_id}"

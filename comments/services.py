@@ -104,11 +104,12 @@ def comment_moderate(*, comment: Comment, context: dict[str, Any] | None = None)
 
 
 def comment_stored(*, comment: Comment) -> None:
-    """Queue what follows a newly stored comment, after commit: follower or author emails.
+    """Queue what follows a newly stored comment, after commit: follower and author emails.
 
-    A held reader comment tells the post's authors at once. Held linkbacks are told in one digest
-    per post (held_linkbacks_digest_schedule): anyone can send trackbacks from many addresses, and
-    one email per trackback to every author was theirs to trigger.
+    A reader comment tells the post's authors as each of them chose (author_notices_queue). Held
+    linkbacks are told in one digest per post (held_linkbacks_digest_schedule): anyone can send
+    trackbacks from many addresses, and one email per trackback to every author was theirs to
+    trigger.
     """
     from comments import tasks
 
@@ -116,11 +117,10 @@ def comment_stored(*, comment: Comment) -> None:
     if comment.is_public:
         transaction.on_commit(lambda: tasks.notify_followers.enqueue(pk))
         comment_published.send(sender=Comment, comment=comment)
+    if comment.kind == Comment.Kind.COMMENT:
+        author_notices_queue(comment=comment)
     elif comment_state(comment) == "held" and settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
-        if comment.kind != Comment.Kind.COMMENT:
-            held_linkbacks_digest_schedule(post_id=comment.post_id)
-        else:
-            transaction.on_commit(lambda: tasks.notify_authors_of_held.enqueue(pk))
+        held_linkbacks_digest_schedule(post_id=comment.post_id)
     if comment.needs_spam_check:
         when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
         transaction.on_commit(
@@ -192,12 +192,14 @@ def comment_flood_claim(*, ip: str | None, email: str, scope: str = "post") -> b
     return ratelimit.limit_check(limits=dict.fromkeys(keys, 1), seconds=settings.COMMENTS_FLOOD_SECONDS)
 
 
-def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
+def comment_submit(*, comment: Comment, context: dict[str, Any], trusted: bool = False) -> Submission:
     """Moderate and store a reader's comment in one transaction, then queue its emails.
 
     Signed-in users' comments go straight to moderation; anonymous ones wait for the email
-    confirmation. An identical duplicate is refused by the unique `duplicate_key`, which holds
-    under concurrent requests (no check-then-insert).
+    confirmation, unless `trusted` (this browser confirmed this address before:
+    comments/commenter.py) and the address has no comment marked as spam. An identical
+    duplicate is refused by the unique `duplicate_key`, which holds under concurrent requests
+    (no check-then-insert).
     """
     if not comment_flood_claim(ip=comment.ip_address, email=comment.user_email):
         return Submission("flood")
@@ -205,7 +207,9 @@ def comment_submit(*, comment: Comment, context: dict[str, Any]) -> Submission:
     if outcome == "rejected":
         return Submission("rejected")
     anonymous = comment.user_id is None
-    if anonymous and outcome != "spam":
+    if trusted and Comment.objects.filter(user_email__iexact=comment.user_email, is_spam=True).exists():
+        trusted = False
+    if anonymous and outcome != "spam" and not trusted:
         comment.awaiting_confirmation = True
         comment.is_public = False
     try:
@@ -445,6 +449,48 @@ def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = N
     return verdict
 
 
+# --- Telling the post's authors -------------------------------------------------------------------
+
+
+def author_notices_queue(*, comment: Comment) -> int:
+    """Note the comment for each author of the post who wants to hear of it (their profile:
+    every comment, only held ones, or none), and queue the email after commit. A comment is
+    noted once per author, so approving a held comment does not announce it again."""
+    from django.contrib.auth import get_user_model
+
+    from comments import tasks
+    from comments.models import AuthorNotice
+
+    state = comment_state(comment)
+    if comment.post_id is None or state not in ("public", "held"):
+        return 0
+    if state == "held" and not settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
+        return 0
+    wanted = {"all"} if state == "public" else {"all", "held"}
+    authors = (
+        get_user_model()
+        .objects.filter(authorships__post_id=comment.post_id, is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email", "profile__comment_notifications")
+    )
+    own_email = (comment.user_email or "").strip().lower()
+    chosen = [
+        pk
+        for pk, email, choice in authors
+        if (choice or "all") in wanted and pk != comment.user_id and email.strip().lower() != own_email
+    ]
+    if not chosen:
+        return 0
+    AuthorNotice.objects.bulk_create(
+        [AuthorNotice(user_id=pk, post_id=comment.post_id, comment_id=comment.pk) for pk in chosen],
+        ignore_conflicts=True,
+    )
+    post_id = comment.post_id
+    for pk in chosen:
+        transaction.on_commit(lambda pk=pk: tasks.send_author_notices.enqueue(pk, post_id))
+    return len(chosen)
+
+
 # --- Follow-ups and mute -------------------------------------------------------------------------------
 
 
@@ -462,7 +508,9 @@ def followup_mute(*, key: str) -> Post:
 
 
 def followers_of(*, comment: Comment) -> list[tuple[str, str, str]]:
-    """(email, name, language) of everyone following this post, except the comment's author."""
+    """(email, name, language) of everyone to tell about this new public comment, except its own
+    author: those following the whole discussion, and those following replies to a comment of
+    theirs that this one answers (directly or further down its branch)."""
     rows = (
         Comment.objects.filter(
             post_id=comment.post_id, is_public=True, is_removed=False, is_spam=False, followup=True
@@ -470,12 +518,29 @@ def followers_of(*, comment: Comment) -> list[tuple[str, str, str]]:
         .exclude(user_email__iexact=comment.user_email)
         .exclude(user_email="")
         .order_by("submit_date")
-        .values_list("user_email", "user_name", "language")
+        .values_list("pk", "user_email", "user_name", "language", "followup_scope")
     )
+    branch = _ancestor_ids(comment)
     found: dict[str, tuple[str, str, str]] = {}
-    for email, name, language in rows:
+    for pk, email, name, language, scope in rows:
+        if scope == Comment.Followup.REPLIES and pk not in branch:
+            continue
         found[email.lower()] = (email, name, language)  # the latest comment's name and language
     return list(found.values())
+
+
+def _ancestor_ids(comment: Comment) -> set[int]:
+    """The comments this one answers, up to the top of its thread (one query for the thread)."""
+    if not comment.parent_id or comment.parent_id == comment.pk:
+        return set()
+    parents = dict(Comment.norel_objects.filter(thread_id=comment.thread_id).values_list("pk", "parent_id"))
+    found: set[int] = set()
+    current = comment.parent_id
+    while current and current not in found:
+        found.add(current)
+        parent = parents.get(current)
+        current = parent if parent != current else None
+    return found
 
 
 # --- Privacy: see and delete everything made with one address ---------------------------------------

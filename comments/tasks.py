@@ -11,25 +11,28 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from comments import services
 from comments.models import Comment
 from comments.spam import Verdict
+from core.mail import templated_email
 
 MAX_SPAM_RECHECKS = 6
 
 
 def _send(*, to: str, subject_template: str, body_template: str, context: dict, headers=None) -> None:
-    context = {"SITE_NAME": settings.SITE_NAME, "SITE_ORIGIN": services.site_url(""), **context}
-    subject = " ".join(render_to_string(subject_template, context).split())
-    body = render_to_string(body_template, context)
-    headers = {"Content-Language": translation.get_language() or settings.LANGUAGE_CODE, **(headers or {})}
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers=headers).send()
+    """In the active language (callers wrap it in translation.override)."""
+    templated_email(
+        to=to,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        subject_template=subject_template,
+        body_template=body_template,
+        context=context,
+        headers=headers,
+    ).send()
 
 
 @task
@@ -89,24 +92,83 @@ def notify_followers(comment_id: int) -> int:
 
 
 @task
-def notify_authors_of_held(comment_id: int) -> int:
-    """Email the post's authors that a comment waits in the moderation queue."""
-    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
-    if comment is None or comment.post is None or services.comment_state(comment) != "held":
-        return 0
-    authors = get_user_model().objects.filter(authorships__post=comment.post).exclude(email="")
-    queue_url = services.site_url(reverse("admin:comments_comment_change", args=[comment.pk]))
-    sent = 0
-    for author in authors:
-        with translation.override(comment.post.language or settings.LANGUAGE_CODE):
-            _send(
-                to=author.email,
-                subject_template="comments/email/held_subject.txt",
-                body_template="comments/email/held_body.txt",
-                context={"comment": comment, "post": comment.post, "queue_url": queue_url},
-            )
-        sent += 1
-    return sent
+def send_author_notices(user_id: int, post_id: int) -> int:
+    """One email to a post's author listing the comments that arrived since the last one, at most
+    one per COMMENTS_NOTIFY_AUTHOR_WINDOW for that author and post: a burst waits and goes out
+    together when the window ends."""
+    from django.db import transaction
+    from django.db.models import Max
+
+    from comments.models import AuthorNotice
+
+    window = timedelta(seconds=settings.COMMENTS_NOTIFY_AUTHOR_WINDOW)
+    now = timezone.now()
+    notices = AuthorNotice.objects.filter(user_id=user_id, post_id=post_id)
+    with transaction.atomic():
+        # One task per author at a time: the lock orders concurrent tasks for the same author.
+        author = get_user_model().objects.select_for_update().filter(pk=user_id).first()
+        if author is None or not author.email:
+            return 0
+        last = notices.filter(sent_at__isnull=False).aggregate(at=Max("sent_at"))["at"]
+        pending = list(notices.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        if not pending:
+            return 0
+        if last is not None and now < last + window:
+            when = last + window
+            transaction.on_commit(lambda: services.enqueue_later(send_author_notices, when, user_id, post_id))
+            return 0
+        notices.filter(pk__in=pending).update(sent_at=now)
+    try:
+        _send_author_email(author, post_id, pending)
+    except Exception:
+        notices.filter(pk__in=pending).update(sent_at=None)  # the next task tries again
+        raise
+    return len(pending)
+
+
+def _send_author_email(author, post_id: int, notice_ids: list[int]) -> None:
+    from comments.models import AuthorNotice
+    from posts.tasks import email_language
+
+    comments = [
+        n.comment
+        for n in AuthorNotice.objects.filter(pk__in=notice_ids)
+        .select_related("comment", "comment__post")
+        .order_by("comment__submit_date")
+    ]
+    post = comments[0].post
+    items = []
+    for comment in comments:
+        state = services.comment_state(comment)
+        items.append(
+            {
+                "comment": comment,
+                "state": state,
+                "state_label": services.COMMENT_STATE_LABELS[state],
+                "text": comment.excerpt if comment.is_linkback else comment.comment,
+                "permalink": services.site_url(comment.get_absolute_url()) if state == "public" else "",
+                "reply_url": services.site_url(services.reply_url(comment=comment))
+                if state == "public" and not comment.is_linkback
+                else "",
+                "moderate_url": services.site_url(reverse("comments:moderate", args=[comment.pk])),
+                "queue_url": services.site_url(reverse("admin:comments_comment_change", args=[comment.pk]))
+                if state == "held"
+                else "",
+            }
+        )
+    with translation.override(email_language(author)):
+        _send(
+            to=author.email,
+            subject_template="comments/email/author_subject.txt",
+            body_template="comments/email/author_body.txt",
+            context={
+                "post": post,
+                "items": items,
+                "count": len(items),
+                "all_held": all(item["state"] == "held" for item in items),
+                "profile_url": services.site_url(reverse("admin:posts_authorprofile_me")),
+            },
+        )
 
 
 @task

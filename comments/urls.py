@@ -26,4 +26,5 @@ urlpatterns = [
     path("comments/privacy/<str:key>/", views.privacy_manage, name="privacy-manage"),
     path("comments/approve/<int:comment_id>/", views.approve, name="approve"),
     path("comments/delete/<int:comment_id>/", views.remove, name="remove"),
+    path("comments/moderate/<int:comment_id>/", views.moderate, name="moderate"),
 ]

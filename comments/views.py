@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
@@ -21,10 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comments import services
+from comments import commenter, services
 from comments.forms import CommentForm, client_ip
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
+from comments.privacy import personal_data_providers
 from posts.models import Post
 
 
@@ -39,7 +41,7 @@ def _message(request, title: str, text: str, *, status: int = 200, post: Post | 
 def _typed(data) -> dict:
     """What the commenter typed, as initial data for a fresh form."""
     typed = {name: data.get(name, "") for name in ("name", "email", "url", "comment")}
-    typed["followup"] = bool(data.get("followup"))
+    typed["followup"] = data.get("followup", "")
     typed["reply_to"] = int(data["reply_to"]) if str(data.get("reply_to", "")).isdigit() else 0
     return typed
 
@@ -118,7 +120,8 @@ def post_comment(request):
         "permalink": services.site_url(post.get_absolute_url()),
         "language": comment.language,
     }
-    result = services.comment_submit(comment=comment, context=context)
+    trusted = request.user.is_anonymous and commenter.trust_holds(request, email=comment.user_email)
+    result = services.comment_submit(comment=comment, context=context, trusted=trusted)
     if result.outcome == "flood":
         form.add_error(
             None,
@@ -140,9 +143,27 @@ def post_comment(request):
         form.add_error("comment", _("You have already posted this comment."))
         return _form_page(request, form=form, post=post, status=409, reply_to=form.reply_target)
     if result.outcome == "public":
-        return redirect(services.comment_page_url(comment=result.comment))
-    state = "awaiting" if result.outcome == "awaiting" else "held"
-    return redirect(f"{reverse('comments:posted', args=[state])}?post={post.pk}")
+        _just_posted(request, result.comment)
+        response = redirect(services.comment_page_url(comment=result.comment))
+    else:
+        state = "awaiting" if result.outcome == "awaiting" else "held"
+        response = redirect(f"{reverse('comments:posted', args=[state])}?post={post.pk}")
+    if form.user is None:
+        if form.cleaned_data.get("remember"):
+            commenter.remembered_write(
+                response, name=comment.user_name, email=comment.user_email, url=comment.user_url
+            )
+        else:
+            commenter.remembered_forget(request, response)
+    return response
+
+
+def _just_posted(request, comment: Comment) -> None:
+    """A one-time note for the next page: the discussion shows it above the thread and marks the
+    comment (comments/templatetags/discussion.py). Flash messages travel in a cookie that the page
+    cache steps aside for, so that page is rendered for this reader."""
+    state = "published" if comment.is_public else "held"
+    messages.info(request, state, extra_tags=f"{commenter.JUST_POSTED_TAG} {comment.pk}")
 
 
 POSTED_TEXT = {
@@ -182,7 +203,12 @@ def reply(request, cid):
         raise Http404
     if not comments_open(post):
         return _message(request, _("Comments are closed"), _("Comments are closed on this post."), post=post)
-    form = CommentForm(post, user=request.user, initial={"reply_to": comment.pk})
+    initial = {"reply_to": comment.pk}
+    if request.user.is_anonymous:
+        remembered = commenter.remembered_read(request)
+        if remembered:
+            initial.update(remembered, remember=True)
+    form = CommentForm(post, user=request.user, initial=initial)
     comment.avatar = _avatar(comment)
     return _form_page(request, form=form, post=post, reply_to=comment)
 
@@ -206,12 +232,21 @@ def confirm(request, key):
         }
         status = {"invalid": 400, "expired": 410, "gone": 404}[exc.reason]
         return _message(request, _("Confirmation failed"), texts[exc.reason], status=status)
-    if comment.is_public:
-        return redirect(services.comment_page_url(comment=comment))
     state = services.comment_state(comment)
-    if state in ("held", "spam"):
-        return redirect(f"{reverse('comments:posted', args=['held'])}?post={comment.post_id}")
-    return _message(request, _("Comment removed"), _("This comment was removed by a moderator."), status=410)
+    if state == "removed":
+        return _message(
+            request, _("Comment removed"), _("This comment was removed by a moderator."), status=410
+        )
+    # The reader lands on their comment, marked, with a note saying where it stands; held ones
+    # are shown to them alone, above the thread (a spam verdict is not revealed).
+    _just_posted(request, comment)
+    if comment.is_public:
+        response = redirect(services.comment_page_url(comment=comment))
+    else:
+        response = redirect(f"{comment.post.get_absolute_url()}#c{comment.pk}")
+    # This browser has now proved it reads this address: its later comments skip this step.
+    commenter.trust_issue(request, response, email=comment.user_email)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -304,29 +339,44 @@ def privacy_manage(request, key):
         return _message(request, _("Link not valid"), _("This link is not valid."), status=400)
     if request.method == "POST" and request.POST.get("confirm") == "delete":
         count = services.privacy_delete(email=email)
-        return _message(
-            request,
-            _("Comments deleted"),
-            ngettext(
-                "%(n)d comment made with %(email)s was deleted.",
-                "%(n)d comments made with %(email)s were deleted.",
-                count,
-            )
-            % {"n": count, "email": email},
-        )
+        # Other apps' data for the address (e.g. newsletter subscriptions) goes too.
+        others = sum(provider.delete(email) for provider in personal_data_providers())
+        text = ngettext(
+            "%(n)d comment made with %(email)s was deleted.",
+            "%(n)d comments made with %(email)s were deleted.",
+            count,
+        ) % {"n": count, "email": email}
+        if others:
+            text += " " + ngettext(
+                "%(n)d other item was deleted.", "%(n)d other items were deleted.", others
+            ) % {"n": others}
+        return _message(request, _("Comments deleted"), text)
     comments = list(services.comments_by_email(email=email))
     for comment in comments:
         comment.state = services.comment_state(comment)
         comment.state_label = services.COMMENT_STATE_LABELS[comment.state]
-    response = render(request, "comments/privacy_manage.html", {"email": email, "comments": comments})
+    sections = [(p.title, p.describe(email)) for p in personal_data_providers()]
+    sections = [(title, lines) for title, lines in sections if lines]
+    response = render(
+        request,
+        "comments/privacy_manage.html",
+        {"email": email, "comments": comments, "sections": sections, "has_data": bool(comments or sections)},
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
 
+def _may_moderate(user, comment: Comment) -> bool:
+    """Moderators everywhere; a post's authors on their own post (the links in their emails)."""
+    if user.has_perm(MODERATE_PERMISSION):
+        return True
+    return comment.post_id is not None and user.authorships.filter(post_id=comment.post_id).exists()
+
+
 def _moderator_action(request, comment_id, action):
-    if not request.user.has_perm(MODERATE_PERMISSION):
-        return HttpResponseForbidden(_("You may not moderate comments."))
     comment = get_object_or_404(Comment, pk=comment_id)
+    if not _may_moderate(request.user, comment):
+        return HttpResponseForbidden(_("You may not moderate comments."))
     action(comment=comment)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -344,3 +394,27 @@ def approve(request, comment_id):
 @require_POST
 def remove(request, comment_id):
     return _moderator_action(request, comment_id, services.comment_remove)
+
+
+@login_required
+@require_GET
+def moderate(request, comment_id):
+    """Where the links in an author's email lead: the comment, with Approve and Remove buttons
+    (POST, so that opening the link changes nothing)."""
+    comment = get_object_or_404(Comment.objects.select_related("post"), pk=comment_id)
+    if not _may_moderate(request.user, comment):
+        return HttpResponseForbidden(_("You may not moderate comments."))
+    state = services.comment_state(comment)
+    response = render(
+        request,
+        "comments/moderate.html",
+        {
+            "comment": comment,
+            "post": comment.post,
+            "state": state,
+            "state_label": services.COMMENT_STATE_LABELS[state],
+            "back": request.path,
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

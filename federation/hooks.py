@@ -1,5 +1,6 @@
 """Where federation joins the rest of the site: signals from posts and comments, the thread
-header row, and cache renewal. Connected once from FederationConfig.ready()."""
+header row, the /subscribe/ page's fediverse section, and cache renewal. Connected once from
+FederationConfig.ready()."""
 
 from __future__ import annotations
 
@@ -75,6 +76,21 @@ def comment_withdrawn(sender, comment, **kwargs) -> None:
         _enqueue(tasks.withdraw_answer, comment.pk)
 
 
+def follow_section(request) -> dict | None:
+    """The /subscribe/ page's fediverse section (posts/follow.py): the blog's and the authors'
+    handles."""
+    if not settings.FEDERATION_ENABLED:
+        return None
+    from federation.actors import author_by_username, blog_actor, published_authors
+
+    authors = [
+        {"name": a.name, "handle": a.handle, "url": a.id}
+        for a in (author_by_username(u.username) for u in published_authors().order_by("username"))
+        if a is not None
+    ]
+    return {"blog_handle": blog_actor().handle, "authors": authors}
+
+
 def connect() -> None:
     from comments import signals as comment_signals
     from comments.extensions import register_thread_header
@@ -91,3 +107,10 @@ def connect() -> None:
     post_save.connect(content_version_bump, sender=Reaction, dispatch_uid="federation.reaction-save")
     post_delete.connect(content_version_bump, sender=Reaction, dispatch_uid="federation.reaction-delete")
     register_thread_header(reactions_row)
+    from posts.follow import FollowSection, follow_section_register
+
+    follow_section_register(
+        FollowSection(
+            key="fediverse", order=20, template="federation/_follow_fediverse.html", context=follow_section
+        )
+    )

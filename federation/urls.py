@@ -9,7 +9,6 @@ urlpatterns = [
     path(".well-known/nodeinfo", views.nodeinfo_index, name="nodeinfo-index"),
     path("nodeinfo/2.1", views.nodeinfo, name="nodeinfo"),
     path("inbox", views.inbox, {"shared": True}, name="shared-inbox"),
-    path("subscribe/", views.subscribe, name="subscribe"),
     path("ap/blog/inbox", views.inbox, name="blog-inbox"),
     path("ap/blog/outbox", views.outbox, name="blog-outbox"),
     path("ap/blog/followers", views.followers, name="blog-followers"),

@@ -15,11 +15,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from comments.models import Comment
 from comments.thread import VISIBLE
@@ -363,26 +363,3 @@ def inbox(request, username: str | None = None, shared: bool = False):
     _enabled()
     target = None if shared else _actor(username)
     return inbox_receive(request=request, target=target)
-
-
-# --- the subscribe page ------------------------------------------------------------------------
-
-
-@require_GET
-def subscribe(request):
-    """Ways to follow the blog: feeds, and the fediverse handles of the blog and its authors."""
-    authors = [
-        {"name": a.name, "handle": a.handle, "url": a.id}
-        for a in (author_by_username(u.username) for u in published_authors().order_by("username"))
-        if a is not None
-    ]
-    return render(
-        request,
-        "federation/subscribe.html",
-        {
-            "blog_handle": blog_actor().handle,
-            "authors": authors,
-            "seo_title": f"{_('Subscribe')} · {settings.SITE_NAME}",
-            "canonical_path": reverse("federation:subscribe"),
-        },
-    )

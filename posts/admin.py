@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.origin import absolute_url
@@ -48,6 +48,7 @@ from posts.revisions import (
 )
 from posts.templatetags.blog import human_datetime
 from posts.translations import missing_languages, post_translate
+from posts.workflow import post_decided, post_send_back, post_submitted
 from sectorblog.markup import render_markdown
 
 ACTION_DRAFT = "_save_draft"
@@ -55,6 +56,11 @@ ACTION_PUBLISH = "_publish"
 ACTION_SCHEDULE = "_schedule"
 ACTION_REVIEW = "_submit_review"
 ACTIONS = (ACTION_DRAFT, ACTION_PUBLISH, ACTION_SCHEDULE, ACTION_REVIEW)
+
+# Panels that apps above posts add below a post's change form (the newsletter's send log and
+# "send a test to me", for one), so posts never imports them: callables (request, post) -> safe
+# HTML, or "" for nothing. Registered from the other app's AppConfig.ready().
+POST_PANELS: list = []
 
 
 def can_publish(user) -> bool:
@@ -322,7 +328,13 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug", "body")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("status_column", "share_link", "translations_column", "revisions_column")
-    actions = ["publish_selected", "unpublish_selected", "close_comments", "close_pings"]
+    actions = [
+        "publish_selected",
+        "send_back_selected",
+        "unpublish_selected",
+        "close_comments",
+        "close_pings",
+    ]
     list_per_page = 50
     Media = AuthoringMedia
 
@@ -415,6 +427,14 @@ class PostAdmin(admin.ModelAdmin):
         if change:
             revision_baseline(post=obj)
         super().save_model(request, obj, form, change)
+        # Who hears about it (posts/workflow.py): editors of a submission, the other authors of
+        # a publication or a scheduling.
+        before = form._stored_status if change else None
+        action = form._action()
+        if action == ACTION_REVIEW and before != Post.Status.REVIEW:
+            post_submitted(post=obj, by=request.user)
+        elif action in (ACTION_PUBLISH, ACTION_SCHEDULE) and before != Post.Status.PUBLISHED:
+            post_decided(post=obj, by=request.user, decision="scheduled" if obj.is_scheduled else "published")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -445,6 +465,12 @@ class PostAdmin(admin.ModelAdmin):
             is_published_post=bool(obj and obj.status == Post.Status.PUBLISHED),
             preview_url=reverse("admin:posts_post_preview"),
             autosave_url=reverse("admin:posts_post_autosave", args=[obj.pk]) if obj else "",
+            post_panels=[html for panel in POST_PANELS if obj for html in [panel(request, obj)] if html],
+            # The editor's note stays in view while the post is back in draft.
+            review_note=obj.review_notes.select_related("author").first()
+            if obj and obj.status == Post.Status.DRAFT
+            else None,
+            can_send_back=bool(obj and obj.status == Post.Status.REVIEW and self._sends_back(request)),
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -562,6 +588,7 @@ class PostAdmin(admin.ModelAdmin):
             except IntegrityError:
                 clashes.append(post.title)
                 continue
+            post_decided(post=post, by=request.user, decision="published")
             done += 1
         self.message_user(request, gettext("Published %(n)d posts.") % {"n": done})
         if clashes:
@@ -584,6 +611,65 @@ class PostAdmin(admin.ModelAdmin):
             post.save(update_fields=[*changes, "updated_at"])
             count += 1
         return count
+
+    def _sends_back(self, request) -> bool:
+        return can_publish(request.user) and can_edit_others(request.user)
+
+    def has_send_back_permission(self, request) -> bool:
+        return self._sends_back(request)
+
+    @admin.action(description=_("Send back with a note"), permissions=["send_back"])
+    def send_back_selected(self, request, queryset):
+        """Editors return posts in review to their authors as drafts, with a note they see."""
+        posts = [p for p in self._changeable(request, queryset) if p.status == Post.Status.REVIEW]
+        return self._send_back(request, posts)
+
+    def send_back_view(self, request, pk):
+        post = self._get_post(request, pk, change=True)
+        if not self._sends_back(request):
+            raise PermissionDenied
+        return self._send_back(request, [post] if post.status == Post.Status.REVIEW else [])
+
+    def _send_back(self, request, posts):
+        if not posts:
+            self.message_user(
+                request, gettext("Only posts in review can be sent back."), level=messages.WARNING
+            )
+            return HttpResponseRedirect(reverse("admin:posts_post_changelist"))
+        note = request.POST.get("note", "").strip() if "note" in request.POST else None
+        error = ""
+        if note is not None:
+            if not note:
+                error = gettext("Write a note: it tells the author what to change.")
+            elif len(note) > 5000:
+                error = gettext("Keep the note under 5,000 characters.")
+            else:
+                for post in posts:
+                    post_send_back(post=post, by=request.user, note=note)
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Sent %(n)d post back to its author.",
+                        "Sent %(n)d posts back to their authors.",
+                        len(posts),
+                    )
+                    % {"n": len(posts)},
+                )
+                if len(posts) == 1:
+                    return HttpResponseRedirect(reverse("admin:posts_post_change", args=[posts[0].pk]))
+                return HttpResponseRedirect(reverse("admin:posts_post_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Send back with a note"),
+            "posts": posts,
+            "note": note or "",
+            "error": error,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/posts/post/send_back.html", context, status=400 if error else 200
+        )
 
     @admin.action(description=_("Unpublish selected posts to draft"), permissions=["publish"])
     def unpublish_selected(self, request, queryset):
@@ -616,6 +702,7 @@ class PostAdmin(admin.ModelAdmin):
                 name="posts_post_restore",
             ),
             path("<int:pk>/translate/", wrap(self.translate_view), name="posts_post_translate"),
+            path("<int:pk>/send-back/", wrap(self.send_back_view), name="posts_post_send_back"),
             *super().get_urls(),
         ]
 
@@ -778,10 +865,40 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class OwnProfileForm(forms.ModelForm):
+    class Meta:
+        model = AuthorProfile
+        fields = ("display_name", "bio", "website", "avatar", "email_language", "comment_notifications")
+
+
 @admin.register(AuthorProfile)
 class AuthorProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "display_name", "website")
+    list_display = ("user", "display_name", "website", "comment_notifications", "email_language")
     search_fields = ("user__username", "display_name")
+
+    def get_urls(self):
+        return [
+            path("me/", self.admin_site.admin_view(self.own_profile_view), name="posts_authorprofile_me"),
+            *super().get_urls(),
+        ]
+
+    def own_profile_view(self, request):
+        """Every staff user edits their own profile here: byline, and which emails they get."""
+        profile, _created = AuthorProfile.objects.get_or_create(user=request.user)
+        form = OwnProfileForm(request.POST or None, request.FILES or None, instance=profile)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            self.message_user(request, gettext("Your profile is saved."))
+            return HttpResponseRedirect(reverse("admin:posts_authorprofile_me"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("My profile"),
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/posts/authorprofile/me.html", context, status=400 if form.errors else 200
+        )
 
 
 # --- WordPress import records: old URLs, provenance and attachments (see posts/wxr.py) ---------

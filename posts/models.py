@@ -33,6 +33,21 @@ class AuthorProfile(models.Model):
     website = models.URLField(_("website"), blank=True, max_length=500)
     avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
 
+    class CommentNotifications(models.TextChoices):
+        ALL = "all", _("Every comment on my posts")
+        HELD = "held", _("Only comments held for moderation")
+        NONE = "none", _("None")
+
+    comment_notifications = models.CharField(
+        _("email me about comments"),
+        max_length=4,
+        choices=CommentNotifications.choices,
+        default=CommentNotifications.ALL,
+    )
+    email_language = models.CharField(
+        _("language of my emails"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+
     class Meta:
         verbose_name = _("author profile")
         verbose_name_plural = _("author profiles")
@@ -373,6 +388,31 @@ class PostRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ReviewNote(models.Model):
+    """An editor's note on a post sent back to its author instead of being published."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="review_notes", verbose_name=_("post")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent back by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="review_notes",
+    )
+    note = models.TextField(_("note"), max_length=5000)
+    created_at = models.DateTimeField(_("sent back"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("review note")
+        verbose_name_plural = _("review notes")
+
+    def __str__(self) -> str:
+        return f"{self.post} ({self.created_at:%Y-%m-%d})"
 
 
 class MediaImage(models.Model):

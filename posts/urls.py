@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("page/<int:page>/", views.home, name="home-page"),
     path("search/", views.search, name="search"),
+    path("subscribe/", views.subscribe, name="subscribe"),
     path("search/page/<int:page>/", views.search, name="search-page"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),

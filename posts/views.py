@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from core.origin import public_origin
+from posts.follow import follow_page
 from posts.models import Category, Post, PostAuthor, Tag, public_authors
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 from sectorblog import fragments
@@ -448,3 +449,9 @@ def _translations(post: Post) -> list[dict]:
 @require_safe
 def robots_txt(request):
     return render(request, "robots.txt", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def subscribe(request):
+    """Ways to follow the blog (posts/follow.py): feeds here, and the sections other apps add."""
+    return follow_page(request)

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "sectorblog",
     "posts",
     "comments",
+    "newsletter",
     "federation",
 ]
 
@@ -267,21 +268,31 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # TASKS_IMMEDIATE=1 to run tasks inline.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Periodic tasks enqueued by `manage.py worker`: dotted path of a django.tasks task -> seconds.
-PERIODIC_TASKS: dict[str, int] = {}
+# The newsletter's tick starts the mailing of a scheduled post once it is live (no cron needed),
+# the weekly digest at its hour, and resumes interrupted mailings.
+PERIODIC_TASKS: dict[str, int] = {
+    "newsletter.tasks.tick": int(os.environ.get("NEWSLETTER_TICK_SECONDS", "60")),
+}
 if env_bool("TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, or file:///path. Unset: files
 # under var/mail/ so a person or a test can read them (and, with DEBUG, a summary on the console).
+# `?tls=0` sends in plain text without STARTTLS (a relay on loopback, the test SMTP server);
+# port 25 is plain too. `?timeout=` seconds.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sector Learning <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 if EMAIL_URL.startswith(("smtp://", "smtps://")):
-    from urllib.parse import unquote, urlsplit
+    from urllib.parse import parse_qs, unquote, urlsplit
 
     _mail = urlsplit(EMAIL_URL)
+    _mail_query = {k: v[-1] for k, v in parse_qs(_mail.query).items()}
     _port = _mail.port or (465 if _mail.scheme == "smtps" else 587)
+    _starttls = (
+        _mail.scheme == "smtp" and _port != 25 and _mail_query.get("tls", "1") not in ("0", "false", "no")
+    )
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -291,8 +302,8 @@ if EMAIL_URL.startswith(("smtp://", "smtps://")):
                 "username": unquote(_mail.username or ""),
                 "password": unquote(_mail.password or ""),
                 "use_ssl": _mail.scheme == "smtps",
-                "use_tls": _mail.scheme == "smtp" and _port != 25,
-                "timeout": 10,
+                "use_tls": _starttls,
+                "timeout": float(_mail_query.get("timeout", "10")),
             },
         }
     }
@@ -550,8 +561,11 @@ AKISMET_ENDPOINT = os.environ.get("AKISMET_ENDPOINT", "https://rest.akismet.com/
 AKISMET_TIMEOUT = float(os.environ.get("AKISMET_TIMEOUT", "3"))
 # When the spam service fails, the comment is held and checked again after this many seconds.
 COMMENTS_SPAM_RECHECK_SECONDS = int(os.environ.get("COMMENTS_SPAM_RECHECK_SECONDS", "600"))
-# Email a post's authors about each comment held for moderation.
+# Email a post's authors about comments held for moderation (each author also chooses, in their
+# profile: every comment, only held ones, or none). 0 turns held-comment emails off site-wide.
 COMMENTS_NOTIFY_AUTHORS_OF_HELD = env_bool("COMMENTS_NOTIFY_AUTHORS_OF_HELD", True)
+# At most one email per author per post in this many seconds; a burst is listed in one email.
+COMMENTS_NOTIFY_AUTHOR_WINDOW = int(os.environ.get("COMMENTS_NOTIFY_AUTHOR_WINDOW", "600"))
 # Held linkbacks are told to a post's authors in one digest per post at most this often (seconds).
 LINKBACK_HELD_DIGEST_SECONDS = int(os.environ.get("LINKBACK_HELD_DIGEST_SECONDS", "900"))
 # Top-level threads per page of a long discussion.
@@ -559,6 +573,9 @@ COMMENTS_THREADS_PER_PAGE = int(os.environ.get("COMMENTS_THREADS_PER_PAGE", "50"
 # How long email confirmation and privacy links stay valid, in seconds.
 COMMENTS_CONFIRM_MAX_AGE = int(os.environ.get("COMMENTS_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
 COMMENTS_PRIVACY_MAX_AGE = int(os.environ.get("COMMENTS_PRIVACY_MAX_AGE", str(24 * 3600)))
+# How long a browser that confirmed an address stays trusted for it (its later comments skip the
+# confirmation email; comments/commenter.py), in seconds.
+COMMENTS_TRUST_MAX_AGE = int(os.environ.get("COMMENTS_TRUST_MAX_AGE", str(365 * 24 * 3600)))
 # --- Authoring (admin editor, previews, media library) ----------------------------------------
 # Media storage backend: FileSystemStorage by default; e.g. storages.backends.s3.S3Storage.
 STORAGES["default"]["BACKEND"] = os.environ.get(
@@ -602,6 +619,31 @@ PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
 # BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.
 BENCH = env_bool("BENCH", False)
 
+# --- Newsletter: subscriptions to new posts and weekly digests (newsletter/) -------------------
+# From address of newsletter emails (default DEFAULT_FROM_EMAIL).
+NEWSLETTER_FROM_EMAIL = os.environ.get("NEWSLETTER_FROM_EMAIL", "")
+# Lifetime of the confirmation link, and of manage/unsubscribe links in emails, in seconds.
+NEWSLETTER_CONFIRM_MAX_AGE = int(os.environ.get("NEWSLETTER_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
+NEWSLETTER_LINK_MAX_AGE = int(os.environ.get("NEWSLETTER_LINK_MAX_AGE", str(365 * 24 * 3600)))
+# A post goes to subscribers only if it went live less than this many hours ago (old and
+# imported posts never do).
+NEWSLETTER_SEND_WINDOW_HOURS = int(os.environ.get("NEWSLETTER_SEND_WINDOW_HOURS", "24"))
+# Emails per batch (one SMTP connection each), and batch chains run side by side per mailing.
+NEWSLETTER_BATCH_SIZE = int(os.environ.get("NEWSLETTER_BATCH_SIZE", "200"))
+NEWSLETTER_PARALLEL = int(os.environ.get("NEWSLETTER_PARALLEL", "2"))
+# Most emails per second to the outgoing server, over all workers (0 = no limit; counted in
+# core/ratelimit.py's shared store).
+NEWSLETTER_SEND_RATE = float(os.environ.get("NEWSLETTER_SEND_RATE", "0"))
+# Temporary (4xx) failures: tries per email, and the first retry delay in seconds (doubling).
+NEWSLETTER_MAX_ATTEMPTS = int(os.environ.get("NEWSLETTER_MAX_ATTEMPTS", "5"))
+NEWSLETTER_RETRY_BASE_SECONDS = int(os.environ.get("NEWSLETTER_RETRY_BASE_SECONDS", "300"))
+# Permanent (5xx) failures that suspend an address.
+NEWSLETTER_MAX_HARD_BOUNCES = int(os.environ.get("NEWSLETTER_MAX_HARD_BOUNCES", "3"))
+# Minutes after which a row a dead worker left half-sent is marked failed (never resent).
+NEWSLETTER_STALE_MINUTES = int(os.environ.get("NEWSLETTER_STALE_MINUTES", "15"))
+# Sign-up and manage-link requests allowed per client IP per hour and per address per day.
+NEWSLETTER_SUBSCRIBE_RATE_PER_IP = int(os.environ.get("NEWSLETTER_SUBSCRIBE_RATE_PER_IP", "10"))
+NEWSLETTER_SUBSCRIBE_RATE_PER_ADDRESS = int(os.environ.get("NEWSLETTER_SUBSCRIBE_RATE_PER_ADDRESS", "3"))
 # --- Federation (ActivityPub; federation/, README "Federation") ---------------------------------
 # The blog and every author with published posts are fediverse actors (@blog@SITE_DOMAIN, …).
 FEDERATION_ENABLED = env_bool("FEDERATION_ENABLED", True)

@@ -20,6 +20,7 @@ urlpatterns = [
     # rules (comments/services.py), and its redirect shortcut revealed unpublished posts.
     path("", include("comments.urls")),
     path("", include("comments.linkbacks.urls")),
+    path("", include("newsletter.urls")),
     path("", include("federation.urls")),
     path("", include("posts.urls")),
 ]

@@ -105,3 +105,16 @@ def comment_form_data():
         return data
 
     return read
+
+
+# --- Email through a real SMTP server (tests/interop/smtp.py) --------------------------------------
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """aiosmtpd on loopback, and the site's mail going to it through Django's SMTP backend."""
+    from tests.interop.smtp import SMTPServer
+
+    with SMTPServer() as server:
+        settings.MAILERS = server.mailers()
+        yield server

@@ -2,7 +2,7 @@
 (reading gunicorn.conf.py), the real task worker, the page and fragment caches as configured, on a
 scratch database of its own.
 
-    with LiveSite(tmp_path, workers=2, task_worker=True) as site:
+    with LiveSite(tmp_path, workers=2, task_worker=True) as site:     # task_worker=2: two of them
         response = site.get("/")
         site.manage("shell", "-c", "...")
 
@@ -90,7 +90,7 @@ class LiveSite:
         tmp_path: Path,
         *,
         workers: int = 2,
-        task_worker: bool = False,
+        task_worker: bool | int = False,
         mode: str = "dev",
         seed: bool = True,
         env: dict[str, str] | None = None,
@@ -207,8 +207,9 @@ class LiveSite:
         if self.access_log:
             argv += ["--access-logfile", str(self.var / "access.log"), "--access-logformat", ACCESS_FORMAT]
         self._spawn("gunicorn", argv)
-        if self.task_worker:
-            self._spawn("worker", [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"])
+        for index in range(int(self.task_worker)):
+            name = "worker" if index == 0 else f"worker{index + 1}"
+            self._spawn(name, [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"])
         self.wait_ready()
         return self
 

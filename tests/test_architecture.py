@@ -28,6 +28,19 @@ def test_posts_never_imports_comments():
     assert offenders == {}, f"posts must not import comments: {offenders}"
 
 
+def test_nothing_below_the_newsletter_imports_it():
+    """newsletter/ sits above posts, comments and core: they offer hooks, it registers."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            m for m in imported_modules(path) if m.split(".")[0] == "newsletter"
+        )
+        for app in ("core", "posts", "comments")
+        for path in (ROOT / app).rglob("*.py")
+    }
+    offenders = {path: mods for path, mods in offenders.items() if mods}
+    assert offenders == {}, f"core, posts and comments must not import newsletter: {offenders}"
+
+
 def test_nothing_below_federation_imports_it():
     """federation/ sits above core, posts and comments: they never import it, nor look its models
     up by name (it connects to their signals and hooks instead)."""

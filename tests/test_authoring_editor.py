@@ -18,7 +18,9 @@ from tests import factories
 from tests.test_authoring_roles import CHANGELIST, MIDDAY, change_url, draft, login_as, submit
 
 PREVIEW = "/admin/posts/post/preview/"
-QUERIES_CHANGE_PAGE = 20  # includes the outbound linkback attempts inline
+# Includes the outbound linkback attempts inline, the review note of a draft (sent back) and the
+# newsletter panel's mailing (its send log).
+QUERIES_CHANGE_PAGE = 22
 MARKDOWN = "## Field notes\n\n- pumps\n- kiosks\n\nSee [the report](https://example.org/report).\n"
 
 

@@ -13,6 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from comments.models import Comment
+from posts.models import AuthorProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,8 @@ def test_followup_email_then_one_click_mute(
     settings,
 ):
     settings.COMMENTS_FLOOD_SECONDS = 0
+    # Only follow-ups here: the post's author chose no comment emails (tests/test_notifications_authors.py).
+    AuthorProfile.objects.filter(user__authorships__post=post).update(comment_notifications="none")
     make_comment(post, user_name="Ada", user_email="ada@example.net", followup=True, comment="First!")
     make_comment(post, user_name="Bo", user_email="bo@example.net", followup=False, comment="No thanks")
     client.force_login(get_user_model().objects.create_user("cy", "cy@example.org", first_name="Cy"))

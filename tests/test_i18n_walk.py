@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 
 from comments import services
 from comments.models import Comment, IncomingWebmention
+from newsletter import services as newsletter_services
 from posts.models import AuthorProfile, Post
 from posts.preview import preview_url
 from tests import factories
@@ -252,7 +253,15 @@ def site(db, settings):
         status=IncomingWebmention.Status.REJECTED,
         reason="The source could not be fetched or does not link to the target.",
     )
+    from newsletter.models import Delivery, Mailing, Subscriber
+
+    subscriber = Subscriber.objects.create(
+        email="zqsub@example.net", confirmed_at=now, post_languages=",en,es,"
+    )
+    Mailing.objects.create(post=lead, recipients=1)
+    Delivery.objects.create(subscriber=subscriber, post=lead, state="bounced", error="550 zqbuzon")
     return dict(
+        subscriber=subscriber,
         lead=lead,
         older=older,
         twin=twin,
@@ -268,6 +277,7 @@ def site(db, settings):
 
 def get_pages(site) -> dict[str, tuple[str, str, dict]]:
     lead = site["lead"]
+    subscription_key = newsletter_services.subscriber_key(subscriber=site["subscriber"])
     day = lead.published_at
     return {
         "home": ("get", "/", {}),
@@ -307,6 +317,23 @@ def get_pages(site) -> dict[str, tuple[str, str, dict]]:
         "webmention status": ("get", f"/webmention/{site['incoming'].token}/", {}),
         "shared preview": ("get", preview_url(site["draft"]), {}),
         "bad preview link": ("get", "/preview/zqmalo/", {}),
+        "subscribe with errors": ("post", "/subscribe/email/", {"email": "zq-mal", "scope": "some"}),
+        "subscribe sent": ("get", "/subscribe/sent/", {}),
+        "confirm subscription": (
+            "get",
+            "/subscribe/confirm/"
+            + newsletter_services.confirmation_key(
+                choices=newsletter_services.Choices(email="zq@example.net", post_languages=["en"])
+            )
+            + "/",
+            {},
+        ),
+        "bad subscription link": ("get", "/subscribe/manage/zqmalo/", {}),
+        "manage subscription": ("get", f"/subscribe/manage/{subscription_key}/", {}),
+        "unsubscribe page": ("get", f"/subscribe/unsubscribe/{subscription_key}/", {}),
+        "manage link request": ("get", "/subscribe/manage/", {}),
+        "manage link request with error": ("post", "/subscribe/manage/", {"email": "zq-mal"}),
+        "manage link sent": ("get", "/subscribe/manage/sent/", {}),
     }
 
 
@@ -342,6 +369,19 @@ def test_comment_form_with_errors_is_translated(site, lang, comment_form_data):
         assert pages[code].select(".field.has-error"), "the form shows its errors"
     left = untranslated(chunks_of_html(pages["en"].encode()), chunks_of_html(pages[lang].encode()), lang)
     assert left == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_moderation_page_from_an_authors_email_is_translated(site, lang):
+    pages = {}
+    writer = site["lead"].authorships.first().user
+    for code in ("en", lang):
+        client = Client(HTTP_ACCEPT_LANGUAGE=code)
+        client.force_login(writer)
+        response = client.get(f"/comments/moderate/{site['held'].pk}/")
+        assert response.status_code == 200
+        pages[code] = chunks_of_html(response.content)
+    assert untranslated(pages["en"], pages[lang], lang) == []
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -411,14 +451,16 @@ def test_feed_channels_are_translated(site, client, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_commit_callbacks):
+def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_commit_callbacks, settings):
     """Every email the site sends, rendered in English and in the target language."""
     from comments import tasks
 
+    settings.COMMENTS_NOTIFY_AUTHOR_WINDOW = 0
     lead, first = site["lead"], site["first"]
     bodies = {}
     for code in ("en", lang):
         mail.outbox.clear()
+        AuthorProfile.objects.filter(user__authorships__post=lead).update(email_language=code)
         Comment.objects.filter(pk=first.pk).update(followup=True, language=code)
         reply = Comment.objects.create(
             content_type=first.content_type,
@@ -440,14 +482,50 @@ def test_emails_are_translated(site, lang, immediate_tasks, django_capture_on_co
             Comment.objects.filter(pk=reply.pk).update(is_public=True, awaiting_confirmation=False)
             tasks.notify_followers.call(reply.pk)
             Comment.objects.filter(pk=reply.pk).update(is_public=False)
-            tasks.notify_authors_of_held.call(reply.pk)
+            reply.refresh_from_db()
+            services.author_notices_queue(comment=reply)
+            tasks.send_author_notices.call(lead.authorships.first().user_id, lead.pk)
             Comment.objects.filter(post=lead, kind="trackback").update(is_public=False)
             tasks.notify_authors_of_held_linkbacks.call(lead.pk)
             tasks.send_privacy_link.call("zqlector@example.net", code)
-        assert len(mail.outbox) >= 5, [m.subject for m in mail.outbox]
+            _newsletter_and_workflow_emails(site, code)
+        assert len(mail.outbox) >= 15, [m.subject for m in mail.outbox]
         bodies[code] = [line for m in mail.outbox for line in [m.subject, *chunks_of_text(m.body)]]
         assert {m.extra_headers.get("Content-Language") for m in mail.outbox} == {code}
     assert untranslated(bodies["en"], bodies[lang], lang) == []
+
+
+def _newsletter_and_workflow_emails(site, code):
+    """The newsletter's emails and the review workflow's, in `code` (the recipients' language)."""
+    from django.contrib.auth.models import Permission
+
+    from newsletter import emails as newsletter_emails
+    from newsletter import tasks as newsletter_tasks
+    from posts import tasks as post_tasks
+    from posts.models import ReviewNote
+
+    subscriber = site["subscriber"]
+    subscriber.language = code
+    subscriber.save()
+    newsletter_tasks.send_confirmation.call("zq@example.net", code, "zqclave")
+    newsletter_tasks.send_manage_link.call(subscriber.email, code)
+    for full in (True, False):
+        newsletter_emails.render_post(site["lead"], language=code, full=full).message(
+            to="zq@example.net", manage_url="https://zq.example/m", unsubscribe_url="https://zq.example/u"
+        ).send()
+    newsletter_emails.render_digest([site["lead"], site["older"]], language=code, full=False).message(
+        to="zq@example.net", manage_url="https://zq.example/m", unsubscribe_url="https://zq.example/u"
+    ).send()
+    newsletter_tasks.send_test.call(site["lead"].pk, "zq@example.net", code, "excerpt")
+    # The review workflow: an editor hears of a submission, the author of each decision.
+    editor = factories.UserFactory(username=f"zqeditor{code}", email=f"zqeditor{code}@example.net")
+    editor.user_permissions.add(Permission.objects.get(codename="edit_others_posts"))
+    AuthorProfile.objects.update(email_language=code)  # every recipient reads this language
+    Post.objects.filter(pk=site["draft"].pk).update(status=Post.Status.REVIEW)
+    post_tasks.notify_editors_of_review.call(site["draft"].pk, None)
+    note = ReviewNote.objects.create(post=site["draft"], author=editor, note="Zqnota.")
+    for decision in ("published", "scheduled", "sent_back"):
+        post_tasks.notify_authors_of_decision.call(site["draft"].pk, editor.pk, decision, note.pk)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -458,6 +536,19 @@ def test_admin_pages_we_add_are_translated(site, lang):
     lead = site["lead"]
     LinkbackAttempt.objects.create(post=lead, target_url="https://zqblog.example/zqdestino")
     superuser = factories.UserFactory(username="zqjefa", is_superuser=True)
+    from newsletter.models import DigestRun, DigestSchedule
+    from posts.models import ReviewNote
+
+    DigestSchedule.current()
+    DigestRun.objects.create(slot=timezone.now())
+    ReviewNote.objects.create(post=site["draft"], author=superuser, note="Zqnota.")
+    site["in_review"] = factories.PostFactory(
+        title="Zqrevision",
+        slug="zqrevision",
+        status=Post.Status.REVIEW,
+        published_at=None,
+        authors=[lead.authorships.first().user],
+    )
     held = site["held"]
     # In the admin the stored reason is data, like any other field value.
     IncomingWebmention.objects.update(reason="Zqmotivo.")
@@ -478,6 +569,17 @@ def test_admin_pages_we_add_are_translated(site, lang):
         "/admin/comments/linkbackattempt/",
         "/admin/comments/incomingwebmention/",
         f"/admin/comments/incomingwebmention/{site['incoming'].pk}/change/",
+        "/admin/posts/authorprofile/me/",
+        f"/admin/posts/post/{site['draft'].pk}/change/",
+        f"/admin/posts/post/{site['in_review'].pk}/send-back/",
+        "/admin/newsletter/subscriber/",
+        f"/admin/newsletter/subscriber/{site['subscriber'].pk}/change/",
+        "/admin/newsletter/mailing/",
+        f"/admin/newsletter/mailing/{lead.newsletter_mailing.pk}/change/",
+        f"/admin/newsletter/mailing/send-test/{lead.pk}/",
+        "/admin/newsletter/delivery/",
+        "/admin/newsletter/digestrun/",
+        "/admin/newsletter/digestschedule/1/change/",
     ]
     problems = {}
     for path in paths:
@@ -496,3 +598,31 @@ def test_admin_pages_we_add_are_translated(site, lang):
         if left:
             problems[path] = left
     assert problems == {}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_note_on_a_just_confirmed_comment_is_translated(site, lang, settings):
+    """The note a reader sees on their own comment after confirming it (published, and held)."""
+    settings.COMMENTS_FLOOD_SECONDS = 0
+    pages = {}
+    for code in ("en", lang):
+        chunks = []
+        for text in ("Zqpublicado.", "Zqretenido https://zq.example/a https://zq.example/b"):
+            comment = factories.make_comment(
+                site["lead"],
+                user_name="Zqlectora",
+                user_email=f"zq{code}@example.net",
+                comment=text,
+                is_public=False,
+            )
+            Comment.objects.filter(pk=comment.pk).update(awaiting_confirmation=True, hold_reason="")
+            if "Zqretenido" in text:
+                Comment.objects.filter(pk=comment.pk).update(hold_reason="zqmotivo")
+            client = Client(HTTP_ACCEPT_LANGUAGE=code)
+            landed = client.get(f"/comments/confirm/{services.confirmation_key(comment=comment)}/")
+            page = client.get(landed["Location"])
+            note = BeautifulSoup(page.content, "html.parser").select_one("#just-posted")
+            assert note is not None, (code, text)
+            chunks += chunks_of_html(str(note).encode())
+        pages[code] = chunks
+    assert untranslated(pages["en"], pages[lang], lang) == []

@@ -12,11 +12,15 @@ import time
 
 from django import template
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.utils.translation import get_language
 
 from comments import render
+from comments.commenter import JUST_POSTED_TAG
 from comments.extensions import thread_header_html
 from comments.forms import CommentForm
+from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import thread_page
 from sectorblog import fragments
@@ -144,7 +148,14 @@ def render_discussion(context, post):
         version_key = fragments.fragment_key("thread", (post.pk, cpage, is_open))
         cached = fragments.get(version_key)
         if cached is not None:
-            return {**common, "thread_html": cached["html"], "comment_count": cached["total"]}
+            just_posted = _just_posted(request, post)
+            return {
+                **common,
+                "thread_html": cached["html"],
+                "comment_count": cached["total"],
+                "just_posted": just_posted,
+            }
+    common["just_posted"] = _just_posted(request, post)
     page = thread_page(post.pk, cpage or 1)
     if cpage is not None and cpage != str(page.number):
         # ?cpage=0099 or a page past the end shows a real page: keep its HTML under that page's
@@ -160,6 +171,26 @@ def render_discussion(context, post):
         # Moderators get a fresh render: their thread carries per-request forms.
         "thread_key": "" if can_moderate else thread_fingerprint(page, comments_open=is_open),
     }
+
+
+def _just_posted(request, post) -> dict | None:
+    """The reader's own new comment on this post, from the one-time note the comment views leave
+    (comments/views.py `_just_posted`): {"comment", "state": "published" or "held"}, or None.
+    Only a request carrying the messages cookie is looked at: reading the message store
+    otherwise would touch the session of every reader."""
+    if request is None or CookieStorage.cookie_name not in request.COOKIES:
+        return None
+    found = None
+    for message in messages.get_messages(request):
+        tags = message.extra_tags.split()
+        if len(tags) == 2 and tags[0] == JUST_POSTED_TAG and tags[1].isdigit():
+            found = int(tags[1])
+    if found is None:
+        return None
+    comment = Comment.objects.filter(pk=found, post_id=post.pk, is_removed=False).first()
+    if comment is None:
+        return None
+    return {"comment": comment, "state": "published" if comment.is_public else "held"}
 
 
 def _writer(context) -> render.ThreadWriter:

@@ -9,6 +9,25 @@
   if (!form || !home || !form.elements.reply_to) {
     return;
   }
+
+  // "Remember me": the name, email and website the reader chose to keep in this browser (the
+  // sb_commenter cookie, comments/commenter.py) fill the empty fields. Post pages come from the
+  // page cache, so the server cannot.
+  var remembered = document.cookie.split("; ").filter(function (c) { return c.indexOf("sb_commenter=") === 0; })[0];
+  if (remembered && form.elements.remember) {
+    try {
+      var data = JSON.parse(decodeURIComponent(remembered.slice("sb_commenter=".length)));
+      ["name", "email", "url"].forEach(function (key) {
+        var field = form.elements[key];
+        if (field && !field.value && typeof data[key] === "string") {
+          field.value = data[key];
+        }
+      });
+      form.elements.remember.checked = true;
+    } catch (e) {
+      // A garbled cookie: the reader types as usual.
+    }
+  }
   var note = document.getElementById("reply-note");
   var cancel = form.querySelector(".cancel-reply");
 

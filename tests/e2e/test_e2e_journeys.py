@@ -144,14 +144,15 @@ def test_journey3_by_keyboard(open_page, live_server, site):
     page.keyboard.type("keys@example.net")
     tab_to(page, "#comment-form [name=comment]")
     page.keyboard.type("Typed without a mouse.")
-    tab_to(page, "#comment-form [name=followup]")
-    page.keyboard.press("Space")
-    assert page.locator("#comment-form [name=followup]").is_checked()
+    tab_to(page, "#comment-form [name=followup]")  # the radio group: "No emails" first
+    page.keyboard.press("ArrowDown")  # replies to my comment
+    page.keyboard.press("ArrowDown")  # every new comment on this post
+    assert page.locator("#comment-form [name=followup][value=all]").is_checked()
     tab_to(page, "#comment-form button[type=submit]")
     page.keyboard.press("Space")
     page.wait_for_url("**/comments/posted/awaiting/**")
     stored = Comment.objects.get(user_email="keys@example.net")
-    assert stored.followup and stored.comment == "Typed without a mouse."
+    assert stored.followup and stored.followup_scope == "all" and stored.comment == "Typed without a mouse."
     run_worker()
     page.goto(live_server.url + confirm_path("keys@example.net"))
     assert "Typed without a mouse." in page.locator(f"#c{stored.pk}").inner_text()
