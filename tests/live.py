@@ -345,8 +345,9 @@ class Browser:
     def get(self, url: str) -> tuple[int, str, dict]:
         return self.request(url)
 
-    def login(self, base: str, username: str, password: str) -> None:
-        """Sign in through the admin's login form (base ends with "/")."""
+    def login(self, base: str, username: str, password: str, totp_secret: str | None = None) -> None:
+        """Sign in through the admin's login form (base ends with "/"), and when the account has an
+        authenticator app, through the second step with a code made from totp_secret."""
         from bs4 import BeautifulSoup
 
         status, html, _ = self.get(base + "admin/login/")
@@ -355,7 +356,24 @@ class Browser:
             base + "admin/login/",
             {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/"},
         )
+        if totp_secret and status == 302 and headers["Location"] == "/accounts/2fa/authenticate/":
+            status, headers = self._second_step(base, totp_secret)
         assert status == 302 and headers["Location"] == "/admin/", status
+
+    def _second_step(self, base: str, totp_secret: str) -> tuple[int, dict]:
+        """Send the current code; a code is accepted once, so on refusal wait for the next one."""
+        import pyotp
+        from bs4 import BeautifulSoup
+
+        url = base + "accounts/2fa/authenticate/"
+        for _ in range(2):
+            _, html, _ = self.get(url)
+            token = BeautifulSoup(html, "html.parser").select_one("input[name=csrfmiddlewaretoken]")["value"]
+            status, _, headers = self.request(url, {"csrfmiddlewaretoken": token, "code": pyotp.TOTP(totp_secret).now()})
+            if status == 302:
+                break
+            time.sleep(30.5 - time.time() % 30)
+        return status, headers
 
     def comment(self, base: str, path: str, text: str, **fields) -> tuple[int, str, dict]:
         """Read the comment form on the post page and send it, as a browser would."""

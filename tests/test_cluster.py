@@ -19,6 +19,13 @@ from tests.live import Browser
 
 pytestmark = pytest.mark.cluster
 FLOOD_WAIT = 3.5
+ENROL_TOTP = (
+    "from django.contrib.auth import get_user_model; "
+    "from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret; "
+    "secret = generate_totp_secret(); "
+    "TOTP.activate(get_user_model().objects.get(username='admin'), secret); "
+    "print(secret)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +37,9 @@ def cluster():
     try:
         c.start()
         c.admin_password = re.search(r"password (\S+)", c.manage("ensure_demo_admin")).group(1)
+        # The cluster runs as production does (DEBUG=0), where staff must have a second factor:
+        # the admin gets an authenticator app, and the writer signs in with its codes.
+        c.admin_totp = c.manage("shell", "-c", ENROL_TOTP).strip().splitlines()[-1]
         yield c
     finally:
         c.stop()
@@ -74,7 +84,7 @@ def test_a_comment_posted_through_a_appears_on_b_at_the_next_request(cluster):
     assert status == 200
     reader.get(b + path.lstrip("/"))  # now served from the shared page cache
     writer = Browser()
-    writer.login(a, "admin", cluster.admin_password)
+    writer.login(a, "admin", cluster.admin_password, cluster.admin_totp)
     status, _, headers = writer.comment(a, path, "Posted through app server A.")
     assert status == 302, status
     status, html, _ = reader.get(b + path.lstrip("/"))
@@ -99,7 +109,7 @@ def test_read_your_writes_while_the_replica_is_behind(cluster):
         # A client that writes through A reads its own write through B at once: the write pins
         # it to the primary, where the unannounced change is visible too.
         writer = Browser()
-        writer.login(a, "admin", cluster.admin_password)
+        writer.login(a, "admin", cluster.admin_password, cluster.admin_totp)
         status, _, _ = writer.comment(a, path, "Written while the replica is paused.")
         assert status == 302
         assert "Written while the replica is paused." in shown_comments(writer.get(b + path.lstrip("/"))[1])
