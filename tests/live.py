@@ -369,7 +369,9 @@ class Browser:
         for _ in range(2):
             _, html, _ = self.get(url)
             token = BeautifulSoup(html, "html.parser").select_one("input[name=csrfmiddlewaretoken]")["value"]
-            status, _, headers = self.request(url, {"csrfmiddlewaretoken": token, "code": pyotp.TOTP(totp_secret).now()})
+            status, _, headers = self.request(
+                url, {"csrfmiddlewaretoken": token, "code": pyotp.TOTP(totp_secret).now()}
+            )
             if status == 302:
                 break
             time.sleep(30.5 - time.time() % 30)
