@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "comments",
     "newsletter",
     "federation",
+    "wordpress",
 ]
 
 MIDDLEWARE = [
