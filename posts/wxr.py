@@ -13,12 +13,14 @@ expansion, no network, no huge text nodes; a document that declares a DOCTYPE is
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import html
 import ipaddress
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,17 @@ _OTHER_NAMESPACES = {
     "http://wellformedweb.org/CommentAPI/": "wfw",
 }
 SUPPORTED_VERSIONS = {"1.0", "1.1", "1.2"}
+
+# Post and comment meta that sectorblog's own exporter (wordpress/export.py) writes for what WordPress
+# has no field for; read back here so a round trip through WXR loses nothing.
+META_MARKDOWN = "_sectorblog_markdown"  # a post's or comment's Markdown source
+META_LANGUAGE = "_sectorblog_language"
+META_TRANSLATION = "_sectorblog_translation_group"  # translations of one another share it
+META_AUTHORS = "_sectorblog_authors"  # every author's login, byline first, comma-separated
+META_REDIRECT = "_sectorblog_redirect"  # an old path that redirects to the post (repeated)
+META_FEATURED = "_sectorblog_featured"
+META_KIND = "_sectorblog_kind"  # a comment kind WordPress has no comment_type for ("fediverse")
+META_HANDLE = "_sectorblog_handle"  # a fediverse reply's author handle
 
 
 class WXRError(Exception):
@@ -130,6 +143,7 @@ class CommentRecord:
     type: str = ""
     parent_id: str = "0"
     user_id: str = "0"
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -158,6 +172,7 @@ class Item:
     comments: list[CommentRecord] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     old_slugs: list[str] = field(default_factory=list)  # every `_wp_old_slug`: WordPress keeps them all
+    old_paths: list[str] = field(default_factory=list)  # every META_REDIRECT
 
 
 Record = Channel | Author | Term | Item
@@ -283,7 +298,13 @@ def _term(el, local: str) -> Term:
 
 def _comment(el) -> CommentRecord:
     values = _children(el)
+    meta = {}
+    for child in el:
+        if _key(child.tag) == ("wp", "commentmeta"):
+            pair = _children(child)
+            meta.setdefault(pair.get("wp:meta_key", ""), pair.get("wp:meta_value", ""))
     return CommentRecord(
+        meta=meta,
         wp_id=values.get("wp:comment_id", "").strip(),
         author=values.get("wp:comment_author", "").strip(),
         email=values.get("wp:comment_author_email", "").strip(),
@@ -344,6 +365,8 @@ def _item(el) -> Item:
             item.meta.setdefault(values.get("wp:meta_key", ""), values.get("wp:meta_value", ""))
             if values.get("wp:meta_key") == "_wp_old_slug" and values.get("wp:meta_value", "").strip():
                 item.old_slugs.append(values["wp:meta_value"].strip())
+            if values.get("wp:meta_key") == META_REDIRECT and values.get("wp:meta_value", "").strip():
+                item.old_paths.append(values["wp:meta_value"].strip())
     item.post_type = item.post_type or "post"
     return item
 
@@ -949,20 +972,28 @@ class Importer:
         published_at = when if status == Post.Status.PUBLISHED or gmt else None
         if status == Post.Status.PUBLISHED and when is None:
             self.report.warn(kind, f"{label}: no date in the file; dated now")
-        conversion = post_body_markdown(item.content)
-        for code in dict.fromkeys(conversion.unrendered_shortcodes):
-            self.report.warn(kind, f"{label}: shortcode {code} cannot be rendered; left visible as text")
+        if META_MARKDOWN in item.meta:  # our own export: the Markdown source itself
+            markdown = item.meta[META_MARKDOWN]
+        else:
+            conversion = post_body_markdown(item.content)
+            for code in dict.fromkeys(conversion.unrendered_shortcodes):
+                self.report.warn(kind, f"{label}: shortcode {code} cannot be rendered; left visible as text")
+            markdown = conversion.markdown
         values = {
             "title": title,
-            "body": conversion.markdown,
+            "body": markdown,
             "excerpt": plain_text(item.excerpt or ""),
             "status": status,
             "published_at": published_at,
             "allow_comments": item.comment_status == "open",
             "allow_pings": item.ping_status == "open",
-            "featured": item.is_sticky == "1",
+            "featured": item.is_sticky == "1" or item.meta.get(META_FEATURED) == "1",
             "is_page": is_page,
         }
+        if item.meta.get(META_LANGUAGE) in Post.Language.values:
+            values["language"] = item.meta[META_LANGUAGE]
+        with contextlib.suppress(KeyError, ValueError):
+            values["translation_group"] = uuid.UUID(item.meta[META_TRANSLATION])
         post = self._recorded("post", key, Post)
         if slug:
             values["slug"] = self._free_slug(slug, published_at, post, kind)
@@ -990,13 +1021,19 @@ class Importer:
         user = self._user_for(item.creator) if item.creator else self.default_author
         if user is not None and self._move_authorship(post, user) and outcome == "skipped":
             outcome = "updated"
-        if user is not None and not PostAuthor.objects.filter(post=post, user=user).exists():
-            if outcome == "skipped":
-                outcome = "updated"
-            PostAuthor.objects.create(
-                post=post, user=user, position=PostAuthor.objects.filter(post=post).count()
-            )
-        elif user is None:
+        co_authors = [
+            self._user_for(login.strip())
+            for login in item.meta.get(META_AUTHORS, "").split(",")
+            if login.strip() and login.strip() != item.creator
+        ]
+        for author in [user, *co_authors] if user is not None else []:
+            if not PostAuthor.objects.filter(post=post, user=author).exists():
+                if outcome == "skipped":
+                    outcome = "updated"
+                PostAuthor.objects.create(
+                    post=post, user=author, position=PostAuthor.objects.filter(post=post).count()
+                )
+        if user is None:
             self.report.warn(kind, f"{label}: no author in the file and no --default-author")
         self.report.count(kind, outcome)
         if "#" not in key:
@@ -1037,6 +1074,7 @@ class Importer:
         slug = unquote(item.post_name).strip()
         if slug and link.endswith(f"/{slug}/"):
             old.extend(f"{link[: -len(slug) - 1]}{unquote(former)}/" for former in item.old_slugs)
+        old.extend(item.old_paths)
         for url in old:
             path = normalize_path(url)
             if path:
@@ -1087,9 +1125,15 @@ class Importer:
 
     def _comment(self, post, record: CommentRecord, placed: dict) -> None:
         Comment = self.Comment
-        kind = {"": "comment", "comment": "comment", "pingback": "pingback", "trackback": "trackback"}.get(
-            record.type
-        )
+        kind = {
+            "": "comment",
+            "comment": "comment",
+            "pingback": "pingback",
+            "trackback": "trackback",
+            "webmention": "webmention",  # as the WordPress Webmention plugin names it
+        }.get(record.type)
+        if record.meta.get(META_KIND) == "fediverse" and kind == "comment":
+            kind = "fediverse"
         if kind is None:
             self.report.warn(
                 "comment", f"comment {record.wp_id} has type {record.type!r}; imported as a comment"
@@ -1111,7 +1155,7 @@ class Importer:
             "kind": kind,
             "user_name": (
                 _clip(self.report, kind, "author name", html.unescape(record.author), 50)
-                if kind == "comment"
+                if kind in ("comment", "fediverse")
                 else html.unescape(record.author)[:50]
             ),
             "user_email": record.email[:254],
@@ -1124,8 +1168,11 @@ class Importer:
         }
         if values["submit_date"] is None:
             values["submit_date"] = timezone.now()
-        if kind == "comment":
-            values["comment"] = comment_markdown(record.content)
+        if kind == "fediverse":
+            values["comment"] = record.meta.get(META_MARKDOWN, record.content)
+            values["author_handle"] = record.meta.get(META_HANDLE, "")[:300]
+        elif kind == "comment":
+            values["comment"] = record.meta.get(META_MARKDOWN) or comment_markdown(record.content)
             if not values["comment"]:
                 self.report.warn(kind, f"comment {record.wp_id} on {post.slug!r} is empty")
         else:
