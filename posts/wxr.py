@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import html
 import ipaddress
+import json
 import os
 import re
 import uuid
@@ -71,6 +72,10 @@ META_REDIRECT = "_sectorblog_redirect"  # an old path that redirects to the post
 META_FEATURED = "_sectorblog_featured"
 META_KIND = "_sectorblog_kind"  # a comment kind WordPress has no comment_type for ("fediverse")
 META_HANDLE = "_sectorblog_handle"  # a fediverse reply's author handle
+META_LINKBACK = "_sectorblog_linkback"  # a linkback's fields beyond WordPress's, as JSON
+# WordPress's own: the approval a comment had before it went to the trash.
+META_TRASH_STATUS = "_wp_trash_meta_status"
+LINKBACK_FIELDS = {"user_name": 50, "user_url": 200, "source_title": 300, "author_avatar_url": 2000}
 
 
 class WXRError(Exception):
@@ -631,6 +636,20 @@ def _clip(report: ImportReport, kind: str, what: str, value: str, limit: int) ->
     return value[:limit]
 
 
+def _linkback_fields(raw: str) -> dict:
+    """The fields our export keeps in META_LINKBACK, checked and clipped; nothing else."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    found = {name: str(data[name])[:limit] for name, limit in LINKBACK_FIELDS.items() if name in data}
+    if isinstance(data.get("is_internal"), bool):
+        found["is_internal"] = data["is_internal"]
+    return found
+
+
 def _valid_ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip()))
@@ -1162,7 +1181,8 @@ class Importer:
             "user_url": record.url if len(record.url) <= 200 else "",
             "ip_address": _valid_ip(record.ip),
             "submit_date": _wp_datetime(record.date_gmt) or _wp_datetime(record.date) or post.published_at,
-            "is_public": approved in ("1", "approve"),
+            "is_public": approved in ("1", "approve")
+            or (approved == "trash" and record.meta.get(META_TRASH_STATUS) == "1"),
             "is_spam": approved == "spam",
             "is_removed": approved in ("trash", "post-trashed"),
         }
@@ -1183,6 +1203,8 @@ class Importer:
                 source_url=record.url[:2000],
                 source_title=html.unescape(record.author)[:300],
             )
+        if kind in ("pingback", "trackback", "webmention") and META_LINKBACK in record.meta:
+            values.update(_linkback_fields(record.meta[META_LINKBACK]))
         if record.user_id not in ("", "0") and record.user_id in self.authors_by_wp_id:
             values["user"] = self.authors_by_wp_id[record.user_id]
         existing = self._recorded("comment", key, Comment)
@@ -1196,7 +1218,7 @@ class Importer:
             placed[record.wp_id] = (existing.pk, existing.level, record.parent_id)
             return
         if (
-            kind != "comment"
+            kind not in ("comment", "fediverse")
             and Comment.objects.filter(post=post, source_url=values["source_url"])
             .exclude(kind="comment")
             .exists()

@@ -23,6 +23,8 @@ counted; the count is in `ExportReport.dropped` and in a comment at the end of t
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,14 +38,17 @@ from comments.models import Comment
 from core.origin import absolute_url, public_origin
 from posts.models import Category, MediaImage, MediaReference, Post, PostAuthor, Redirect, Tag
 from posts.wxr import (
+    LINKBACK_FIELDS,
     META_AUTHORS,
     META_FEATURED,
     META_HANDLE,
     META_KIND,
     META_LANGUAGE,
+    META_LINKBACK,
     META_MARKDOWN,
     META_REDIRECT,
     META_TRANSLATION,
+    META_TRASH_STATUS,
 )
 
 WXR_VERSION = "1.2"
@@ -131,6 +136,10 @@ class _Writer:
     def cdata(self, value) -> str:
         """Text as CDATA; a `]]>` inside is split across two sections, as WordPress does."""
         return "<![CDATA[" + self.clean(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+    def markup(self, value) -> str:
+        """Plain text as WordPress keeps titles and names: HTML, so `&` and `<` as entities."""
+        return self.cdata(html.escape(self.clean(value), quote=False))
 
     def text(self, value) -> str:
         return self.clean(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -289,14 +298,14 @@ def wxr_chunks(
                 f"\t<wp:category><wp:term_id>{c.pk}</wp:term_id>"
                 f"<wp:category_nicename>{w.cdata(c.slug)}</wp:category_nicename>"
                 f"<wp:category_parent>{w.cdata(parent.slug if parent else '')}</wp:category_parent>"
-                f"<wp:cat_name>{w.cdata(c.name)}</wp:cat_name>"
+                f"<wp:cat_name>{w.markup(c.name)}</wp:cat_name>"
                 f"<wp:category_description>{w.cdata(c.description)}</wp:category_description></wp:category>\n"
             )
     for tag in tags.iterator():
         report.tags += 1
         yield (
             f"\t<wp:tag><wp:term_id>{tag.pk}</wp:term_id><wp:tag_slug>{w.cdata(tag.slug)}</wp:tag_slug>"
-            f"<wp:tag_name>{w.cdata(tag.name)}</wp:tag_name>"
+            f"<wp:tag_name>{w.markup(tag.name)}</wp:tag_name>"
             f"<wp:tag_description>{w.cdata(tag.description)}</wp:tag_description></wp:tag>\n"
         )
     yield "\t<generator>https://github.com/sectorblog (sectorblog)</generator>\n"
@@ -451,7 +460,7 @@ def _posts(w: _Writer, batch: list[Post], ids: _Ids, report: ExportReport, now) 
         date_gmt = _gmt(when) if when else NO_DATE
         out = [
             "\t<item>\n",
-            f"\t\t<title>{w.cdata(post.title)}</title>\n",
+            f"\t\t<title>{w.markup(post.title)}</title>\n",
             f"\t\t<link>{w.text(absolute_url(post.get_absolute_url()))}</link>\n",
             f"\t\t<pubDate>{_rfc822(when)}</pubDate>\n",
             f"\t\t<dc:creator>{w.cdata(logins[0] if logins else '')}</dc:creator>\n",
@@ -476,7 +485,7 @@ def _posts(w: _Writer, batch: list[Post], ids: _Ids, report: ExportReport, now) 
         ]
         for taxonomy, slug, name in terms.get(post.pk, []):
             out.append(
-                f'\t\t<category domain="{taxonomy}" nicename="{w.attr(slug)}">{w.cdata(name)}</category>\n'
+                f'\t\t<category domain="{taxonomy}" nicename="{w.attr(slug)}">{w.markup(name)}</category>\n'
             )
         out.append(_meta(w, META_MARKDOWN, post.body))
         out.append(_meta(w, META_LANGUAGE, post.language))
@@ -512,6 +521,12 @@ def _comment(w: _Writer, comment, report: ExportReport) -> str:
     meta = []
     if kind in ("comment", "fediverse"):
         meta.append((META_MARKDOWN, comment.comment))
+    if linkback:
+        fields = {name: getattr(comment, name) for name in LINKBACK_FIELDS}
+        fields["is_internal"] = comment.is_internal
+        meta.append((META_LINKBACK, json.dumps(fields, ensure_ascii=False)))
+    if comment.is_removed:
+        meta.append((META_TRASH_STATUS, "1" if comment.is_public else "0"))
     if kind == "fediverse":
         meta.append((META_KIND, kind))
         meta.append(("protocol", "activitypub"))
@@ -520,7 +535,7 @@ def _comment(w: _Writer, comment, report: ExportReport) -> str:
     return (
         "\t\t<wp:comment>\n"
         f"\t\t\t<wp:comment_id>{comment.pk}</wp:comment_id>\n"
-        f"\t\t\t<wp:comment_author>{w.cdata(author)}</wp:comment_author>\n"
+        f"\t\t\t<wp:comment_author>{w.markup(author)}</wp:comment_author>\n"
         f"\t\t\t<wp:comment_author_email>{w.cdata(comment.user_email)}</wp:comment_author_email>\n"
         f"\t\t\t<wp:comment_author_url>{w.text(url)}</wp:comment_author_url>\n"
         f"\t\t\t<wp:comment_author_IP>{w.cdata(comment.ip_address or '')}</wp:comment_author_IP>\n"
