@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "newsletter",
     "federation",
     "wordpress",
+    "backup",
 ]
 
 MIDDLEWARE = [
