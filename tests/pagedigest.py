@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import quote
 
 _VOLATILE = [
     (re.compile(rb'nonce="[^"]*"'), b'nonce=""'),
@@ -18,9 +19,9 @@ def normalize(body: bytes, origins: tuple[str, ...] = ()) -> bytes:
     for pattern, replacement in _VOLATILE:
         body = pattern.sub(replacement, body)
     for origin in origins:
-        body = body.replace(origin.encode(), b"ORIGIN").replace(
-            origin.replace("/", "\\/").encode(), b"ORIGIN"
-        )
+        escaped = origin.replace("/", "\\/")
+        for form in (origin, escaped, quote(origin, safe=""), origin.split("://", 1)[-1]):
+            body = body.replace(form.encode(), b"ORIGIN")
     return body
 
 
