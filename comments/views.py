@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,7 +26,7 @@ from comments import commenter, services
 from comments.forms import CommentForm, client_ip
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
-from comments.privacy import personal_data_providers
+from comments.privacy import personal_data, personal_data_providers
 from posts.models import Post
 
 
@@ -352,6 +352,11 @@ def privacy_manage(request, key):
             ) % {"n": others}
         return _message(request, _("Comments deleted"), text)
     comments = list(services.comments_by_email(email=email))
+    if request.GET.get("format") == "json":
+        response = JsonResponse(personal_data(email, comments=comments), json_dumps_params={"indent": 1})
+        response["Content-Disposition"] = 'attachment; filename="my-comments.json"'
+        response["Cache-Control"] = "private, no-store"
+        return response
     for comment in comments:
         comment.state = services.comment_state(comment)
         comment.state_label = services.COMMENT_STATE_LABELS[comment.state]

@@ -10,6 +10,7 @@ urlpatterns = [
     # Before the admin's own r/ pattern: its redirect showed any staff user any draft's URL.
     path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/tools/", include("wordpress.urls")),
+    path("admin/tools/", include("backup.urls")),
     path("admin/", admin.site.urls),
     # Sign-in, second factor, password reset and sessions (django-allauth; see accounts/).
     path("accounts/", include("allauth.urls")),
