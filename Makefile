@@ -16,7 +16,7 @@ PYTHON_CANDIDATES := python3 python3.13 python3.12 \
 	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)
 find_python = $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(p))))
 
-.PHONY: help run test test-e2e lint format bench bench-newsletter soak cluster-demo lock clean
+.PHONY: help run test test-e2e lint format bench bench-newsletter bench-export soak cluster-demo lock clean
 
 help:
 	@echo "make run    serve the demo site on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
 	@echo "make bench-newsletter  one post to 1,000 then 10,000 subscribers through a loopback SMTP server"
+	@echo "make bench-export  export and import a 1,000-post site with 10,000 then 50,000 comments: time, peak RSS"
 	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
 	@echo "make test-e2e      browser tests (Chromium)"
 	@echo "make cluster-demo  primary + replica, Redis, two app servers and a worker on loopback"
@@ -79,6 +80,12 @@ bench: $(VENV)/.installed
 # loopback: wall time, emails per second, the worker's peak RSS (bench/newsletter.py).
 bench-newsletter: $(VENV)/.installed
 	$(PY) bench/newsletter.py $(BENCH_ARGS)
+
+# export_wxr, export_site, import_site and import_wxr on a 1,000-post site with 10,000 then 50,000
+# comments, each in its own process: wall time and peak RSS (bench/export.py; SQLite unless
+# DATABASE_URL is set). BENCH_ARGS="--skip wxr-import" leaves out the slow WXR import.
+bench-export: $(VENV)/.installed
+	$(PY) bench/export.py $(BENCH_ARGS)
 
 # Regenerate the lock file after editing pyproject.toml (needs uv: `pip install uv`).
 lock:
