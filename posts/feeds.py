@@ -44,7 +44,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from core.origin import absolute_url, public_origin
-from posts.models import Category, Post, PostAuthor, Tag, public_authors
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
 from sectorblog import fragments
 
 FEED_ITEMS = 20
@@ -329,10 +329,7 @@ def _author_entries(post: Post) -> list[dict[str, str]]:
     entries = []
     for authorship in post.authorships.all():
         user = authorship.user
-        try:
-            name = user.profile.name
-        except ObjectDoesNotExist:
-            name = user.get_full_name() or user.get_username()
+        name = display_name(user)
         uri = absolute_url(reverse("posts:author", kwargs={"username": user.get_username()}))
         entries.append({"name": name, "uri": uri})
     return entries
@@ -520,10 +517,7 @@ class AuthorFeed(PostFeed):
         return queryset.filter(authors=user)
 
     def _name(self, user) -> str:
-        try:
-            return user.profile.name
-        except ObjectDoesNotExist:
-            return user.get_full_name() or user.get_username()
+        return display_name(user)
 
     def feed_url(self, user) -> str:
         return reverse("feeds:author", kwargs={"username": user.get_username()})

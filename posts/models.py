@@ -14,11 +14,11 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator, slugify
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from posts.media import validate_library_image
-from sectorblog.markup import plain_text, render_markdown
+from sectorblog.markup import excerpt_text, plain_text, render_markdown
 
 EXCERPT_WORDS = 55
 WORDS_PER_MINUTE = 220
@@ -58,6 +58,20 @@ class AuthorProfile(models.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+
+def display_name(user) -> str:
+    """The one name a person is shown under: on pages, in feeds, in emails and on the fediverse.
+    Their profile's display name, else their full name, else their username."""
+    if user is None:
+        return ""
+    try:
+        profile = user.profile
+    except AuthorProfile.DoesNotExist:
+        profile = None
+    if profile is not None and profile.display_name:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
 
 
 class Category(models.Model):
@@ -303,10 +317,12 @@ class Post(models.Model):
 
     @property
     def summary(self) -> str:
-        """The excerpt, or about 55 words of the body cut at a word boundary."""
+        """The author's excerpt, or the body's first paragraphs up to 55 words (never headings,
+        list items or table cells run together: sectorblog.markup.excerpt_text). Cards, meta
+        descriptions and feeds all use it."""
         if self.excerpt:
             return self.excerpt
-        return Truncator(plain_text(self.body_html)).words(EXCERPT_WORDS, truncate="…")
+        return excerpt_text(self.body_html, EXCERPT_WORDS)
 
     @property
     def reading_minutes(self) -> int:

@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 
 from core.mail import templated_email
 from core.origin import absolute_url
-from posts.models import AuthorProfile, Post, ReviewNote
+from posts.models import AuthorProfile, Post, ReviewNote, display_name
 from posts.workflow import editors
 
 
@@ -22,10 +22,7 @@ def email_language(user) -> str:
 
 
 def _name(user) -> str:
-    if user is None:
-        return ""
-    profile = AuthorProfile.objects.filter(user=user).first()
-    return profile.name if profile else (user.get_full_name() or user.get_username())
+    return display_name(user)
 
 
 @task

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_safe
 
 from core.origin import public_origin
 from posts.follow import follow_page
-from posts.models import Category, Post, PostAuthor, Tag, public_authors
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 from sectorblog import fragments
 
@@ -34,12 +34,17 @@ PAGE_SIZE = 10
 RELATED_POSTS = 3
 
 
-def _comment_count():
-    """Public responses per post as a correlated subquery: evaluated for the listed page only,
-    so the list can walk an index in order instead of joining and grouping every post."""
+LINKBACK_KINDS = ("pingback", "trackback", "webmention")
+
+
+def _comment_count(*, mentions: bool = False):
+    """Public comments (or, with `mentions`, linkbacks) per post as a correlated subquery:
+    evaluated for the listed page only, so the list can walk an index in order instead of
+    joining and grouping every post."""
     Comment = apps.get_model("comments", "Comment")
+    kinds = Q(kind__in=LINKBACK_KINDS) if mentions else ~Q(kind__in=LINKBACK_KINDS)
     per_post = (
-        Comment.objects.filter(post=OuterRef("pk"), is_public=True, is_removed=False, is_spam=False)
+        Comment.objects.filter(kinds, post=OuterRef("pk"), is_public=True, is_removed=False, is_spam=False)
         .order_by()
         .values("post")
         .annotate(n=Count("pk"))
@@ -53,7 +58,7 @@ def listing_queryset():
     return (
         Post.objects.published()
         .filter(is_page=False)
-        .annotate(comment_count=_comment_count())
+        .annotate(comment_count=_comment_count(), mention_count=_comment_count(mentions=True))
         .prefetch_related(
             Prefetch(
                 "authorships",
@@ -189,7 +194,7 @@ def author(request, username, page=None):
     # A user with nothing published has no public page: usernames of non-authors stay private.
     user = get_object_or_404(public_authors().select_related("profile"), username=username)
     profile = getattr(user, "profile", None)
-    name = (profile.name if profile else "") or user.get_username()
+    name = display_name(user)
     return _list(
         request,
         listing_queryset().filter(authorships__user=user),
