@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.origin import public_origin
+from posts import images
 from posts.models import Category, Post, Tag, display_name, published_filter
 
 register = template.Library()
@@ -334,3 +335,20 @@ def initials(name: str) -> str:
     """ "Wanjiru Kamau" → "WK": the face of an author without a photo."""
     words = [word for word in str(name).split() if word[:1].isalnum()]
     return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+@register.simple_tag
+def featured_image(post, sizes: str, eager: bool = False, css_class: str = "", decorative: bool = False):
+    """The post's featured image as a <picture> with WebP and narrower copies when the worker
+    has made them (posts/images.py), else the original. Lazy unless `eager` (above the fold);
+    a `decorative` copy (a card's image beside the titled link) has empty alt text."""
+    lazy = not eager
+    name = post.featured_image.name
+    return images.picture_html(
+        post.featured_image.url,
+        alt="" if decorative else post.featured_image_alt,
+        info=images.info_from(post.featured_image_variants, name),
+        sizes=sizes,
+        lazy=lazy,
+        css_class=css_class,
+    )
