@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.markup import render_markdown
 from core.origin import absolute_url
 from posts import preview
 from posts.models import (
@@ -49,7 +50,6 @@ from posts.revisions import (
 from posts.templatetags.blog import human_datetime
 from posts.translations import missing_languages, post_translate
 from posts.workflow import post_decided, post_send_back, post_submitted
-from sectorblog.markup import render_markdown
 
 ACTION_DRAFT = "_save_draft"
 ACTION_PUBLISH = "_publish"

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 
+from core.markup import plain_text, render_markdown
 from posts.media import validate_library_image
-from sectorblog.markup import plain_text, render_markdown
 
 EXCERPT_WORDS = 55
 WORDS_PER_MINUTE = 220

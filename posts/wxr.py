@@ -35,6 +35,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from lxml import etree
 
+from core.markup import plain_text
 from posts.importing import ImportNotes, importing
 from posts.models import (
     AuthorProfile,
@@ -48,7 +49,6 @@ from posts.models import (
 )
 from posts.redirects import normalize_path
 from posts.wordpress import comment_markdown, linkback_excerpt, plain_title, post_body_markdown
-from sectorblog.markup import plain_text
 
 _WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.[0-2]/$")
 _EXCERPT_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.[0-2]/excerpt/$")

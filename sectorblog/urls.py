@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.adminlinks import view_on_site
-from sectorblog.health import healthz
+from core.health import healthz
 
 urlpatterns = [
     # Before the admin's own r/ pattern: its redirect showed any staff user any draft's URL.
@@ -27,8 +27,8 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler404 = "sectorblog.errors.page_not_found"
-handler500 = "sectorblog.middleware.server_error"  # a 503 when the database caused it
+handler404 = "core.errors.page_not_found"
+handler500 = "core.middleware.server_error"  # a 503 when the database caused it
 if settings.BENCH:
     from sectorblog.benchview import floor
 

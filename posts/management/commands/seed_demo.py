@@ -493,6 +493,6 @@ def _absolute(path: str) -> str:
 
 
 def _internal_excerpt(body: str) -> str:
-    from sectorblog.markup import plain_text, render_markdown
+    from core.markup import plain_text, render_markdown
 
     return plain_text(render_markdown(body))[:160].rsplit(" ", 1)[0]
