@@ -9,7 +9,7 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from comments import moderation, signals, websub  # noqa: F401 (registers handlers)
+        from comments import moderation, signals  # noqa: F401 (registers handlers)
         from comments.linkbacks import admin as linkback_admin  # noqa: F401
         from comments.linkbacks import signals as linkback_signals  # noqa: F401
 

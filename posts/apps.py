@@ -35,6 +35,9 @@ class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from posts import converters
+
+        converters.register()  # once per process, before any URLconf is loaded
         post_migrate.connect(sync_site, sender=self)
         # Saved posts, taxonomy, authors and comments renew the page cache's content version by
         # themselves: sectorblog.cachekeys watches every write to their tables.

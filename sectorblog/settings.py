@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "sectorblog",
     "posts",
     "comments",
+    "feeds",
     "newsletter",
     "federation",
     "wordpress",

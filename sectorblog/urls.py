@@ -14,7 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("sectorblog.feed_urls")),
+    path("", include("feeds.urls")),
     # The discussion's own views only. django_comments_xtd.urls is not included: its JSON API,
     # like/flag views and django_comments' views created or changed comments without the form's
     # rules (comments/services.py), and its redirect shortcut revealed unpublished posts.
