@@ -901,7 +901,7 @@ class AuthorProfileAdmin(admin.ModelAdmin):
         )
 
 
-# --- WordPress import records: old URLs, provenance and attachments (see posts/wxr.py) ---------
+# --- WordPress import records: old URLs, provenance and attachments (see wordpress/importer.py) ---------
 
 
 @admin.register(Redirect)

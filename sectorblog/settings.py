@@ -118,13 +118,14 @@ INSTALLED_APPS = [
     "newsletter",
     "federation",
     "wordpress",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
-    "sectorblog.feedredirects.FeedMiddleware",
+    "wordpress.feedredirects.FeedMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "core.guards.HostileInputMiddleware",
     "core.replicas.ReplicaRoutingMiddleware",

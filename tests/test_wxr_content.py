@@ -5,7 +5,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 
 from core.markup import render_markdown
-from posts.wordpress import comment_markdown, post_body_markdown
+from wordpress.content import comment_markdown, post_body_markdown
 
 
 def rendered(content: str) -> BeautifulSoup:
