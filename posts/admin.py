@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from core.markup import render_markdown
 from core.origin import absolute_url
 from posts import preview
+from posts.extensions import post_admin_inlines
 from posts.models import (
     AuthorProfile,
     Category,
@@ -314,6 +315,11 @@ class AuthoringMedia:
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
     inlines = [PostAuthorInline]
+
+    def get_inlines(self, request, obj):
+        # Inlines that apps above posts register (posts/extensions.py), after posts' own.
+        return [*super().get_inlines(request, obj), *post_admin_inlines()]
+
     list_display = (
         "title",
         "status_column",
