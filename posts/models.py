@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.markup import plain_text, render_markdown
 from posts.media import validate_library_image
+from posts.oldurls import normalize_path
+from posts.search import search_posts
 
 EXCERPT_WORDS = 55
 WORDS_PER_MINUTE = 220
@@ -124,8 +126,6 @@ class PostQuerySet(models.QuerySet):
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
-        from posts.search import search_posts
-
         return search_posts(self, q)
 
 
@@ -269,8 +269,6 @@ class Post(models.Model):
         old_url = was.get_absolute_url()
         if old_url == self.get_absolute_url():
             return
-        from posts.redirects import normalize_path
-
         Redirect.objects.update_or_create(
             old_path=normalize_path(old_url),
             defaults={"post": self, "category": None, "tag": None, "author": None, "target_url": ""},

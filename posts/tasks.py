@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from core.mail import templated_email
 from core.origin import absolute_url
 from posts.models import AuthorProfile, Post, ReviewNote
-from posts.workflow import editors
+from posts.roles import editors
 
 
 def email_language(user) -> str:

@@ -40,7 +40,7 @@ from posts.models import (
     Redirect,
     Tag,
 )
-from posts.redirects import normalize_path
+from posts.oldurls import normalize_path
 from wordpress.content import comment_markdown, linkback_excerpt, plain_title, post_body_markdown
 from wordpress.reader import Author, Channel, CommentRecord, Item, Record, Term, read_wxr
 

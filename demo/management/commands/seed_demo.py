@@ -27,7 +27,7 @@ from comments.models import Comment
 from core.markup import plain_text, render_markdown
 from core.origin import absolute_url, urls_moved
 from posts.models import AuthorProfile, Category, Post, PostAuthor, Redirect, Tag
-from posts.redirects import normalize_path
+from posts.oldurls import normalize_path
 
 AUTHORS = [
     ("amara", "Amara", "Okafor", "Amara Okafor",
