@@ -18,7 +18,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
-from sectorblog.markup import plain_text, render_markdown, sanitize
+from core.markup import plain_text, render_markdown, sanitize
 
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 

@@ -35,9 +35,11 @@ class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from posts import converters
         from posts.models import MediaImage, Post
         from posts.tasks import image_variants_queue
 
+        converters.register()  # once per process, before any URLconf is loaded
         post_migrate.connect(sync_site, sender=self)
         for model in (Post, MediaImage):
             post_save.connect(

@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from core.markup import excerpt_text, plain_text, render_markdown
 from posts import images
 from posts.media import validate_library_image
-from sectorblog.markup import excerpt_text, plain_text, render_markdown
+from posts.oldurls import normalize_path
+from posts.search import search_posts
 
 EXCERPT_WORDS = 55
 WORDS_PER_MINUTE = 220
@@ -149,8 +151,6 @@ class PostQuerySet(models.QuerySet):
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
-        from posts.search import search_posts
-
         return search_posts(self, q)
 
 
@@ -296,8 +296,6 @@ class Post(models.Model):
         old_url = was.get_absolute_url()
         if old_url == self.get_absolute_url():
             return
-        from posts.redirects import normalize_path
-
         Redirect.objects.update_or_create(
             old_path=normalize_path(old_url),
             defaults={"post": self, "category": None, "tag": None, "author": None, "target_url": ""},
@@ -331,7 +329,7 @@ class Post(models.Model):
     @property
     def summary(self) -> str:
         """The author's excerpt, or the body's first paragraphs up to 55 words (never headings,
-        list items or table cells run together: sectorblog.markup.excerpt_text). Cards, meta
+        list items or table cells run together: core.markup.excerpt_text). Cards, meta
         descriptions and feeds all use it."""
         if self.excerpt:
             return self.excerpt

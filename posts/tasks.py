@@ -14,7 +14,7 @@ from core.mail import templated_email
 from core.origin import absolute_url
 from posts import images
 from posts.models import AuthorProfile, MediaImage, Post, ReviewNote, display_name
-from posts.workflow import editors
+from posts.roles import editors
 
 
 def email_language(user) -> str:

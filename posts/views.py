@@ -11,11 +11,9 @@ import calendar
 import datetime as dt
 from urllib.parse import urlencode, urljoin
 
-from django.apps import apps
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -25,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from core.origin import public_origin
+from posts.extensions import list_annotations
 from posts.follow import follow_page
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
@@ -34,31 +33,12 @@ PAGE_SIZE = 10
 RELATED_POSTS = 3
 
 
-LINKBACK_KINDS = ("pingback", "trackback", "webmention")
-
-
-def _comment_count(*, mentions: bool = False):
-    """Public comments (or, with `mentions`, linkbacks) per post as a correlated subquery:
-    evaluated for the listed page only, so the list can walk an index in order instead of
-    joining and grouping every post."""
-    Comment = apps.get_model("comments", "Comment")
-    kinds = Q(kind__in=LINKBACK_KINDS) if mentions else ~Q(kind__in=LINKBACK_KINDS)
-    per_post = (
-        Comment.objects.filter(kinds, post=OuterRef("pk"), is_public=True, is_removed=False, is_spam=False)
-        .order_by()
-        .values("post")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(per_post, output_field=IntegerField()), 0)
-
-
 def listing_queryset():
     """Published posts with everything a list shows, in a fixed number of queries."""
     return (
         Post.objects.published()
         .filter(is_page=False)
-        .annotate(comment_count=_comment_count(), mention_count=_comment_count(mentions=True))
+        .annotate(**list_annotations())
         .prefetch_related(
             Prefetch(
                 "authorships",
