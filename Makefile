@@ -21,7 +21,7 @@ find_python = $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'impo
 help:
 	@echo "make run    serve the demo site on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
-	@echo "make lint   ruff check and ruff format --check"
+	@echo "make lint   ruff check, ruff format --check and lint-imports (the layers)"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
 	@echo "make bench-newsletter  one post to 1,000 then 10,000 subscribers through a loopback SMTP server"
 	@echo "make bench-export  export and import a 1,000-post site with 10,000 then 50,000 comments: time, peak RSS"
@@ -65,6 +65,7 @@ soak: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

@@ -100,8 +100,8 @@ def seed(posts: int, comments: int) -> None:
     from django_comments_xtd.models import XtdComment
 
     from comments.models import Comment
+    from core.markup import render_markdown
     from posts.models import AuthorProfile, Category, Post, PostAuthor, Tag
-    from sectorblog.markup import render_markdown
 
     body = (
         "Note {n} from the field. We visited a small town and talked with the utility.\n\n## What we saw\n\n"

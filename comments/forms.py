@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
 from comments.models import Comment
+from posts.models import display_name
 
 REPLY_ERROR = "bad_reply"
 
@@ -144,7 +145,7 @@ class CommentForm(XtdCommentForm):
     def clean(self):
         cleaned = super().clean()
         if self.user is not None:
-            cleaned["name"] = (self.user.get_full_name() or self.user.get_username())[:50]
+            cleaned["name"] = display_name(self.user)[:50]
             cleaned["email"] = self.user.email
             cleaned["url"] = ""
         return cleaned

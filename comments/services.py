@@ -34,7 +34,7 @@ from comments.signals import comment_published, comment_withdrawn
 from comments.spam import Verdict, run_spam_checks
 from core import ratelimit
 from core.origin import absolute_url
-from posts.models import Post
+from posts.models import Post, display_name
 
 Outcome = Literal["public", "held", "spam", "rejected"]
 
@@ -307,7 +307,7 @@ def answer_post(*, parent: Comment, user, text: str) -> Submission:
         post_id=parent.post_id,
         site_id=settings.SITE_ID,
         user=user,
-        user_name=(user.get_full_name() or user.get_username())[:50],
+        user_name=display_name(user)[:50],
         user_email=user.email,
         comment=text,
         submit_date=timezone.now(),

@@ -23,11 +23,11 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 
 from comments.models import Comment
+from core.markup import plain_text
 from core.origin import absolute_url
 from federation.actors import LocalActor, author_actor, blog_actor, post_actors
 from federation.keys import actor_key
 from posts.models import Post
-from sectorblog.markup import plain_text
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"

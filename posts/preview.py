@@ -20,8 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import ratelimit
+from core.markup import render_markdown
 from posts.models import Post, PostAuthor
-from sectorblog.markup import render_markdown
 
 SIGNING_SALT = "posts.preview-link"
 MAX_PREVIEW_CHARS = 500_000

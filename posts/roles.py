@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 CONTRIBUTOR = "Contributor"
 AUTHOR = "Author"
 EDITOR = "Editor"
@@ -100,3 +103,13 @@ def roles_sync(*, apps=None) -> SyncReport:
             group.permissions.remove(*to_remove)
             report.removed.extend(f"{role}: permission #{pk}" for pk in sorted(to_remove))
     return report
+
+
+def editors():
+    """Active staff who may edit others' posts and publish them (Editors, and superusers)."""
+    User = get_user_model()
+    can = Q(is_superuser=True) | (
+        Q(groups__permissions__codename="edit_others_posts")
+        | Q(user_permissions__codename="edit_others_posts")
+    )
+    return User.objects.filter(can, is_active=True, is_staff=True).exclude(email="").distinct()

@@ -6,7 +6,7 @@ Posts are read in batches of `BATCH` by primary key, with their authors, terms a
 handful of queries per batch, so memory does not grow with the size of the site.
 
 What WordPress has no field for is kept in `wp:postmeta` / `wp:commentmeta` under `_sectorblog_*`
-keys (defined in `posts.wxr`, which reads them back):
+keys (defined in `wordpress.reader`; `wordpress.importer` reads them back):
 
 - `_sectorblog_markdown`: the post's Markdown source (`content:encoded` holds the rendered HTML);
 - `_sectorblog_language`, `_sectorblog_translation_group`: translations of one another share a group;
@@ -37,7 +37,7 @@ from django.utils import timezone
 from comments.models import Comment
 from core.origin import absolute_url, public_origin
 from posts.models import Category, MediaImage, MediaReference, Post, PostAuthor, Redirect, Tag
-from posts.wxr import (
+from wordpress.reader import (
     LINKBACK_FIELDS,
     META_AUTHORS,
     META_FEATURED,

@@ -214,14 +214,3 @@ class IncomingWebmentionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-def _attach_to_post_admin() -> None:
-    # posts never imports comments, so comments adds its inline to the Post admin itself.
-    from posts.admin import PostAdmin
-
-    if LinkbackAttemptInline not in PostAdmin.inlines:
-        PostAdmin.inlines = [*PostAdmin.inlines, LinkbackAttemptInline]
-
-
-_attach_to_post_admin()

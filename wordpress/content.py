@@ -8,7 +8,7 @@ structure in two steps:
    while block-level HTML (lists, tables, quotes, `<pre>`, figures) is left as it is;
 2. Markdown: plain paragraphs and headings become Markdown text (with Markdown's special
    characters escaped, so the text reads exactly as before); every other block stays as HTML,
-   which the post renderer keeps after sanitizing it (see `sectorblog.markup`).
+   which the post renderer keeps after sanitizing it (see `core.markup`).
 
 Shortcodes: `[caption]` becomes a `<figure>` and `[embed]URL[/embed]` a link. Every other
 shortcode (gallery, audio, video, ...) is left visible in the text and reported, never dropped.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from sectorblog.markup import plain_text
+from core.markup import plain_text
 
 _BLOCK = (
     "address|article|aside|audio|blockquote|caption|col|colgroup|dd|details|div|dl|dt|fieldset|"

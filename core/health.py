@@ -16,7 +16,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from sectorblog import routers
+from core import routers
 
 WORKER_HEARTBEAT_KEY = "sectorblog:worker-heartbeat"
 WORKER_STALE_SECONDS = 60

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from sectorblog.health import WORKER_HEARTBEAT_KEY
+from core.health import WORKER_HEARTBEAT_KEY
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10

@@ -69,7 +69,7 @@ def websub_publish(post_id: int) -> int:
     return accepted
 
 
-@receiver(post_save, sender=Post, dispatch_uid="comments.websub.publish")
+@receiver(post_save, sender=Post, dispatch_uid="feeds.websub.publish")
 def queue_websub_ping(sender, instance: Post, raw: bool = False, **kwargs) -> None:
     if raw or not settings.WEBSUB_HUB_URL or instance.status != Post.Status.PUBLISHED:
         return

@@ -13,10 +13,11 @@ from django.core import signing
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
-from sectorblog import routers
+from core import routers
 
 PIN_COOKIE = "sb_primary"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The salt keeps its name from before the move to core/, so pins issued then stay valid.
 _signer = signing.TimestampSigner(salt="sectorblog.replicas.pin")
 
 

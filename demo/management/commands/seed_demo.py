@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -24,9 +23,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from comments.models import Comment
+from core.markup import plain_text, render_markdown
 from core.origin import absolute_url, urls_moved
 from posts.models import AuthorProfile, Category, Post, PostAuthor, Redirect, Tag
-from posts.redirects import normalize_path
+from posts.oldurls import normalize_path
 
 AUTHORS = [
     ("amara", "Amara", "Okafor", "Amara Okafor",
@@ -155,8 +156,6 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, posts: int, comments: int, pingbacks: int, **options):
-        # posts never imports comments (ARCHITECTURE.md): look the model up by label instead.
-        Comment = apps.get_model("comments", "Comment")
         self.now = timezone.now().replace(second=0, microsecond=0)
         users = self._authors()
         cats = self._categories()
@@ -493,6 +492,4 @@ def _absolute(path: str) -> str:
 
 
 def _internal_excerpt(body: str) -> str:
-    from sectorblog.markup import plain_text, render_markdown
-
     return plain_text(render_markdown(body))[:160].rsplit(" ", 1)[0]

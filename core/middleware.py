@@ -99,7 +99,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a 503 when the database caused the error (e.g. in a middleware), else the 500."""
     if is_database_unavailable(sys.exc_info()[1]):
         return database_unavailable_response(request)
-    from sectorblog.errors import server_error as plain_server_error
+    from core.errors import server_error as plain_server_error
 
     return plain_server_error(request)
 

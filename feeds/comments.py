@@ -3,7 +3,7 @@
 Reader comments and linkbacks (pingbacks, trackbacks, webmentions) both appear; a linkback's
 title says which kind it is and it carries the kind as a <category>. Only comments a reader can
 see are included: public, not removed, not spam, on a published post. The feeds reuse the
-machinery in `posts.feeds` (XML hygiene, conditional GET, cache headers, absolute URLs).
+framework in `feeds.framework` (XML hygiene, conditional GET, cache headers, absolute URLs).
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from comments.models import Comment
-from posts.feeds import (
-    FEED_ITEMS,
-    AtomMixin,
-    SiteFeed,
-    absolute_url,
-    absolutize_html,
-    published_post_for_date,
-)
+from core.origin import absolute_url
+from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
+from feeds.posts import published_post_for_date
 from posts.models import Post, published_filter
 
 

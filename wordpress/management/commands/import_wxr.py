@@ -1,4 +1,4 @@
-"""`manage.py import_wxr FILE`: move a WordPress blog here from its WXR export (see posts.wxr)."""
+"""`manage.py import_wxr FILE`: move a WordPress blog here from its WXR export (see wordpress/importer.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from posts.wxr import WXRError, wxr_import
+from wordpress.importer import wxr_import
+from wordpress.reader import WXRError
 
 MAX_WARNING_LINES = 200
 

@@ -1,22 +1,16 @@
 """Every feed URL: RSS 2.0 at `…/feed/`, Atom 1.0 at `…/feed/atom/`, plus WordPress's old feed paths.
 
-Included by sectorblog/urls.py before the posts URLs. A language-only feed is `?lang=es` on the
+Included by sectorblog/urls.py before the posts URLs. The date converters (`yyyy`, `mm`,
+`postslug`) are registered once, by posts (posts/converters.py). A language-only feed is `?lang=es` on the
 site, taxonomy or all-comments feed (an unknown language is a 404). WordPress's query form
-(`/?feed=rss2`) is redirected by `sectorblog.feedredirects.FeedMiddleware`.
+(`/?feed=rss2`) is redirected by `wordpress.feedredirects.FeedMiddleware`.
 """
 
-from django.urls import path, register_converter
+from django.urls import path
 from django.views.generic import RedirectView
 
-from comments import feeds as comment_feeds
-from posts import converters
-from posts import feeds as post_feeds
-
-# Own converter names: posts.urls registers the same classes under its names, and a converter
-# name can be registered only once.
-register_converter(converters.FourDigitYear, "feed_yyyy")
-register_converter(converters.TwoDigits, "feed_mm")
-register_converter(converters.PostSlug, "feed_slug")
+from feeds import comments as comment_feeds
+from feeds import posts as post_feeds
 
 
 def _moved(pattern_name: str) -> RedirectView:
@@ -24,7 +18,7 @@ def _moved(pattern_name: str) -> RedirectView:
     return RedirectView.as_view(pattern_name=pattern_name, permanent=True, query_string=True)
 
 
-POST_DATE = "<feed_yyyy:year>/<feed_mm:month>/<feed_mm:day>/<feed_slug:slug>"
+POST_DATE = "<yyyy:year>/<mm:month>/<mm:day>/<postslug:slug>"
 
 app_name = "feeds"
 urlpatterns = [
@@ -36,10 +30,10 @@ urlpatterns = [
     path("comments/feed/", comment_feeds.CommentFeed(), name="comments"),
     path("comments/feed/atom/", comment_feeds.CommentAtomFeed(), name="comments-atom"),
     path("comments/feed/rss2/", _moved("feeds:comments")),
-    path("category/<feed_slug:slug>/feed/", post_feeds.CategoryFeed(), name="category"),
-    path("category/<feed_slug:slug>/feed/atom/", post_feeds.CategoryAtomFeed(), name="category-atom"),
-    path("tag/<feed_slug:slug>/feed/", post_feeds.TagFeed(), name="tag"),
-    path("tag/<feed_slug:slug>/feed/atom/", post_feeds.TagAtomFeed(), name="tag-atom"),
+    path("category/<postslug:slug>/feed/", post_feeds.CategoryFeed(), name="category"),
+    path("category/<postslug:slug>/feed/atom/", post_feeds.CategoryAtomFeed(), name="category-atom"),
+    path("tag/<postslug:slug>/feed/", post_feeds.TagFeed(), name="tag"),
+    path("tag/<postslug:slug>/feed/atom/", post_feeds.TagAtomFeed(), name="tag-atom"),
     path("author/<str:username>/feed/", post_feeds.AuthorFeed(), name="author"),
     path("author/<str:username>/feed/atom/", post_feeds.AuthorAtomFeed(), name="author-atom"),
     path(f"{POST_DATE}/feed/", comment_feeds.PostCommentFeed(), name="post-comments"),
