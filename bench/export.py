@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -225,7 +226,14 @@ def main() -> int:
         return 0
     skip = set(filter(None, args.skip.split(",")))
     base_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "VAR_DIR")}
-    base_env.update(DEBUG="1", PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    # Production mode: with DEBUG on, Django keeps the SQL of recent queries, which is not the product.
+    base_env.update(
+        DEBUG="0",
+        SECRET_KEY="bench-export-" + secrets.token_hex(24),
+        ALLOWED_HOSTS="127.0.0.1",
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+    )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     workdir = ROOT / "var" / "bench" / f"export-{stamp}"
     results = []

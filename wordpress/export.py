@@ -2,8 +2,9 @@
 
 `wxr_chunks()` yields the file as text, a few kilobytes at a time: the channel header, the authors,
 categories and tags, then one `<item>` per post or page (with its comments) and one per media item.
-Posts are read in batches of `BATCH` by primary key, with their authors, terms and comments in a
-handful of queries per batch, so memory does not grow with the size of the site.
+Posts are read in batches of `BATCH` by primary key, with their authors and terms in a
+handful of queries per batch; their comments are read in post order, in chunks, and written as
+they are read. Memory does not grow with the size of the site, nor with the length of a thread.
 
 What WordPress has no field for is kept in `wp:postmeta` / `wp:commentmeta` under `_sectorblog_*`
 keys (defined in `wordpress.reader`; `wordpress.importer` reads them back):
@@ -53,6 +54,7 @@ from wordpress.reader import (
 
 WXR_VERSION = "1.2"
 BATCH = 200
+BATCH_COMMENTS = 1000
 NS = {
     "excerpt": "http://wordpress.org/export/1.2/excerpt/",
     "content": "http://purl.org/rss/1.0/modules/content/",
@@ -442,11 +444,13 @@ def _posts(w: _Writer, batch: list[Post], ids: _Ids, report: ExportReport, now) 
         Redirect.objects.filter(post_id__in=pks).order_by("pk").values_list("post_id", "old_path")
     ):
         redirects.setdefault(post_id, []).append(path)
-    comments: dict[int, list] = {}
-    for comment in (
-        Comment.objects.filter(post_id__in=pks).order_by("submit_date", "pk").iterator(chunk_size=2000)
-    ):
-        comments.setdefault(comment.post_id, []).append(comment)
+    # One post's comments at a time: they come in post order and are written as they are read.
+    stream = (
+        Comment.objects.filter(post_id__in=pks)
+        .order_by("post_id", "submit_date", "pk")
+        .iterator(chunk_size=BATCH_COMMENTS)
+    )
+    pending = next(stream, None)
 
     for post in batch:
         status = wp_status(post, now)
@@ -498,10 +502,11 @@ def _posts(w: _Writer, batch: list[Post], ids: _Ids, report: ExportReport, now) 
             out.append(_meta(w, "_thumbnail_id", str(ids.featured(post.pk))))
         for path in redirects.get(post.pk, []):
             out.append(_meta(w, META_REDIRECT, path))
-        for comment in comments.get(post.pk, []):
-            out.append(_comment(w, comment, report))
-        out.append("\t</item>\n")
         yield "".join(out)
+        while pending is not None and pending.post_id == post.pk:
+            yield _comment(w, pending, report)
+            pending = next(stream, None)
+        yield "\t</item>\n"
 
 
 def _comment(w: _Writer, comment, report: ExportReport) -> str:
