@@ -30,6 +30,8 @@ _WRITE = [
 ]
 _PUBLISH = [
     ("posts", "publish_post"),
+    # Authors add tags while writing (issue 22); renaming, merging and deleting stay with Editors.
+    ("posts", "add_tag"),
     ("posts", "delete_post"),
     ("posts", "change_mediaimage"),
 ]
@@ -38,7 +40,6 @@ _EDIT_ALL = [
     ("posts", "add_category"),
     ("posts", "change_category"),
     ("posts", "delete_category"),
-    ("posts", "add_tag"),
     ("posts", "change_tag"),
     ("posts", "delete_tag"),
     ("posts", "delete_mediaimage"),
