@@ -86,9 +86,10 @@ def render_preview(request) -> HttpResponse:
     if wants_json:
         response = JsonResponse({"html": html})
     else:
-        response = render(
-            request, "admin/posts/post/preview_page.html", {"document": _document(request, html)}
-        )
+        from django.contrib import admin
+
+        context = {**admin.site.each_context(request), "document": _document(request, html)}
+        response = render(request, "admin/posts/post/preview_page.html", context)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -249,3 +249,37 @@ def test_someone_elses_post_is_refused_in_words(open_page, live_server, team):
     text = page.locator(".messagelist").inner_text()
     assert "belongs to another writer" in text
     assert "ID" not in text and "doesn't exist" not in text
+
+
+def test_axe_finds_nothing_serious_on_the_desk_in_dark_mode_and_by_keyboard(open_page, live_server, team):
+    """The sign-in and two-factor screens are audited in test_e2e_accounts.py; here the post screen
+    (dark), its media dialog opened from the keyboard, and the preview page."""
+    base = live_server.url
+    page = open_page(viewport={"width": 1280, "height": 800}, bypass_csp=True, color_scheme="dark")
+    sign_in(page, base, "wren")
+    response = page.goto(base + "/admin/posts/post/add/")
+    assert serious(run_axe(page)) == [], "post screen, dark"
+    assert "Sector Learning" in page.locator("#site-name").inner_text()
+    assert "Django administration" not in response.text()
+
+    # The toolbar is one tab stop; arrow keys move inside it; Ctrl+Alt+M opens the media dialog.
+    page.locator("#id_title").fill("Keyboard only")
+    page.locator("#id_title").press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Heading"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Bold"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_body"
+    page.keyboard.press("Control+Alt+m")
+    dialog = page.get_by_role("dialog", name="Add an image")
+    dialog.wait_for()
+    assert page.evaluate("document.activeElement.id") == "media-file"
+    assert serious(run_axe(page)) == [], "media dialog, dark"
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+
+    with page.context.expect_page() as new_tab:
+        page.locator("#btn-preview").click()
+    tab = new_tab.value
+    tab.wait_for_load_state()
+    assert serious(run_axe(tab)) == [], "preview page"
