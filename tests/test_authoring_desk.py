@@ -156,7 +156,7 @@ def test_the_post_screen_has_a_toolbar_a_side_panel_and_linkbacks_collapsed(clie
     assert page.find(id="media-dialog").name == "dialog"
     assert page.find("label", attrs={"for": "media-alt"}).text == "Alt text"
     assert page.find(id="md-word-count") is not None and page.find(id="autosave-state") is not None
-    below = page.select(".desk-below details summary")
+    below = page.select("fieldset.pane-below details summary")
     assert [s.get_text(strip=True) for s in below] == ["Trackbacks to send"]
     assert page.select_one("#linkbackattempt_set-group details, .inline-group details") is not None
 

@@ -96,9 +96,9 @@ class AuthoringMedia:
     js = ["js/editor.js"]
 
 
-# The writing screen's layout (templates/admin/posts/post/change_form.html): "desk-main" beside
-# the sticky "desk-side" panel, "desk-below" under both (collapsed).
-MAIN, SIDE, BELOW = "desk-main", "desk-side", "desk-below collapse"
+# The writing screen's layout (templates/admin/posts/post/change_form.html): "pane-main" beside
+# the sticky side panel ("pane-side"), "pane-below" under both (collapsed).
+MAIN, SIDE, BELOW = "pane-main", "pane-side", "pane-below collapse"
 
 
 class PostAdmin(PostColumnsMixin, PostActionsMixin, PostViewsMixin, admin.ModelAdmin):

@@ -250,7 +250,13 @@
     var list = new DataTransfer();
     list.items.add(file);
     input.files = list.files;
-    if (thumb) { thumb.src = URL.createObjectURL(file); thumb.hidden = false; }
+    if (thumb) {
+      var img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = "";  /* the alt text is what the author types below */
+      thumb.replaceChildren(img);
+      thumb.hidden = false;
+    }
   }
 
   function openMediaDialog(editor, file) {
@@ -278,7 +284,7 @@
       if (el) { el.value = ""; }
     });
     var thumb = document.getElementById("media-thumb");
-    if (thumb) { thumb.hidden = true; thumb.removeAttribute("src"); }
+    if (thumb) { thumb.hidden = true; thumb.replaceChildren(); }
   }
 
   function upload(editor, body) {
