@@ -207,3 +207,49 @@ def test_preview_stylesheets_fix_the_sites_colour_scheme(client):
     assert "@media all {" in dark_css and "color-scheme: dark;" in dark_css
     assert "@media not all {" in light_css and "color-scheme: light;" in light_css
     assert client.get("/admin/posts/post/preview/sepia.css").status_code == 404
+
+
+# --- tags: Editors merge them --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_editor_merges_tags_and_the_old_address_leads_to_the_kept_one(client):
+    from django.test import Client
+
+    editor = login_as(client, "Editor", "ed")
+    bike, bicycles = (
+        Tag.objects.create(name="Bike", slug="bike"),
+        Tag.objects.create(name="Bicycles", slug="bicycles"),
+    )
+    both = factories.PostFactory(authors=[editor], title="Both", slug="both")
+    both.tags.add(bike, bicycles)
+    only_bike = factories.PostFactory(authors=[editor], title="Only bike", slug="only-bike")
+    only_bike.tags.add(bike)
+    old_url = bike.get_absolute_url()
+    data = {"action": "merge_selected", "_selected_action": [bike.pk, bicycles.pk]}
+    page = client.post("/admin/posts/tag/", data)
+    assert page.status_code == 200
+    form = BeautifulSoup(page.content, "html.parser").find(id="merge-form")
+    assert {i["value"] for i in form.find_all("input", attrs={"name": "keep"})} == {
+        str(bike.pk),
+        str(bicycles.pk),
+    }
+    response = client.post("/admin/posts/tag/", {**data, "keep": bicycles.pk})
+    assert response.status_code == 302
+    assert messages_of(response)[-1] == "Merged 1 tag into “Bicycles”."
+    assert list(Tag.objects.values_list("slug", flat=True)) == ["bicycles"]
+    assert set(bicycles.posts.values_list("slug", flat=True)) == {"both", "only-bike"}
+    moved = Client().get(old_url)
+    assert moved.status_code == 301 and moved["Location"].endswith(bicycles.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_an_author_cannot_merge_tags(client):
+    login_as(client, "Author", "auth")
+    a, b = Tag.objects.create(name="A", slug="a"), Tag.objects.create(name="B", slug="b")
+    page = BeautifulSoup(client.get("/admin/posts/tag/").content, "html.parser")
+    assert page.find("option", value="merge_selected") is None
+    client.post(
+        "/admin/posts/tag/", {"action": "merge_selected", "_selected_action": [a.pk, b.pk], "keep": a.pk}
+    )
+    assert Tag.objects.count() == 2

@@ -7,7 +7,8 @@ around it. One module per part:
 - widgets.py  the editor widget (toolbar, live preview, status line, media dialog)
 - views.py    the post admin's extra pages (autosave, upload, revisions, send back…)
 - columns.py, actions.py  the list's columns and bulk actions
-- post.py     PostAdmin itself;  library.py  images, categories, tags, profiles, import records
+- post.py     PostAdmin itself;  library.py  images, categories, profiles, import records
+- tags.py     tags: Authors add them, Editors rename, delete and merge them
 
 Registered here, so `posts.admin.PostAdmin` and `posts.admin.POST_PANELS` stay where other apps
 look for them.
@@ -24,10 +25,10 @@ from posts.admin.library import (
     MediaImageAdmin,
     MediaReferenceAdmin,
     RedirectAdmin,
-    TagAdmin,
 )
 from posts.admin.post import POST_PANELS, PostAdmin, PostAuthorInline, StatusListFilter
 from posts.admin.rights import can_edit_others, can_publish, is_author_of, slug_conflict, status_label
+from posts.admin.tags import TagAdmin
 from posts.models import (
     AuthorProfile,
     Category,

@@ -79,14 +79,6 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
-class TagAdmin(admin.ModelAdmin):
-    """Authors add tags (also from the post screen's "New tags"); Editors rename and delete them."""
-
-    list_display = ("name", "slug")
-    search_fields = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}
-
-
 class AuthorProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "display_name", "website", "comment_notifications", "email_language")
     search_fields = ("user__username", "display_name")
