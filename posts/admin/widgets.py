@@ -21,8 +21,8 @@ TOOLBAR = (
     ("link", _("Link"), "Control+K"),
     ("quote", _("Quote"), "Control+Alt+Q"),
     ("list", _("Bulleted list"), "Control+Alt+L"),
-    ("code", _("Code"), "Control+Alt+C"),
-    ("image", _("Image"), "Control+Alt+M"),
+    ("code", _("Format as code"), "Control+Alt+C"),
+    ("image", _("Add an image"), "Control+Alt+M"),
     ("footnote", _("Footnote"), "Control+Alt+F"),
 )
 LIBRARY_PICKS = 12

@@ -96,8 +96,8 @@ def test_an_author_writes_with_a_pasted_image_a_new_tag_and_a_schedule(open_page
         "Link",
         "Quote",
         "Bulleted list",
-        "Code",
-        "Image",
+        "Format as code",
+        "Add an image",
         "Footnote",
     ]
     side = page.locator("#desk-side")
