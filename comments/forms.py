@@ -21,17 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
 from comments.models import Comment
+from core.guards import client_ip
 
 REPLY_ERROR = "bad_reply"
-
-
-def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For only counts behind TRUSTED_PROXY_COUNT proxies."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class FollowupField(forms.ChoiceField):

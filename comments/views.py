@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import commenter, services
-from comments.forms import CommentForm, client_ip
+from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.privacy import personal_data_providers
+from core.guards import client_ip
 from posts.models import Post
 
 

@@ -175,7 +175,7 @@ def _redis_hits(keys: list[str], seconds: float) -> dict[str, tuple[int, int]]:
 
 
 def _uses_redis() -> bool:
-    return bool(getattr(settings, "REDIS_URL", ""))
+    return bool(settings.REDIS_URL)
 
 
 def limit_check(*, limits: Mapping[str, int], seconds: float) -> bool:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from comments.forms import client_ip
+from core.guards import client_ip
 from newsletter import services
 from newsletter.forms import AddressForm, PreferencesForm, SubscribeForm
 from newsletter.throttle import rate_allow

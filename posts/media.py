@@ -11,7 +11,7 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
 def max_upload_bytes() -> int:
-    return getattr(settings, "MEDIA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    return settings.MEDIA_MAX_UPLOAD_BYTES
 
 
 def validate_library_image(file) -> None:

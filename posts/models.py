@@ -121,8 +121,9 @@ class Tag(models.Model):
 
 class PostQuerySet(models.QuerySet):
     def published(self) -> PostQuerySet:
-        """The one publication rule: published status and a publication time that has passed."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The one publication rule (`published_filter`): published status and a publication
+        time that has passed."""
+        return self.filter(published_filter())
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
@@ -339,7 +340,9 @@ class PostAuthor(models.Model):
 
 
 def published_filter(prefix: str = "") -> Q:
-    """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
+    """The publication rule as a Q object: `Post.objects.published()`, and related lookups
+    (`prefix="post__"`, counts on categories) use it; `Post.is_published` is its Python twin for
+    one loaded post."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
 

@@ -6,7 +6,6 @@ to and from these.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -65,21 +64,6 @@ _INVISIBLE = dict.fromkeys(
 def clean_text(value: str, limit: int) -> str:
     """Text from a peer, safe to store: no NUL or control characters, no bidirectional overrides."""
     return (value or "").translate(_INVISIBLE).strip()[:limit]
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    address = request.META.get("REMOTE_ADDR") or ""
-    if count and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= count:
-            address = hops[-count]
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None  # stored as unknown rather than failing an inet column
 
 
 def is_http_url(url: str) -> bool:

@@ -27,6 +27,7 @@ from lxml import etree
 from comments.linkbacks import services
 from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment
+from core.guards import client_ip
 
 MAX_BODY = 64_000
 
@@ -86,7 +87,7 @@ def trackback_receive(request: HttpRequest, year: int, month: int, day: int, slu
         post = services.linkback_target_post(target=target)
     except services.TargetError as exc:
         return _answer(str(exc), status=404 if not exc.closed else 403)
-    remote_ip = services.client_ip(request)
+    remote_ip = client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return _answer("Too many pings; try again later.", status=429)
     try:

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from comments.linkbacks import services
 from comments.linkbacks.fetch import FetchError, fetch
 from comments.models import Comment, IncomingWebmention
+from core.guards import client_ip
 
 
 def _bad(reason: str) -> HttpResponse:
@@ -52,7 +53,7 @@ def webmention_receive(request: HttpRequest) -> HttpResponse:
         services.linkback_target_post(target=target, request_host=request.get_host())
     except services.TargetError as exc:
         return _bad(str(exc))
-    remote_ip = services.client_ip(request)
+    remote_ip = client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return HttpResponse(
             _("Too many webmentions; try again later."), status=429, content_type="text/plain; charset=utf-8"
