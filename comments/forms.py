@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxLengthValidator
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
@@ -161,8 +161,6 @@ class CommentForm(XtdCommentForm):
 
     def build_comment(self, *, request) -> Comment:
         """An unsaved Comment from the valid form and the request (IP, agent, language)."""
-        from django.utils import translation
-
         data = self.cleaned_data
         post = self.target_object
         return Comment(

@@ -16,6 +16,7 @@ def max_upload_bytes() -> int:
 
 def validate_library_image(file) -> None:
     """Reject files over the size cap and anything Pillow cannot read as an allowed format."""
+    # Pillow is heavy and needed only when an image is checked: loaded on first use
     from PIL import Image, UnidentifiedImageError
 
     limit = max_upload_bytes()

@@ -10,6 +10,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -350,7 +351,6 @@ def public_authors():
     """The accounts that have an author page and an author feed: those credited on at least one
     published post. Anyone else's username (staff who never wrote, readers) stays private, and
     both surfaces answer 404 for it alike."""
-    from django.contrib.auth import get_user_model
 
     credited = PostAuthor.objects.filter(
         published_filter("post__"), user=models.OuterRef("pk"), post__is_page=False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.apps import apps as live_apps
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
@@ -76,8 +77,6 @@ def roles_sync(*, apps=None) -> SyncReport:
     Permissions that do not exist yet (an app not migrated) are reported in `missing`.
     """
     if apps is None:
-        from django.apps import apps as live_apps
-
         apps = live_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
