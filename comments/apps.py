@@ -21,4 +21,5 @@ class CommentsConfig(AppConfig):
         # posts' extension points (posts/extensions.py): the count on every post list, and the
         # outbound linkback attempts on the post's change form.
         list_annotation_register("comment_count", public_response_count)
+        list_annotation_register("mention_count", lambda: public_response_count(mentions=True))
         post_admin_inline_register(LinkbackAttemptInline)

@@ -22,6 +22,7 @@ from django_comments_xtd.forms import XtdCommentForm
 
 from comments.models import Comment
 from core.guards import client_ip
+from posts.models import display_name
 
 REPLY_ERROR = "bad_reply"
 
@@ -136,7 +137,7 @@ class CommentForm(XtdCommentForm):
     def clean(self):
         cleaned = super().clean()
         if self.user is not None:
-            cleaned["name"] = (self.user.get_full_name() or self.user.get_username())[:50]
+            cleaned["name"] = display_name(self.user)[:50]
             cleaned["email"] = self.user.email
             cleaned["url"] = ""
         return cleaned

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models, transaction
@@ -150,6 +151,16 @@ class Comment(XtdComment):
     @property
     def safe_source_url(self) -> str:
         return self.source_url if self.source_url.lower().startswith(("http://", "https://")) else ""
+
+    @property
+    def source_host(self) -> str:
+        return urlsplit(self.safe_source_url).hostname or ""
+
+    @property
+    def source_site(self) -> str:
+        """The name a linkback is shown under: the sending site's (or its author's) name as
+        received, else the source's host."""
+        return self.user_name or self.source_host
 
     @property
     def is_linkback(self) -> bool:

@@ -56,7 +56,7 @@ from comments.tasks import comment_recheck_spam as comment_recheck_spam
 from comments.tasks import comment_stored
 from core import ratelimit
 from core.queue import enqueue_later as enqueue_later
-from posts.models import Post
+from posts.models import Post, display_name
 
 Outcome = Literal["public", "held", "spam", "rejected"]
 
@@ -228,7 +228,7 @@ def answer_post(*, parent: Comment, user, text: str) -> Submission:
         post_id=parent.post_id,
         site_id=settings.SITE_ID,
         user=user,
-        user_name=(user.get_full_name() or user.get_username())[:50],
+        user_name=display_name(user)[:50],
         user_email=user.email,
         comment=text,
         submit_date=timezone.now(),

@@ -12,10 +12,12 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as etree
+from html.parser import HTMLParser
 from typing import Literal
 
 import markdown
 import nh3
+from django.utils.text import Truncator
 from markdown.inlinepatterns import InlineProcessor
 
 Profile = Literal["post", "comment"]
@@ -207,3 +209,76 @@ def plain_text(html_fragment: str) -> str:
     """Text content of an HTML fragment, for excerpts, meta descriptions and search."""
     text = nh3.clean(html_fragment, tags=set())
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+# Where a paragraph's text is not running prose: an excerpt never takes text from inside these.
+_NOT_PROSE = frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "pre", "figure", "nav", "aside"}
+)
+
+
+class _Enough(Exception):
+    pass
+
+
+class _Paragraphs(HTMLParser):
+    """Collects the text of the paragraphs outside headings, lists, tables and code, in order,
+    and stops reading once `words` words are in hand."""
+
+    def __init__(self, words: int):
+        super().__init__(convert_charrefs=True)
+        self.words = words
+        self.count = 0
+        self.skip = 0
+        self.current: list[str] | None = None
+        self.paragraphs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _NOT_PROSE:
+            self.skip += 1
+        elif tag == "p" and not self.skip:
+            self.current = []
+        elif tag == "br" and self.current is not None:
+            self.current.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in _NOT_PROSE:
+            self.skip = max(0, self.skip - 1)
+        elif tag == "p" and self.current is not None:
+            text = re.sub(r"\s+", " ", "".join(self.current)).strip()
+            self.current = None
+            if text:
+                self.paragraphs.append(text)
+                self.count += len(text.split())
+                if self.count >= self.words:
+                    raise _Enough
+
+    def handle_data(self, data):
+        if self.current is not None and not self.skip:
+            self.current.append(data)
+
+
+def excerpt_text(html_fragment: str, words: int) -> str:
+    """A plain-text excerpt that keeps its sense: the first paragraphs, whole, up to `words` words.
+
+    Headings, list items, table cells and code are never run together into it. A first paragraph
+    longer than the limit is cut at a word boundary with "…". A body without any paragraph falls
+    back to its text, cut the same way.
+    """
+    reader = _Paragraphs(words)
+    try:
+        reader.feed(html_fragment)
+        reader.close()
+    except _Enough:
+        pass
+    taken: list[str] = []
+    count = 0
+    for paragraph in reader.paragraphs:
+        size = len(paragraph.split())
+        if taken and count + size > words:
+            break
+        taken.append(paragraph)
+        count += size
+    if not taken:
+        return Truncator(plain_text(html_fragment)).words(words, truncate="…")
+    return Truncator(" ".join(taken)).words(words, truncate="…")

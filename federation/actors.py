@@ -19,7 +19,7 @@ from django.utils.translation import gettext, override
 
 from core.origin import absolute_url
 from federation.models import BLOG_OWNER, owner_for_user
-from posts.models import Post
+from posts.models import Post, display_name
 
 
 def webfinger_domain() -> str:
@@ -80,8 +80,7 @@ class LocalActor:
     def name(self) -> str:
         if self.is_blog:
             return settings.SITE_NAME
-        profile = getattr(self.user, "profile", None)
-        return (profile.name if profile else "") or self.user.get_full_name() or self.username
+        return display_name(self.user)
 
     @property
     def summary(self) -> str:

@@ -11,7 +11,6 @@ import mimetypes
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.origin import absolute_url, public_origin
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
-from posts.models import Category, Post, PostAuthor, Tag, public_authors
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
 from sectorblog import fragments
 
 # --- post feeds -------------------------------------------------------------------------------
@@ -31,10 +30,7 @@ def _author_entries(post: Post) -> list[dict[str, str]]:
     entries = []
     for authorship in post.authorships.all():
         user = authorship.user
-        try:
-            name = user.profile.name
-        except ObjectDoesNotExist:
-            name = user.get_full_name() or user.get_username()
+        name = display_name(user)
         uri = absolute_url(reverse("posts:author", kwargs={"username": user.get_username()}))
         entries.append({"name": name, "uri": uri})
     return entries
@@ -222,10 +218,7 @@ class AuthorFeed(PostFeed):
         return queryset.filter(authors=user)
 
     def _name(self, user) -> str:
-        try:
-            return user.profile.name
-        except ObjectDoesNotExist:
-            return user.get_full_name() or user.get_username()
+        return display_name(user)
 
     def feed_url(self, user) -> str:
         return reverse("feeds:author", kwargs={"username": user.get_username()})

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 from core.origin import public_origin
 from posts.extensions import list_annotations
 from posts.follow import follow_page
-from posts.models import Category, Post, PostAuthor, Tag, public_authors, published_filter
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors, published_filter
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 from sectorblog import fragments
 
@@ -174,7 +174,7 @@ def author(request, username, page=None):
     # A user with nothing published has no public page: usernames of non-authors stay private.
     user = get_object_or_404(public_authors().select_related("profile"), username=username)
     profile = getattr(user, "profile", None)
-    name = (profile.name if profile else "") or user.get_username()
+    name = display_name(user)
     return _list(
         request,
         listing_queryset().filter(authorships__user=user),

@@ -497,8 +497,8 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
 COMMENTS_MAX_CHARS = int(os.environ.get("COMMENTS_MAX_CHARS", "10000"))
 # Days after publication that comments stay open (0 = forever).
 COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "60"))
-# Show linkbacks inside the thread (True) or as a separate "Mentions" list.
-COMMENTS_LINKBACKS_IN_THREAD = env_bool("COMMENTS_LINKBACKS_IN_THREAD", True)
+# Show linkbacks inside the thread (True) or apart, under "Mentioned elsewhere" (the default).
+COMMENTS_LINKBACKS_IN_THREAD = env_bool("COMMENTS_LINKBACKS_IN_THREAD", False)
 COMMENTS_HOLD_FIRST_COMMENT = env_bool("COMMENTS_HOLD_FIRST_COMMENT", False)
 COMMENTS_USE_GRAVATAR = env_bool("COMMENTS_USE_GRAVATAR", False)
 AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
