@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +10,7 @@ def sync_site(sender, using="default", **kwargs):
     public origin (another PORT, a new SITE_DOMAIN) is noticed: absolute URLs of this site stored
     under the old origin are moved to the new one (`core.origin.urls_moved`).
     """
+    # app-loading order: apps.py is imported before the models are ready.
     from django.conf import settings
     from django.contrib.sites.models import Site
 
@@ -35,6 +36,15 @@ class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from posts import converters  # app-loading order, as every ready() import
+        from posts.models import MediaImage, Post
+        from posts.tasks import image_variants_queue
+
+        converters.register()  # once per process, before any URLconf is loaded
         post_migrate.connect(sync_site, sender=self)
+        for model in (Post, MediaImage):
+            post_save.connect(
+                image_variants_queue, sender=model, dispatch_uid=f"image-variants-{model.__name__}"
+            )
         # Saved posts, taxonomy, authors and comments renew the page cache's content version by
         # themselves: sectorblog.cachekeys watches every write to their tables.

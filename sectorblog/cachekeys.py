@@ -164,7 +164,7 @@ def content_changed(*, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = T
     table) looks up the next scheduled publication at once, inside the transaction, so a post
     scheduled by it sets the renewed version's lifetime.
     """
-    from sectorblog.routers import remember_primary_position, replica_aliases
+    from core.routers import remember_primary_position, replica_aliases
 
     connection = connections[using]
     if replica_aliases() and not _queued(connection, remember_primary_position):

@@ -60,10 +60,10 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.encoding import escape_uri_path
 from django.utils.http import http_date, parse_http_date_safe
 
+from core.guards import client_ip
 from core.ratelimit import limit_check
 from sectorblog.cachekeys import content_version
 from sectorblog.fragments import deploy_digest
-from sectorblog.guards import client_ip
 
 logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")

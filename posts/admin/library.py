@@ -1,5 +1,5 @@
 """The admin of everything around a post: the media library, categories and tags, writers' own
-profiles, and the WordPress import records (old URLs, provenance, attachments; see posts/wxr.py)."""
+profiles, and the WordPress import records (old URLs, provenance, attachments; see wordpress/importer.py)."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ from posts.admin.rights import (
 )
 from posts.admin.views import PostViewsMixin
 from posts.admin.widgets import MarkdownEditorWidget
+from posts.extensions import post_admin_inlines
 from posts.models import Post, PostAuthor, PostRevision
 from posts.revisions import revision_baseline, revision_record
 from posts.workflow import post_decided, post_submitted
@@ -234,6 +235,10 @@ class PostAdmin(PostColumnsMixin, PostActionsMixin, PostViewsMixin, admin.ModelA
             )
             form.base_fields["body"].strip = False
         return form
+
+    def get_inlines(self, request, obj):
+        # Inlines that apps above posts register (posts/extensions.py), after posts' own.
+        return [*super().get_inlines(request, obj), *post_admin_inlines()]
 
     def get_inline_instances(self, request, obj=None):
         """Authors first; what other apps add (linkback attempts) below, collapsed."""

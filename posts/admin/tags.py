@@ -13,7 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from posts.models import Post, Redirect, Tag
-from posts.redirects import normalize_path
+from posts.oldurls import normalize_path
 
 
 @transaction.atomic

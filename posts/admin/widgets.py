@@ -10,8 +10,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from core.markup import render_markdown
 from posts.models import MediaImage
-from sectorblog.markup import render_markdown
 
 # (action, label, keyboard shortcut as aria-keyshortcuts spells it, the key the script listens for)
 TOOLBAR = (
