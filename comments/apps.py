@@ -10,6 +10,7 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # app-loading order: these modules import models, which exist only once apps are ready.
         from comments import moderation, signals  # noqa: F401 (registers handlers)
         from comments.counts import public_response_count
         from comments.linkbacks import icons

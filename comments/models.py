@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
 from core.markup import plain_text, render_markdown, sanitize
+from posts.models import Post
 
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 
@@ -196,11 +197,13 @@ class Comment(XtdComment):
         return render_markdown(self.comment, "comment")
 
     def save(self, *args, **kwargs):
-        if self.post_id is None and self.content_type_id and self.object_pk:
-            from posts.models import Post
-
-            if self.content_type.model_class() is Post:
-                self.post_id = int(self.object_pk)
+        if (
+            self.post_id is None
+            and self.content_type_id
+            and self.object_pk
+            and self.content_type.model_class() is Post
+        ):
+            self.post_id = int(self.object_pk)
         self.body_html = self.render_body()
         if self.kind == self.Kind.COMMENT and not self.duplicate_key and self.content_type_id:
             self.duplicate_key = self.make_duplicate_key(

@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = "core"
 
     def ready(self) -> None:
-        from core import lookups
+        from core import lookups  # app-loading order: its lookups need the models ready
 
         lookups.register()

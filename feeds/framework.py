@@ -102,7 +102,7 @@ class _XmlSafeMixin:
 
 
 def _hub_url() -> str:
-    return getattr(settings, "WEBSUB_HUB_URL", "") or ""
+    return settings.WEBSUB_HUB_URL
 
 
 class RssFeedGenerator(_XmlSafeMixin, Rss201rev2Feed):
@@ -215,7 +215,7 @@ class SiteFeed(Feed):
                 # The channel's own title and the site name change the document too.
                 str(obj or ""),
                 settings.SITE_NAME,
-                str(getattr(settings, "FEED_FULL_TEXT", True)),
+                str(settings.FEED_FULL_TEXT),
                 _hub_url(),
                 public_origin(),
             ]

@@ -97,7 +97,7 @@ class PostFeed(SiteFeed):
                 .values_list("pk", flat=True)[:FEED_ITEMS]
             ),
         )
-        full_text = getattr(settings, "FEED_FULL_TEXT", True)
+        full_text = settings.FEED_FULL_TEXT
         keys = {pk: fragments.fragment_key("feed-item", (pk, full_text, public_origin())) for pk in ids}
         if None in keys.values():  # the cache is down
             return super().item_entries(obj)
@@ -143,7 +143,7 @@ class PostFeed(SiteFeed):
 
     def item_extra_kwargs(self, post: Post) -> dict[str, Any]:
         extra: dict[str, Any] = {"authors": _author_entries(post), "image": _featured_image(post)}
-        if getattr(settings, "FEED_FULL_TEXT", True):
+        if settings.FEED_FULL_TEXT:
             extra["content"] = absolutize_html(post.body_html, absolute_url(post.get_absolute_url()))
         return extra
 

@@ -10,6 +10,7 @@ def sync_site(sender, using="default", **kwargs):
     public origin (another PORT, a new SITE_DOMAIN) is noticed: absolute URLs of this site stored
     under the old origin are moved to the new one (`core.origin.urls_moved`).
     """
+    # app-loading order: apps.py is imported before the models are ready.
     from django.conf import settings
     from django.contrib.sites.models import Site
 
@@ -35,7 +36,7 @@ class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from posts import converters
+        from posts import converters  # app-loading order, as every ready() import
         from posts.models import MediaImage, Post
         from posts.tasks import image_variants_queue
 

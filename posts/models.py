@@ -10,6 +10,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -157,8 +158,9 @@ class Tag(models.Model):
 
 class PostQuerySet(models.QuerySet):
     def published(self) -> PostQuerySet:
-        """The one publication rule: published status and a publication time that has passed."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The one publication rule (`published_filter`): published status and a publication
+        time that has passed."""
+        return self.filter(published_filter())
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
@@ -379,7 +381,9 @@ class PostAuthor(models.Model):
 
 
 def published_filter(prefix: str = "") -> Q:
-    """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
+    """The publication rule as a Q object: `Post.objects.published()`, and related lookups
+    (`prefix="post__"`, counts on categories) use it; `Post.is_published` is its Python twin for
+    one loaded post."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
 
@@ -387,7 +391,6 @@ def public_authors():
     """The accounts that have an author page and an author feed: those credited on at least one
     published post. Anyone else's username (staff who never wrote, readers) stays private, and
     both surfaces answer 404 for it alike."""
-    from django.contrib.auth import get_user_model
 
     credited = PostAuthor.objects.filter(
         published_filter("post__"), user=models.OuterRef("pk"), post__is_page=False

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('posts', '0010_image_variants'),
+        ('posts', '0011_roles_authors_add_tags'),
     ]
 
     operations = [
