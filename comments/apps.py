@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,12 +13,15 @@ class CommentsConfig(AppConfig):
         # app-loading order: these modules import models, which exist only once apps are ready.
         from comments import moderation, signals  # noqa: F401 (registers handlers)
         from comments.counts import public_response_count
+        from comments.linkbacks import icons
         from comments.linkbacks import signals as linkback_signals  # noqa: F401
         from comments.linkbacks.admin import LinkbackAttemptInline
+        from comments.models import Comment
         from posts.extensions import list_annotation_register, post_admin_inline_register
 
         # The one moderator class with all the hold rules (comments/moderation.py).
         moderation.register()
+        post_save.connect(icons.source_icon_queue, sender=Comment, dispatch_uid="comments.linkbacks.icons")
         # posts' extension points (posts/extensions.py): the count on every post list, and the
         # outbound linkback attempts on the post's change form.
         list_annotation_register("comment_count", public_response_count)

@@ -70,6 +70,10 @@ class Comment(XtdComment):
     source_title = models.CharField(_("source title"), max_length=300, blank=True)
     excerpt = models.TextField(_("excerpt"), blank=True)
     author_avatar_url = models.URLField(_("author avatar"), max_length=2000, blank=True)
+    # A linkback's site icon, copied to our own storage (comments/linkbacks/icons.py).
+    source_icon = models.CharField(
+        _("source site icon"), max_length=300, blank=True, default="", db_default="", editable=False
+    )
     # The writer's handle on another network (fediverse replies: "@ana@example.social").
     # db_default: rows inserted by raw SQL (benchmark seeding) need not name it.
     author_handle = models.CharField(

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.markup import excerpt_text, plain_text, render_markdown
-from posts import images
+from posts import embeds, images
 from posts.media import validate_library_image
 from posts.oldurls import normalize_path
 from posts.search import search_posts
@@ -86,6 +86,17 @@ def with_responsive_images(body_html: str) -> str:
         return body_html
     library = {m.image.name: m for m in MediaImage.objects.filter(image__in=names)}
     return images.responsive_body(body_html, library)
+
+
+def with_embed_cards(body_html: str) -> str:
+    """Allow-listed video and fediverse addresses alone on a line as click-to-load cards
+    (posts/embeds.py), with the titles and thumbnails fetched so far: one query, only for a
+    body that has any."""
+    found = embeds.embeds_in(body_html)
+    if not found:
+        return body_html
+    meta = {m.url: m for m in EmbedMeta.objects.filter(url__in=[e.url for e in found])}
+    return embeds.with_cards(body_html, meta)
 
 
 class Category(models.Model):
@@ -256,7 +267,7 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.title, allow_unicode=True)[:200] or "post"
-        self.body_html = with_responsive_images(render_markdown(self.body, "post"))
+        self.body_html = with_embed_cards(with_responsive_images(render_markdown(self.body, "post")))
         text = plain_text(self.body_html)
         self.word_count = len(text.split())
         self.search_text = f"{self.title}\n{self.excerpt}\n{text}"
@@ -487,6 +498,29 @@ class MediaImage(models.Model):
     def markdown_snippet(self) -> str:
         alt = self.alt_text.replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.image.url})"
+
+
+class EmbedMeta(models.Model):
+    """The title and thumbnail of an embedded video or fediverse post (posts/embeds.py), fetched
+    by the worker from the provider's oEmbed endpoint; the thumbnail is our own copy."""
+
+    url = models.CharField(_("address"), max_length=2000, unique=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    thumbnail = models.CharField(_("thumbnail"), max_length=300, blank=True)  # a storage name
+    fetched_at = models.DateTimeField(_("fetched"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("embed")
+        verbose_name_plural = _("embeds")
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    @property
+    def thumbnail_url(self) -> str:
+        from django.core.files.storage import default_storage
+
+        return default_storage.url(self.thumbnail) if self.thumbnail else ""
 
 
 class Redirect(models.Model):

@@ -462,10 +462,23 @@ SECURE_CSP = {
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "form-action": [CSP.SELF],
+    # Exactly the frame origins of the allow-listed embeds (posts/embeds.py), added below.
+    "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+
+# Safe embeds (posts/embeds.py): a video or fediverse post alone on a line in a post becomes a
+# click-to-load card. YouTube and Vimeo always; PeerTube instances and Mastodon servers by name.
+EMBED_PEERTUBE_HOSTS = [h.lower() for h in env_list("EMBED_PEERTUBE_HOSTS", "framatube.org")]
+EMBED_MASTODON_HOSTS = [h.lower() for h in env_list("EMBED_MASTODON_HOSTS", "mastodon.social")]
+# Hosts embedded over plain http (tests on loopback only).
+EMBED_INSECURE_HOSTS = [h.lower() for h in env_list("EMBED_INSECURE_HOSTS")]
+SECURE_CSP["frame-src"] += [
+    f"{'http' if host in EMBED_INSECURE_HOSTS else 'https'}://{host}"
+    for host in (*EMBED_PEERTUBE_HOSTS, *EMBED_MASTODON_HOSTS)
+]
 
 # --- Comments (django-comments-xtd); see shared/design/XTD-NOTES.md --------------------------
 COMMENTS_APP = "django_comments_xtd"

@@ -35,6 +35,16 @@ def queue_linkbacks_on_publish(sender, instance: Post, raw: bool = False, **kwar
     on_commit_enqueue(send_linkbacks, instance.pk, run_after=instance.published_at if scheduled else None)
 
 
+@receiver(post_save, sender=Post, dispatch_uid="comments.linkbacks.embed_meta")
+def queue_embed_meta(sender, instance: Post, raw: bool = False, **kwargs) -> None:
+    """A post showing an allow-listed video or fediverse post gets its title and thumbnail
+    fetched by the worker (comments/linkbacks/embeds.py)."""
+    if not raw and '<figure class="embed' in instance.body_html:
+        from comments.linkbacks.embeds import embed_meta_queue
+
+        embed_meta_queue(instance)
+
+
 @receiver(urls_moved, dispatch_uid="comments.linkbacks.internal_links_move")
 def move_internal_links(sender, moves, using: str = "default", **kwargs) -> None:
     internal_links_move(moves=moves, using=using)

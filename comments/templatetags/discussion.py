@@ -67,6 +67,7 @@ def thread_fingerprint(page, *, comments_open: bool) -> str:
             comment.source_url,
             comment.source_title,
             comment.author_avatar_url,
+            comment.source_icon,
             comment.author_handle,
             getattr(comment, "page_number", 1),
         )
