@@ -94,10 +94,10 @@ def follow_section(request) -> dict | None:
 def connect() -> None:
     from comments import signals as comment_signals
     from comments.extensions import register_thread_header
+    from core.cache.version import content_version_bump
     from federation.models import Reaction
     from federation.reactions import reactions_row
     from posts.models import Post
-    from sectorblog.cachekeys import content_version_bump
 
     post_save.connect(post_saved, sender=Post, dispatch_uid="federation.post_saved")
     pre_delete.connect(post_deleting, sender=Post, dispatch_uid="federation.post_deleting")

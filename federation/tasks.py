@@ -65,9 +65,9 @@ def fetch_avatar(actor_id: int) -> str:
 
     from comments.linkbacks.fetch import FetchError, fetch
     from comments.models import Comment
+    from core.cache.version import content_version_bump
     from federation.models import RemoteActor, RemoteNote
     from federation.remote import user_agent
-    from sectorblog.cachekeys import content_version_bump
 
     actor = RemoteActor.objects.filter(pk=actor_id).first()
     if actor is None or not actor.icon_url:

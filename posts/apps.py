@@ -29,12 +29,37 @@ def sync_site(sender, using="default", **kwargs):
         )
 
 
+def next_scheduled_publication(using: str) -> float | None:
+    """When the next published post with a future date goes live (a timestamp), or None: the
+    content version lasts until then (core.cache.version.register_schedule)."""
+    from django.utils import timezone
+
+    from posts.models import Post
+
+    when = (
+        Post.objects.using(using)
+        .filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return when.timestamp() if when else None
+
+
 class PostsConfig(AppConfig):
     name = "posts"
     verbose_name = _("Posts")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from core.cache import version, watcher
+
         post_migrate.connect(sync_site, sender=self)
-        # Saved posts, taxonomy, authors and comments renew the page cache's content version by
-        # themselves: sectorblog.cachekeys watches every write to their tables.
+        # Saved posts, taxonomy and authors renew the page cache's content version by themselves:
+        # core.cache.watcher watches every write to the tables registered here. Bylines fall back
+        # to the user's name, so the user table counts too, but not its last_login stamp.
+        watcher.register_content(self.label, schedule=True)
+        watcher.register_content_model(settings.AUTH_USER_MODEL, quiet_columns=("last_login",))
+        version.register_schedule(next_scheduled_publication)

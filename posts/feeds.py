@@ -43,9 +43,9 @@ from django.utils.functional import Promise
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
+from core.cache import fragments
 from core.origin import absolute_url, public_origin
 from posts.models import Category, Post, PostAuthor, Tag, public_authors
-from sectorblog import fragments
 
 FEED_ITEMS = 20
 FEED_MAX_AGE = 300

@@ -344,7 +344,7 @@ def internal_links_move(*, moves: list[tuple[str, str]], using: str = "default")
     """
     from django.db.models import Q
 
-    from sectorblog.cachekeys import content_version_bump
+    from core.cache.version import content_version_bump
 
     changed = 0
     with transaction.atomic(using=using):

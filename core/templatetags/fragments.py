@@ -1,4 +1,4 @@
-"""`{% fragment "name" part … %}…{% endfragment %}`: cache a block's HTML (sectorblog.fragments).
+"""`{% fragment "name" part … %}…{% endfragment %}`: cache a block's HTML (core.cache.fragments).
 
 The key is the content version, the language, the templates' digest, the name and the resolved
 parts; the block is rendered and stored on a miss. Put only reader-independent markup inside;
@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
-from sectorblog import fragments
+from core.cache import fragments
 
 register = template.Library()
 
