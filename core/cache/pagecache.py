@@ -27,7 +27,10 @@ Per-visitor parts of a page are cut out before storing and put back on every ser
 
 Conditional GET (RFC 9110 §13.1.2 If-None-Match, §13.1.3 If-Modified-Since): every served page
 has a weak ETag (the stored page's digest plus the visitor's CSRF cookie, so a browser's copy is
-only revalidated while its token still matches) and Last-Modified (when the page was stored).
+only revalidated while its token still matches) and Last-Modified: the view's own where it gives
+one (a feed: its newest item), else the time content last changed on the site (the content
+version's, core.cache.version.changed_at). Both come from the content, never from when or in
+which process the page was stored, so every worker answers the same validators.
 A 304 carries no CSP header, so the browser keeps the policy stored with its copy (RFC 9111
 §4.3.4), whose nonce matches that copy's body.
 
@@ -66,7 +69,7 @@ from django.views.decorators.csp import csp_override, csp_report_only_override
 
 from core.cache import policy
 from core.cache.fragments import deploy_digest
-from core.cache.version import content_version
+from core.cache.version import changed_at, content_version
 from core.ratelimit import limit_check
 from sectorblog.guards import client_ip
 
@@ -262,7 +265,8 @@ class PageCacheMiddleware:
             query = self._cacheable_query(request)
             if query is None:
                 return self.get_response(request)
-            key = self._key(request, query)
+            version = content_version()
+            key = self._key(request, query, version)
             # For core.cache.fastpath, which learns from this hit's full response.
             request.META[KEY_ENVIRON] = key
             entry = self.lookup(key)
@@ -277,7 +281,7 @@ class PageCacheMiddleware:
             # Views answer HEAD as GET would; store only what a GET produced.
             return self.get_response(request)
         response = self.get_response(request)
-        entry = self._entry(request, response)
+        entry = self._entry(request, response, version)
         if entry is None:
             return response
         try:
@@ -334,9 +338,9 @@ class PageCacheMiddleware:
             return user is not None and not user.is_authenticated and "_messages" not in request.session
         return answer is policy.Verdict.YES
 
-    def _key(self, request: HttpRequest, query: str) -> str:
+    def _key(self, request: HttpRequest, query: str, version: str) -> str:
         lang = getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE
-        return self.key_for(request, lang, content_version(), query)
+        return self.key_for(request, lang, version, query)
 
     @staticmethod
     def key_for(request: HttpRequest, lang: str, version: str, query: str) -> str:
@@ -347,7 +351,7 @@ class PageCacheMiddleware:
         return f"page:{version}:{deploy_digest()}:{lang}:{digest}"
 
     # --- storing ------------------------------------------------------------------------------
-    def _entry(self, request: HttpRequest, response: HttpResponse) -> dict | None:
+    def _entry(self, request: HttpRequest, response: HttpResponse, version: str) -> dict | None:
         if response.status_code != 200 or response.streaming:
             return None
         if response.cookies:
@@ -373,18 +377,18 @@ class PageCacheMiddleware:
         compressible = len(body) >= GZIP_MIN_BYTES and not response.has_header("Content-Encoding")
         # A view's own validators (a feed's ETag and Last-Modified, which name its content's
         # state) stay what clients see, cached or not; the page cache makes them only for pages
-        # without (and for pages with a visitor's token, whose ETag must name the visitor).
+        # without (and the ETag for pages with a visitor's token, which must name the visitor).
         own = not (has_csrf or has_nonce)
+        modified = parse_http_date_safe(response.get("Last-Modified", "")) or changed_at(version)
         return {
             "body": body,
             "gzip": self._deflated_parts(body) if compressible else None,
             "headers": headers,
             "csrf": has_csrf,
             "nonce": has_nonce,
-            "stored": time.time(),
             "digest": hashlib.blake2b(body, digest_size=12).hexdigest(),
             "etag": response.get("ETag") if own else None,
-            "last_modified": parse_http_date_safe(response.get("Last-Modified", "")) if own else None,
+            "last_modified": modified or int(time.time()),  # the clock only for a foreign version
         }
 
     def _cut_csrf(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
@@ -446,8 +450,7 @@ class PageCacheMiddleware:
         for name, value in entry["headers"]:
             response[name] = value
         response["ETag"] = self.etag(request, entry)
-        if "Last-Modified" not in response:
-            response["Last-Modified"] = http_date(int(entry["stored"]))
+        response["Last-Modified"] = http_date(entry["last_modified"])
         if entry["csrf"] or entry["nonce"] or "public" not in response.get("Cache-Control", ""):
             # A page with this visitor's token or nonce: browsers may keep a copy but must
             # revalidate; shared caches must not keep it. Feeds, the same for everyone, keep
@@ -457,7 +460,7 @@ class PageCacheMiddleware:
         conditional = get_conditional_response(
             request,
             etag=response["ETag"],
-            last_modified=entry.get("last_modified") or int(entry["stored"]),
+            last_modified=entry["last_modified"],
             response=response,
         )
         if conditional is not response:
