@@ -111,7 +111,7 @@ class FastPath:
         request = WSGIRequest(environ.copy())  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
-        if getattr(settings, "DISALLOWED_USER_AGENTS", None):
+        if settings.DISALLOWED_USER_AGENTS:
             return None  # CommonMiddleware checks them
         version = content_version_if_current()
         if version is None:
