@@ -21,7 +21,7 @@ find_python = $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'impo
 help:
 	@echo "make run    serve the demo site on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
-	@echo "make lint   ruff check and ruff format --check"
+	@echo "make lint   ruff check, ruff format --check and lint-imports (the layers)"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
 	@echo "make bench-newsletter  one post to 1,000 then 10,000 subscribers through a loopback SMTP server"
 	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
@@ -64,6 +64,7 @@ soak: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

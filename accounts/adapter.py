@@ -1,7 +1,7 @@
 """How django-allauth behaves on this site (ACCOUNT_ADAPTER, MFA_ADAPTER).
 
 - Nobody signs up: staff accounts are made by an administrator.
-- The client address is the site's one answer (sectorblog.guards.client_ip).
+- The client address is the site's one answer (core.guards.client_ip).
 - Emails carry links on the public origin and go out from the task worker after commit.
 - The "too many attempts" sentence is the lockout's, whichever limiter said it.
 - A staff user who must keep a second factor cannot remove their last one.
@@ -25,8 +25,8 @@ from django.utils import translation
 from accounts import tasks
 from accounts.lockout import LOCKOUT_MESSAGE
 from accounts.staff import SECOND_FACTORS, requires_second_factor
+from core.guards import client_ip
 from core.origin import absolute_url
-from sectorblog.guards import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):

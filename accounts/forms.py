@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.limits import rate_hit
 from accounts.lockout import LOCKOUT_MESSAGE
-from sectorblog.guards import client_ip
+from core.guards import client_ip
 
 RESET_LIMITED_MESSAGE = _("Too many password reset requests. Try again later.")
 

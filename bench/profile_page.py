@@ -20,12 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("path")
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--top", type=int, default=30)
-    args = parser.parse_args()
+def setup_django() -> None:
+    """Django with the settings `make bench` gives gunicorn, on the bench database."""
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sectorblog_bench")
     os.environ.update(
         DEBUG="0",
@@ -38,6 +34,15 @@ def main() -> None:
     import django
 
     django.setup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    setup_django()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext

@@ -3,7 +3,7 @@
     DEBUG=1 python bench/wxr_memory.py --megabytes 50 [--import]
 
 Writes a WordPress export of about the given size (posts with long bodies and comments) to a
-temporary file, then reads it with posts.wxr.read_wxr (or runs `import_wxr --dry-run` on it) and
+temporary file, then reads it with wordpress.reader.read_wxr (or runs `import_wxr --dry-run` on it) and
 prints one JSON line: file size, peak RSS before and after, and seconds taken. Peak RSS comes from
 resource.getrusage, so run it in a fresh process (tests/test_wxr_memory.py does).
 """
@@ -90,7 +90,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from posts.wxr import Item, read_wxr
+    from wordpress.reader import Item, read_wxr
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.xml"

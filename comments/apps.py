@@ -9,13 +9,21 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from comments import moderation, signals, websub  # noqa: F401 (registers handlers)
-        from comments.linkbacks import admin as linkback_admin  # noqa: F401
+        # app-loading order: these modules import models, which exist only once apps are ready.
+        from comments import moderation, signals  # noqa: F401 (registers handlers)
+        from comments.counts import public_response_count
         from comments.linkbacks import signals as linkback_signals  # noqa: F401
+        from comments.linkbacks.admin import LinkbackAttemptInline
         from core.cache import watcher
+        from posts.extensions import list_annotation_register, post_admin_inline_register
 
         # The one moderator class with all the hold rules (comments/moderation.py).
         moderation.register()
+        # posts' extension points (posts/extensions.py): the count on every post list, and the
+        # outbound linkback attempts on the post's change form.
+        list_annotation_register("comment_count", public_response_count)
+        list_annotation_register("mention_count", lambda: public_response_count(mentions=True))
+        post_admin_inline_register(LinkbackAttemptInline)
         # Every table of the discussion (and of the two apps it builds on) renews the content
         # version when written (core/cache/watcher.py), but for two that readers never see and
         # that strangers or the task worker write often: a webmention waiting for its check,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models, transaction
@@ -17,7 +18,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
-from sectorblog.markup import plain_text, render_markdown, sanitize
+from core.markup import plain_text, render_markdown, sanitize
+from posts.models import Post
 
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 
@@ -151,6 +153,16 @@ class Comment(XtdComment):
         return self.source_url if self.source_url.lower().startswith(("http://", "https://")) else ""
 
     @property
+    def source_host(self) -> str:
+        return urlsplit(self.safe_source_url).hostname or ""
+
+    @property
+    def source_site(self) -> str:
+        """The name a linkback is shown under: the sending site's (or its author's) name as
+        received, else the source's host."""
+        return self.user_name or self.source_host
+
+    @property
     def is_linkback(self) -> bool:
         return self.kind in self.LINKBACK_KINDS
 
@@ -181,11 +193,13 @@ class Comment(XtdComment):
         return render_markdown(self.comment, "comment")
 
     def save(self, *args, **kwargs):
-        if self.post_id is None and self.content_type_id and self.object_pk:
-            from posts.models import Post
-
-            if self.content_type.model_class() is Post:
-                self.post_id = int(self.object_pk)
+        if (
+            self.post_id is None
+            and self.content_type_id
+            and self.object_pk
+            and self.content_type.model_class() is Post
+        ):
+            self.post_id = int(self.object_pk)
         self.body_html = self.render_body()
         if self.kind == self.Kind.COMMENT and not self.duplicate_key and self.content_type_id:
             self.duplicate_key = self.make_duplicate_key(

@@ -1,25 +1,27 @@
 """The comment thread's HTML, written directly in Python.
 
-A thread is the largest part of a busy post page. Rendered through Django templates, each comment
-cost some 2,000 Python calls (variable lookups, filters, the recursive include), so 155 comments
-took about 200 ms on the benchmark machine; written here with one escape per field it takes a few
-milliseconds. Everything a comment shows is still escaped: names, addresses and titles with
-`escape()`, and the body is the sanitised HTML stored when the comment was saved.
+The same markup lives, readable, in templates/comments/thread/ (thread.html, node.html,
+comment.html, linkback.html, source.html, mentions.html); tests/test_discussion_render.py checks
+that both give the same HTML, apart from whitespace between tags. Pages use this module because
+the templates are several times slower on a long thread: `bench/thread_render.py`, one page of
+the benchmark's 155-comment post (155 comments and 5 mentions), median of 20 runs on the 2-core
+machine, other work running beside it (2026-12-07):
 
-The markup is that of the former templates (comments/_comment.html and _linkback_body.html):
-tests/test_discussion_*.py, the browser journeys and the vnu/axe checks read it.
+    python (comments/render.py)      47 ms   (best 37 ms)
+    templates (comments/thread/)    188 ms   (best 131 ms)
 
-`{% thread_html %}` (comments/templatetags/discussion.py) calls `render_thread` for the thread and
-`render_mentions` for the separate mentions list.
+Everything a comment shows is still escaped: names, addresses and titles with `escape()`, and the
+body is the sanitised HTML stored when the comment was saved. Change the templates and this module
+together.
+
+`{% thread_html %}` (comments/templatetags/discussion.py) calls `ThreadWriter.thread` for the
+thread and `{% mentions_html %}` calls `ThreadWriter.mentions` for "Mentioned elsewhere".
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -34,11 +36,6 @@ _PK = 2147483646  # a placeholder pk: URLs are reversed once per render, not onc
 def _url_maker(name: str):
     prefix, _sep, suffix = reverse(name, args=[_PK]).partition(str(_PK))
     return lambda pk: f"{prefix}{pk}{suffix}"
-
-
-def _date(value, format_name: str) -> str:
-    # As the template filter `date` does: in the current time zone, in the active language.
-    return escape(formats.date_format(timezone.localtime(value), format_name))
 
 
 class ThreadWriter:
@@ -60,23 +57,24 @@ class ThreadWriter:
     # --- one comment -------------------------------------------------------------------------
     def linkback_body(self, c: Comment) -> str:
         pk = c.pk
-        if c.safe_source_url:
-            name = escape(c.source_title or c.user_name or c.source_url)
-            source = (
-                f'<a class="source" id="c{pk}-by" href="{escape(c.safe_source_url)}" '
-                f'rel="nofollow ugc">{name}</a>'
-            )
-        else:
-            source = f'<span class="source" id="c{pk}-by">{escape(c.source_title or c.user_name)}</span>'
-        return (
-            f'<header class="comment-head linkback">\n'
+        parts = [
+            '<header class="comment-head linkback">\n'
             f'  <span class="kind">{self.kind_labels.get(c.kind, escape(c.kind))}</span>\n'
-            f"  {source}\n"
+            f'  <span class="site" id="c{pk}-by">{escape(c.source_site)}</span>\n'
+        ]
+        if c.safe_source_url:
+            url = escape(c.safe_source_url)
+            title = escape(c.source_title) or url
+            parts.append(f'  <a class="source" href="{url}" rel="nofollow ugc">{title}</a>\n')
+        elif c.source_title:
+            parts.append(f'  <span class="source">{escape(c.source_title)}</span>\n')
+        parts.append(
             f'  <a class="permalink" href="#c{pk}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{_date(c.submit_date, 'DATE_FORMAT')}</time></a>\n"
-            f"</header>\n"
+            f"{escape(human_datetime(c.submit_date))}</time></a>\n"
+            "</header>\n"
             f'<div class="comment-body">{c.body_html}</div>'
         )
+        return "".join(parts)
 
     def comment_body(self, c: Comment, in_reply_to: Comment | None = None) -> str:
         pk = c.pk
@@ -102,7 +100,7 @@ class ThreadWriter:
             # A fediverse reply: the sender's handle, and where it was first published.
             remote = f'\n    <span class="comment-handle">{escape(c.author_handle)}</span>'
             if c.safe_source_url:
-                server = urlsplit(c.safe_source_url).hostname or ""
+                server = c.source_host
                 remote += (
                     f'\n    <a class="comment-origin" href="{escape(c.safe_source_url)}" rel="nofollow ugc">'
                     f"{escape(self.origin_label % {'server': server})}</a>"
@@ -161,7 +159,8 @@ class ThreadWriter:
 
     def mentions(self, comments: list[Comment]) -> SafeString:
         items = [
-            f'<li id="c{c.pk}" class="comment kind-{escape(c.kind)}">{self.linkback_body(c)}</li>'
+            f'<li id="c{c.pk}" class="comment mention kind-{escape(c.kind)}">\n'
+            f'  <article aria-labelledby="c{c.pk}-by">\n{self.linkback_body(c)}\n  </article>\n</li>'
             for c in comments
         ]
         return mark_safe('<ol class="mentions">' + "".join(items) + "</ol>")  # noqa: S308

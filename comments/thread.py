@@ -5,8 +5,8 @@ trap 1); nothing here queries per comment. Long discussions paginate by thread (
 comment with its replies), COMMENTS_THREADS_PER_PAGE threads per page:
 
 1. one query lists the visible threads of the post with their sizes (page count, total count);
-2. one query fetches every visible comment of the threads on the requested page;
-3. with linkbacks shown as a separate "Mentions" list, one more query fetches those.
+2. one query fetches every visible comment of the threads on the requested page and, with
+   linkbacks shown as a separate "Mentioned elsewhere" list (the default), every linkback.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
 
 from comments.models import Comment
 
@@ -38,6 +40,12 @@ class ThreadPage:
     total: int
     number: int
     num_pages: int
+    comments: int = 0  # reader comments (and linkbacks drawn in the thread)
+    mentioned: int = 0  # linkbacks in the separate list
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"comments": self.comments, "mentions": self.mentioned}
 
     @property
     def has_previous(self) -> bool:
@@ -72,12 +80,16 @@ def _threaded_kinds() -> Q:
 
 
 def _thread_sizes(post_id: int) -> list[tuple[int, int]]:
-    return list(
-        Comment.objects.filter(VISIBLE, _threaded_kinds(), post_id=post_id)
-        .values_list("thread_id")
-        .annotate(size=Count("pk"))
-        .order_by("thread_id")
-    )
+    return [(tid, size) for tid, size, _links in _thread_counts(post_id) if size]
+
+
+def _thread_counts(post_id: int) -> list[tuple[int, int, int]]:
+    """(thread id, comments drawn in it, linkbacks listed apart) for every visible thread."""
+    rows = Comment.objects.filter(VISIBLE, post_id=post_id).values_list("thread_id").order_by("thread_id")
+    if settings.COMMENTS_LINKBACKS_IN_THREAD:
+        return list(rows.annotate(size=Count("pk"), links=Value(0)))
+    apart = Q(kind__in=Comment.LINKBACK_KINDS)
+    return list(rows.annotate(size=Count("pk", filter=~apart), links=Count("pk", filter=apart)))
 
 
 def page_of_thread(*, post_id: int, thread_id: int) -> int:
@@ -92,28 +104,28 @@ def page_of_thread(*, post_id: int, thread_id: int) -> int:
 def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
     """The threads on one page of a post's discussion, as a tree, plus the mentions list."""
     per_page = settings.COMMENTS_THREADS_PER_PAGE
-    sizes = _thread_sizes(post_id)
+    counts = _thread_counts(post_id)
+    sizes = [(tid, size) for tid, size, _links in counts if size]
+    linked = sum(links for _tid, _size, links in counts)
     num_pages = max(1, math.ceil(len(sizes) / per_page))
     try:
         number = min(max(1, int(page or 1)), num_pages)
     except (TypeError, ValueError):
         number = 1
     chosen = [tid for tid, _size in sizes[(number - 1) * per_page : number * per_page]]
-    total = sum(size for _tid, size in sizes)
-    comments = list(
-        public_comments(post_id).filter(_threaded_kinds(), thread_id__in=chosen) if chosen else []
-    )
-    mentions: list[Comment] = []
-    if not settings.COMMENTS_LINKBACKS_IN_THREAD:
-        mentions = list(
-            public_comments(post_id).filter(kind__in=Comment.LINKBACK_KINDS).order_by("submit_date")
-        )
-        total += len(mentions)
+    threaded = sum(size for _tid, size in sizes)
+    wanted = [Q(_threaded_kinds(), thread_id__in=chosen)] if chosen else []
+    if linked:
+        wanted.append(Q(kind__in=Comment.LINKBACK_KINDS))
+    # One query for the page's threads and the mentions list together.
+    fetched = list(public_comments(post_id).filter(reduce(or_, wanted))) if wanted else []
+    comments, mentions = split_linkbacks(fetched)
+    mentions.sort(key=lambda c: (c.submit_date, c.pk))
     for comment in comments + mentions:
         comment.avatar = avatar_for(comment)
         comment.page_number = number
     tree = build_tree(comments, max_depth=settings.COMMENTS_MAX_THREAD_LEVEL)
-    return ThreadPage(tree, mentions, total, number, num_pages)
+    return ThreadPage(tree, mentions, threaded + len(mentions), number, num_pages, threaded, len(mentions))
 
 
 def build_tree(comments: list[Comment], *, max_depth: int | None = None) -> list[Node]:

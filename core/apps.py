@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "core"
 
     def ready(self) -> None:
-        from core import lookups
+        from core import lookups  # app-loading order: its lookups need the models ready
         from core.cache import watcher
 
         lookups.register()

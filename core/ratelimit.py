@@ -43,6 +43,8 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db import connections, router
 
+from core.models import RateCounter
+
 logger = logging.getLogger(__name__)
 
 PURGE_BATCH = 500
@@ -64,8 +66,6 @@ def _stored_key(key: str) -> str:
 
 
 def _db_connection():
-    from core.models import RateCounter
-
     return connections[router.db_for_write(RateCounter)], RateCounter._meta.db_table
 
 
@@ -127,6 +127,7 @@ def _redis():
     """One client per process and URL; redis-py's pool reconnects in a forked worker."""
     url = settings.REDIS_URL
     if _redis_state.get("url") != url:
+        # redis is needed only with REDIS_URL set: loaded on first use
         import redis
 
         client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
@@ -155,7 +156,7 @@ def _redis_hits(keys: list[str], seconds: float) -> dict[str, tuple[int, int]]:
 
 
 def _uses_redis() -> bool:
-    return bool(getattr(settings, "REDIS_URL", ""))
+    return bool(settings.REDIS_URL)
 
 
 def limit_check(*, limits: Mapping[str, int], seconds: float) -> bool:
@@ -169,6 +170,7 @@ def limit_check(*, limits: Mapping[str, int], seconds: float) -> bool:
     maxima = {_stored_key(key): limit for key, limit in limits.items()}
     keys = sorted(maxima)
     if _uses_redis():
+        # redis is needed only with REDIS_URL set: loaded on first use
         import redis
 
         try:

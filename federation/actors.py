@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext, override
 
 from core.origin import absolute_url
 from federation.models import BLOG_OWNER, owner_for_user
-from posts.models import Post
+from posts.models import Post, display_name
 
 
 def webfinger_domain() -> str:
@@ -79,14 +80,11 @@ class LocalActor:
     def name(self) -> str:
         if self.is_blog:
             return settings.SITE_NAME
-        profile = getattr(self.user, "profile", None)
-        return (profile.name if profile else "") or self.user.get_full_name() or self.username
+        return display_name(self.user)
 
     @property
     def summary(self) -> str:
         if self.is_blog:
-            from django.utils.translation import gettext, override
-
             with override(settings.LANGUAGE_CODE):  # the same as the site's default description
                 return gettext(
                     "A sector learning blog: notes, lessons and discussion from a community of practice."
@@ -148,7 +146,6 @@ def actor_by_id(uri: str) -> LocalActor | None:
     uri = uri.split("#", 1)[0]
     if uri == blog_actor().id:
         return blog_actor()
-    from django.urls import Resolver404, resolve
 
     parts = urlsplit(uri)
     if absolute_url(parts.path) != uri:

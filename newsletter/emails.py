@@ -22,7 +22,7 @@ from django.utils import translation
 
 from core.mail import templated_email
 from core.origin import absolute_url, public_origin
-from posts.models import Post
+from posts.models import Post, display_name
 
 MANAGE_MARK = "__NEWSLETTER_MANAGE_URL__"
 UNSUBSCRIBE_MARK = "__NEWSLETTER_UNSUBSCRIBE_URL__"
@@ -116,8 +116,7 @@ class Rendered:
 def _byline(post: Post) -> str:
     names = []
     for authorship in post.authorships.all():
-        profile = getattr(authorship.user, "profile", None)
-        names.append(profile.name if profile else authorship.user.get_username())
+        names.append(display_name(authorship.user))
     return ", ".join(names)
 
 

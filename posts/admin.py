@@ -25,8 +25,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.markup import render_markdown
 from core.origin import absolute_url
 from posts import preview
+from posts.extensions import post_admin_inlines
 from posts.models import (
     AuthorProfile,
     Category,
@@ -49,7 +51,6 @@ from posts.revisions import (
 from posts.templatetags.blog import human_datetime
 from posts.translations import missing_languages, post_translate
 from posts.workflow import post_decided, post_send_back, post_submitted
-from sectorblog.markup import render_markdown
 
 ACTION_DRAFT = "_save_draft"
 ACTION_PUBLISH = "_publish"
@@ -314,6 +315,11 @@ class AuthoringMedia:
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
     inlines = [PostAuthorInline]
+
+    def get_inlines(self, request, obj):
+        # Inlines that apps above posts register (posts/extensions.py), after posts' own.
+        return [*super().get_inlines(request, obj), *post_admin_inlines()]
+
     list_display = (
         "title",
         "status_column",
@@ -901,7 +907,7 @@ class AuthorProfileAdmin(admin.ModelAdmin):
         )
 
 
-# --- WordPress import records: old URLs, provenance and attachments (see posts/wxr.py) ---------
+# --- WordPress import records: old URLs, provenance and attachments (see wordpress/importer.py) ---------
 
 
 @admin.register(Redirect)

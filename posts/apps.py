@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.conf import settings
+from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +11,7 @@ def sync_site(sender, using="default", **kwargs):
     public origin (another PORT, a new SITE_DOMAIN) is noticed: absolute URLs of this site stored
     under the old origin are moved to the new one (`core.origin.urls_moved`).
     """
+    # app-loading order: apps.py is imported before the models are ready.
     from django.conf import settings
     from django.contrib.sites.models import Site
 
@@ -29,34 +31,23 @@ def sync_site(sender, using="default", **kwargs):
         )
 
 
-def next_scheduled_publication(using: str) -> float | None:
-    """When the next published post with a future date goes live (a timestamp), or None: the
-    content version lasts until then (core.cache.version.register_schedule)."""
-    from django.utils import timezone
-
-    from posts.models import Post
-
-    when = (
-        Post.objects.using(using)
-        .filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first()
-    )
-    return when.timestamp() if when else None
-
-
 class PostsConfig(AppConfig):
     name = "posts"
     verbose_name = _("Posts")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         from core.cache import version, watcher
+        from posts import converters  # app-loading order, as every ready() import
+        from posts.models import MediaImage, Post, next_scheduled_publication
+        from posts.tasks import image_variants_queue
 
+        converters.register()  # once per process, before any URLconf is loaded
         post_migrate.connect(sync_site, sender=self)
+        for model in (Post, MediaImage):
+            post_save.connect(
+                image_variants_queue, sender=model, dispatch_uid=f"image-variants-{model.__name__}"
+            )
         # Saved posts, taxonomy and authors renew the page cache's content version by themselves:
         # core.cache.watcher watches every write to the tables registered here. Bylines fall back
         # to the user's name, so the user table counts too, but not its last_login stamp.

@@ -1,4 +1,11 @@
-"""Path converters for WordPress-style date permalinks."""
+"""Path converters for WordPress-style date permalinks, registered once for every URLconf.
+
+`register()` runs from PostsConfig.ready(), before any URLconf loads, so posts, feeds and the
+linkback endpoints all write `<yyyy:year>/<mm:month>/<mm:day>/<postslug:slug>` and none of them
+imports another's URL module to get the names.
+"""
+
+from django.urls import register_converter
 
 
 class FourDigitYear:
@@ -30,3 +37,9 @@ class PostSlug:
 
     def to_url(self, value: str) -> str:
         return value
+
+
+def register() -> None:
+    register_converter(FourDigitYear, "yyyy")
+    register_converter(TwoDigits, "mm")
+    register_converter(PostSlug, "postslug")

@@ -16,6 +16,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from posts.models import Category, published_filter
+
 
 @dataclass(frozen=True)
 class FollowSection:
@@ -32,7 +34,26 @@ def follow_section_register(section: FollowSection) -> None:
     _sections[section.key] = section
 
 
-FEEDS = FollowSection(key="feeds", order=30, template="posts/_follow_feeds.html", context=lambda request: {})
+def _feeds_context(request: HttpRequest) -> dict:
+    """The feeds a reader may add: the whole site, each language, each top-level category."""
+    languages = [
+        {"code": code, "name": name, "url": f"{reverse('feeds:site')}?lang={code}"}
+        for code, name in settings.LANGUAGES
+    ]
+    categories = (
+        Category.objects.filter(parent__isnull=True)
+        .filter(published_filter("posts__"))
+        .distinct()
+        .order_by("name")
+        .only("name", "slug")
+    )
+    return {
+        "languages": languages if len(languages) > 1 else [],
+        "categories": [{"name": c.name, "url": reverse("feeds:category", args=[c.slug])} for c in categories],
+    }
+
+
+FEEDS = FollowSection(key="feeds", order=30, template="posts/_follow_feeds.html", context=_feeds_context)
 follow_section_register(FEEDS)
 
 

@@ -10,15 +10,19 @@ import re
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator, slugify
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from core.markup import excerpt_text, plain_text, render_markdown
+from posts import images
 from posts.media import validate_library_image
-from sectorblog.markup import plain_text, render_markdown
+from posts.oldurls import normalize_path
+from posts.search import search_posts
 
 EXCERPT_WORDS = 55
 WORDS_PER_MINUTE = 220
@@ -58,6 +62,30 @@ class AuthorProfile(models.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+
+def display_name(user) -> str:
+    """The one name a person is shown under: on pages, in feeds, in emails and on the fediverse.
+    Their profile's display name, else their full name, else their username."""
+    if user is None:
+        return ""
+    try:
+        profile = user.profile
+    except AuthorProfile.DoesNotExist:
+        profile = None
+    if profile is not None and profile.display_name:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
+
+
+def with_responsive_images(body_html: str) -> str:
+    """The body with its media-library images made responsive (posts/images.py): one query, and
+    only for a body that shows any."""
+    names = images.library_names(body_html)
+    if not names:
+        return body_html
+    library = {m.image.name: m for m in MediaImage.objects.filter(image__in=names)}
+    return images.responsive_body(body_html, library)
 
 
 class Category(models.Model):
@@ -119,13 +147,12 @@ class Tag(models.Model):
 
 class PostQuerySet(models.QuerySet):
     def published(self) -> PostQuerySet:
-        """The one publication rule: published status and a publication time that has passed."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The one publication rule (`published_filter`): published status and a publication
+        time that has passed."""
+        return self.filter(published_filter())
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
-        from posts.search import search_posts
-
         return search_posts(self, q)
 
 
@@ -180,6 +207,8 @@ class Post(models.Model):
     )
     featured_image = models.ImageField(_("featured image"), upload_to="featured/", blank=True)
     featured_image_alt = models.CharField(_("featured image alt text"), max_length=300, blank=True)
+    # The featured image's narrower and WebP copies, made by the worker (posts/images.py).
+    featured_image_variants = models.JSONField(default=dict, blank=True, editable=False)
     trackback_urls = models.TextField(_("send trackbacks to"), blank=True, help_text=_("One URL per line."))
     word_count = models.PositiveIntegerField(default=0, editable=False)
     search_text = models.TextField(blank=True, editable=False)
@@ -227,7 +256,7 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.title, allow_unicode=True)[:200] or "post"
-        self.body_html = render_markdown(self.body, "post")
+        self.body_html = with_responsive_images(render_markdown(self.body, "post"))
         text = plain_text(self.body_html)
         self.word_count = len(text.split())
         self.search_text = f"{self.title}\n{self.excerpt}\n{text}"
@@ -269,8 +298,6 @@ class Post(models.Model):
         old_url = was.get_absolute_url()
         if old_url == self.get_absolute_url():
             return
-        from posts.redirects import normalize_path
-
         Redirect.objects.update_or_create(
             old_path=normalize_path(old_url),
             defaults={"post": self, "category": None, "tag": None, "author": None, "target_url": ""},
@@ -303,10 +330,12 @@ class Post(models.Model):
 
     @property
     def summary(self) -> str:
-        """The excerpt, or about 55 words of the body cut at a word boundary."""
+        """The author's excerpt, or the body's first paragraphs up to 55 words (never headings,
+        list items or table cells run together: core.markup.excerpt_text). Cards, meta
+        descriptions and feeds all use it."""
         if self.excerpt:
             return self.excerpt
-        return Truncator(plain_text(self.body_html)).words(EXCERPT_WORDS, truncate="…")
+        return excerpt_text(self.body_html, EXCERPT_WORDS)
 
     @property
     def reading_minutes(self) -> int:
@@ -341,7 +370,9 @@ class PostAuthor(models.Model):
 
 
 def published_filter(prefix: str = "") -> Q:
-    """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
+    """The publication rule as a Q object: `Post.objects.published()`, and related lookups
+    (`prefix="post__"`, counts on categories) use it; `Post.is_published` is its Python twin for
+    one loaded post."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
 
@@ -349,7 +380,6 @@ def public_authors():
     """The accounts that have an author page and an author feed: those credited on at least one
     published post. Anyone else's username (staff who never wrote, readers) stays private, and
     both surfaces answer 404 for it alike."""
-    from django.contrib.auth import get_user_model
 
     credited = PostAuthor.objects.filter(
         published_filter("post__"), user=models.OuterRef("pk"), post__is_page=False
@@ -432,6 +462,9 @@ class MediaImage(models.Model):
     caption = models.CharField(_("caption"), max_length=300, blank=True)
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
+    # The narrower and WebP copies the worker made (posts/images.py): {"name", "width", "height",
+    # "widths", "ext"}; empty until it has run.
+    variants = models.JSONField(default=dict, blank=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),
@@ -561,3 +594,16 @@ class MediaReference(models.Model):
 
     def __str__(self) -> str:
         return self.original_url
+
+
+def next_scheduled_publication(using: str) -> float | None:
+    """When the next published post with a future date goes live (a timestamp), or None: the
+    content version lasts until then (core.cache.version.register_schedule)."""
+    when = (
+        Post.objects.using(using)
+        .filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return when.timestamp() if when else None

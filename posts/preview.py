@@ -20,15 +20,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import ratelimit
+from core.markup import render_markdown
 from posts.models import Post, PostAuthor
-from sectorblog.markup import render_markdown
 
 SIGNING_SALT = "posts.preview-link"
 MAX_PREVIEW_CHARS = 500_000
 
 
 def link_max_age() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "PREVIEW_LINK_MAX_AGE", 7 * 24 * 3600))
+    return dt.timedelta(seconds=settings.PREVIEW_LINK_MAX_AGE)
 
 
 def preview_token(post: Post) -> str:
@@ -52,7 +52,7 @@ def preview_url(post: Post) -> str:
 
 def rate_limited(*, user, bucket: str) -> bool:
     """True once a user has made more than PREVIEW_RATE_PER_MINUTE calls in this minute."""
-    limit = getattr(settings, "PREVIEW_RATE_PER_MINUTE", 60)
+    limit = settings.PREVIEW_RATE_PER_MINUTE
     # Counted where every process sees it (core/ratelimit.py), not in one worker's memory.
     return not ratelimit.limit_check(limits={f"authoring-rate:{bucket}:{user.pk}": limit}, seconds=60)
 

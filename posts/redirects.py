@@ -15,55 +15,15 @@ scheduled posts or the user names of people who have published nothing.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 
 from posts.models import Post, Redirect, published_filter
+from posts.oldurls import LEGACY_QUERY_NAMES, normalize_path, query_value
 
-# WordPress query variables that name one object: a number, except ?tag=, which takes a slug.
-LEGACY_QUERY_NAMES = ("p", "page_id", "attachment_id", "cat", "tag", "author")
-_SLUG_VALUE = re.compile(r"^[-\w%]{1,200}$")
-_INDEX_PHP = re.compile(r"/index\.php(?=/|$)")
 # A feed or page of an old URL: "feed/", "feed/atom/", "rss2/", "page/3/", ...
 _SUFFIX = re.compile(r"^(?P<base>/.*?/)(?:(?:feed/)?(?P<feed>feed|rss|rss2|rdf|atom)/|page/(?P<page>\d+)/)$")
-
-
-def _query_value(name: str, value: str) -> str | None:
-    if name == "tag":
-        return value.strip().lower() if _SLUG_VALUE.match(value.strip()) else None
-    return str(int(value)) if value.isdigit() else None
-
-
-def normalize_path(url: str) -> str | None:
-    """The lookup key for an old URL: its decoded path with single slashes, a trailing slash and
-    no `index.php`, plus the WordPress query parameter that names an object, if any. None for
-    unusable input."""
-    url = (url or "").strip()
-    if url.startswith("/"):
-        # A path (maybe "//x/"): never let urlsplit read its first segment as a host name.
-        raw_path, _, raw_query = url.partition("?")
-    else:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return None
-        raw_path, raw_query = parts.path, parts.query
-    path = re.sub(r"/{2,}", "/", "/" + unquote(raw_path).lstrip("/"))
-    path = _INDEX_PHP.sub("", path) or "/"
-    last = path.rsplit("/", 1)[-1]
-    if last and "." not in last:
-        path += "/"
-    query = parse_qs(raw_query)
-    for name in LEGACY_QUERY_NAMES:
-        values = query.get(name)
-        value = _query_value(name, values[0]) if values else None
-        if value is not None:
-            return f"{path}?{name}={value}"[:1000]
-    if len(path) > 1000:
-        return None
-    return path
 
 
 def _carried_suffix(key: str) -> tuple[str, str] | None:
@@ -121,7 +81,7 @@ class WordPressRedirectMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("GET", "HEAD") and request.META.get("QUERY_STRING"):
             for name in LEGACY_QUERY_NAMES:
-                value = _query_value(name, request.GET.get(name, ""))
+                value = query_value(name, request.GET.get(name, ""))
                 if value is not None:
                     response = self._redirect(request, f"{request.path}?{name}={value}")
                     if response is not None:

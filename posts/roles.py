@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.apps import apps as live_apps
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 CONTRIBUTOR = "Contributor"
 AUTHOR = "Author"
 EDITOR = "Editor"
@@ -73,8 +77,6 @@ def roles_sync(*, apps=None) -> SyncReport:
     Permissions that do not exist yet (an app not migrated) are reported in `missing`.
     """
     if apps is None:
-        from django.apps import apps as live_apps
-
         apps = live_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -100,3 +102,13 @@ def roles_sync(*, apps=None) -> SyncReport:
             group.permissions.remove(*to_remove)
             report.removed.extend(f"{role}: permission #{pk}" for pk in sorted(to_remove))
     return report
+
+
+def editors():
+    """Active staff who may edit others' posts and publish them (Editors, and superusers)."""
+    User = get_user_model()
+    can = Q(is_superuser=True) | (
+        Q(groups__permissions__codename="edit_others_posts")
+        | Q(user_permissions__codename="edit_others_posts")
+    )
+    return User.objects.filter(can, is_active=True, is_staff=True).exclude(email="").distinct()

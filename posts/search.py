@@ -92,7 +92,7 @@ def attach_snippets(posts: list, q: str) -> None:
     """Set `post.search_snippet` (safe HTML with <mark>) on one page of results, in one query."""
     if not posts:
         return
-    from posts.models import Post
+    Post = type(posts[0])  # the page's own model: search.py sits below posts.models
 
     ids = [post.pk for post in posts]
     if _is_postgresql():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -11,8 +12,9 @@ from django.utils.formats import date_format
 
 from core.mail import templated_email
 from core.origin import absolute_url
-from posts.models import AuthorProfile, Post, ReviewNote
-from posts.workflow import editors
+from posts import images
+from posts.models import AuthorProfile, MediaImage, Post, ReviewNote, display_name
+from posts.roles import editors
 
 
 def email_language(user) -> str:
@@ -22,10 +24,7 @@ def email_language(user) -> str:
 
 
 def _name(user) -> str:
-    if user is None:
-        return ""
-    profile = AuthorProfile.objects.filter(user=user).first()
-    return profile.name if profile else (user.get_full_name() or user.get_username())
+    return display_name(user)
 
 
 @task
@@ -83,3 +82,43 @@ def notify_authors_of_decision(post_id: int, by_id: int | None, decision: str, n
         ).send()
         sent += 1
     return sent
+
+
+# --- responsive images ---------------------------------------------------------------------------
+
+
+@task
+def image_variants_make(*, model: str, pk: int) -> str:
+    """Make the narrower and WebP copies of a media-library image ("library") or of a post's
+    featured image ("featured"), and record them; posts showing a library image are rendered
+    again so their bodies list the new copies. Returns "made", "unreadable" or "gone"."""
+    if model == "library":
+        row = MediaImage.objects.filter(pk=pk).first()
+        name = row.image.name if row else ""
+    else:
+        row = Post.objects.filter(pk=pk).only("featured_image").first()
+        name = row.featured_image.name if row else ""
+    if not name:
+        return "gone"
+    info = images.make_variants(name)
+    # An image that can't be read is recorded too, so saving its row again does not retry it.
+    meta = images.meta_of(name, info) if info else {"name": name}
+    if model == "library":
+        MediaImage.objects.filter(pk=pk, image=name).update(variants=meta)
+        for post in Post.objects.filter(body__contains=row.image.url):
+            post.save()
+    else:
+        Post.objects.filter(pk=pk, featured_image=name).update(featured_image_variants=meta)
+    return "made" if info else "unreadable"
+
+
+def image_variants_queue(sender, instance, **kwargs) -> None:
+    """post_save: a new upload (library image or featured image) gets its copies made by the
+    worker after the transaction commits."""
+    if isinstance(instance, MediaImage):
+        model, name, meta = "library", instance.image.name, instance.variants
+    else:
+        model, name, meta = "featured", instance.featured_image.name, instance.featured_image_variants
+    if name and (meta or {}).get("name") != name:
+        pk = instance.pk
+        transaction.on_commit(lambda: image_variants_make.enqueue(model=model, pk=pk))

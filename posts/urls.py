@@ -1,12 +1,10 @@
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path, register_converter
+from django.urls import path
 
-from posts import converters, preview, views
+from posts import preview, views
 from posts.sitemaps import SITEMAPS
 
-register_converter(converters.FourDigitYear, "yyyy")
-register_converter(converters.TwoDigits, "mm")
-register_converter(converters.PostSlug, "postslug")
+# The yyyy, mm and postslug converters are registered by PostsConfig.ready (posts/converters.py).
 
 app_name = "posts"
 urlpatterns = [

@@ -11,11 +11,9 @@ import calendar
 import datetime as dt
 from urllib.parse import urlencode, urljoin
 
-from django.apps import apps
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,26 +24,13 @@ from django.views.decorators.http import require_safe
 
 from core.cache import fragments
 from core.origin import public_origin
+from posts.extensions import list_annotations
 from posts.follow import follow_page
-from posts.models import Category, Post, PostAuthor, Tag, public_authors
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors, published_filter
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
 
 PAGE_SIZE = 10
 RELATED_POSTS = 3
-
-
-def _comment_count():
-    """Public responses per post as a correlated subquery: evaluated for the listed page only,
-    so the list can walk an index in order instead of joining and grouping every post."""
-    Comment = apps.get_model("comments", "Comment")
-    per_post = (
-        Comment.objects.filter(post=OuterRef("pk"), is_public=True, is_removed=False, is_spam=False)
-        .order_by()
-        .values("post")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(per_post, output_field=IntegerField()), 0)
 
 
 def listing_queryset():
@@ -53,7 +38,7 @@ def listing_queryset():
     return (
         Post.objects.published()
         .filter(is_page=False)
-        .annotate(comment_count=_comment_count())
+        .annotate(**list_annotations())
         .prefetch_related(
             Prefetch(
                 "authorships",
@@ -189,7 +174,7 @@ def author(request, username, page=None):
     # A user with nothing published has no public page: usernames of non-authors stay private.
     user = get_object_or_404(public_authors().select_related("profile"), username=username)
     profile = getattr(user, "profile", None)
-    name = (profile.name if profile else "") or user.get_username()
+    name = display_name(user)
     return _list(
         request,
         listing_queryset().filter(authorships__user=user),
@@ -310,9 +295,7 @@ def _get_post_for_date(request, year, month, day, slug):
     base = _post_queryset()
     if request.user.is_authenticated and request.user.is_staff:
         # Staff preview of a draft or scheduled post, dated by its publication or creation day.
-        candidates = base.filter(slug=slug).exclude(
-            status=Post.Status.PUBLISHED, published_at__lte=timezone.now()
-        )
+        candidates = base.filter(slug=slug).exclude(published_filter())
         for candidate in candidates:
             when = candidate.published_at or candidate.created_at
             if start <= when < end:

@@ -4,44 +4,30 @@
 - Someone else publishes, schedules or sends back a post: its other authors are told. Sending
   back keeps the editor's note (`ReviewNote`), which the author sees on the post's admin page.
 
-Emails go in each recipient's language (their profile), through the worker, after commit.
+Emails go in each recipient's language (their profile), through the worker, after commit. This
+module is the one place that queues the workflow's tasks (posts/tasks.py); the tasks never import it.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 
+from posts import tasks
 from posts.models import Post, ReviewNote
 
 Decision = Literal["published", "scheduled", "sent_back"]
 
 
-def editors():
-    """Active staff who may edit others' posts and publish them (Editors, and superusers)."""
-    User = get_user_model()
-    can = Q(is_superuser=True) | (
-        Q(groups__permissions__codename="edit_others_posts")
-        | Q(user_permissions__codename="edit_others_posts")
-    )
-    return User.objects.filter(can, is_active=True, is_staff=True).exclude(email="").distinct()
-
-
 def post_submitted(*, post: Post, by) -> None:
     """Tell the editors that `by` submitted the post for review."""
-    from posts import tasks
-
     post_id, by_id = post.pk, getattr(by, "pk", None)
     transaction.on_commit(lambda: tasks.notify_editors_of_review.enqueue(post_id, by_id))
 
 
 def post_decided(*, post: Post, by, decision: Decision, note: ReviewNote | None = None) -> None:
     """Tell the post's other authors that `by` published, scheduled or sent it back."""
-    from posts import tasks
-
     post_id, by_id, note_id = post.pk, getattr(by, "pk", None), getattr(note, "pk", None)
     transaction.on_commit(lambda: tasks.notify_authors_of_decision.enqueue(post_id, by_id, decision, note_id))
 

@@ -114,19 +114,21 @@ INSTALLED_APPS = [
     "sectorblog",
     "posts",
     "comments",
+    "feeds",
     "newsletter",
     "federation",
     "wordpress",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
-    "sectorblog.feedredirects.FeedMiddleware",
-    "sectorblog.middleware.DatabaseUnavailableMiddleware",
-    "sectorblog.guards.HostileInputMiddleware",
-    "sectorblog.replicas.ReplicaRoutingMiddleware",
+    "wordpress.feedredirects.FeedMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
+    "core.guards.HostileInputMiddleware",
+    "core.replicas.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,7 +169,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "sectorblog.context_processors.site",
+                "core.context_processors.site",
                 "federation.context_processors.fediverse",
             ],
         },
@@ -235,7 +237,7 @@ for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica{_index}"] = _replica
 if len(DATABASES) > 1:
-    DATABASE_ROUTERS = ["sectorblog.routers.PrimaryReplicaRouter"]
+    DATABASE_ROUTERS = ["core.routers.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 )
 # django-ipware is not installed, so axes ignores the AXES_IPWARE_* settings: name the client
 # address ourselves (REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry).
-AXES_CLIENT_IP_CALLABLE = "sectorblog.guards.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.guards.client_ip"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/admin/"
 
@@ -495,8 +497,8 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
 COMMENTS_MAX_CHARS = int(os.environ.get("COMMENTS_MAX_CHARS", "10000"))
 # Days after publication that comments stay open (0 = forever).
 COMMENTS_CLOSE_AFTER_DAYS = int(os.environ.get("COMMENTS_CLOSE_AFTER_DAYS", "60"))
-# Show linkbacks inside the thread (True) or as a separate "Mentions" list.
-COMMENTS_LINKBACKS_IN_THREAD = env_bool("COMMENTS_LINKBACKS_IN_THREAD", True)
+# Show linkbacks inside the thread (True) or apart, under "Mentioned elsewhere" (the default).
+COMMENTS_LINKBACKS_IN_THREAD = env_bool("COMMENTS_LINKBACKS_IN_THREAD", False)
 COMMENTS_HOLD_FIRST_COMMENT = env_bool("COMMENTS_HOLD_FIRST_COMMENT", False)
 COMMENTS_USE_GRAVATAR = env_bool("COMMENTS_USE_GRAVATAR", False)
 AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")

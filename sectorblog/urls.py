@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.adminlinks import view_on_site
-from sectorblog.health import healthz
+from core.health import healthz
 
 urlpatterns = [
     # Before the admin's own r/ pattern: its redirect showed any staff user any draft's URL.
@@ -14,7 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("sectorblog.feed_urls")),
+    path("", include("feeds.urls")),
     # The discussion's own views only. django_comments_xtd.urls is not included: its JSON API,
     # like/flag views and django_comments' views created or changed comments without the form's
     # rules (comments/services.py), and its redirect shortcut revealed unpublished posts.
@@ -27,5 +27,5 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler404 = "sectorblog.errors.page_not_found"
-handler500 = "sectorblog.middleware.server_error"  # a 503 when the database caused it
+handler404 = "core.errors.page_not_found"
+handler500 = "core.middleware.server_error"  # a 503 when the database caused it

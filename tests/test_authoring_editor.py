@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.markup import render_markdown
 from posts.models import Post, PostRevision
-from sectorblog.markup import render_markdown
 from tests import factories
 from tests.test_authoring_roles import CHANGELIST, MIDDAY, change_url, draft, login_as, submit
 

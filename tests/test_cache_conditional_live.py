@@ -26,7 +26,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 SETUP = """
 import json
-from comments.feeds import visible_comments
+from feeds.comments import visible_comments
 
 post = visible_comments().order_by("-post__published_at").first().post
 print(json.dumps({"post": post.get_absolute_url(), "pk": post.pk}))

@@ -52,7 +52,7 @@ def test_whole_thread_in_a_constant_number_of_queries(
     shown = page.select("li.comment")
     assert len(shown) == min(total, 200)  # 50 threads of 4 per page
     assert page.select_one(f"li#c{made[0].pk} .comment-body strong").get_text() == "0"
-    expected = f"{total} response" + ("s" if total != 1 else "")
+    expected = f"{total} comment" + ("s" if total != 1 else "")
     assert page.select_one("#comments-heading").get_text(strip=True) == expected
 
 
@@ -146,9 +146,12 @@ def test_linkbacks_as_a_separate_mentions_list(client, post, make_comment, setti
     ping = linkback(post, make_comment)
     page = soup(client.get(post.get_absolute_url()))
     assert [li["id"] for li in page.select("ol.thread > li")] == [f"c{comment.pk}"]
-    assert page.select_one("#mentions").get_text() == "Mentions"
-    assert page.select_one(f"ol.mentions > li#c{ping.pk} a.source")["href"] == "https://agua.example/entrada"
-    assert page.select_one("#comments-heading").get_text(strip=True) == "2 responses"
+    assert page.select_one("#mentions").get_text() == "Mentioned elsewhere"
+    mention = page.select_one(f"ol.mentions > li#c{ping.pk}")
+    assert mention.select_one("a.source")["href"] == "https://agua.example/entrada"
+    # Shown under the sending site's name, apart from the readers' comments, and counted apart.
+    assert mention.select_one(".site").get_text() == ping.user_name
+    assert page.select_one("#comments-heading").get_text(strip=True) == "1 comment · 1 mention"
 
 
 def test_long_threads_paginate_by_top_level_comment_and_permalinks_find_the_page(

@@ -12,7 +12,7 @@ import time
 import html5lib
 import pytest
 
-from sectorblog.markup import render_markdown, sanitize
+from core.markup import render_markdown, sanitize
 
 PROFILES = ["post", "comment"]
 FORBIDDEN_ELEMENTS = {

@@ -215,7 +215,7 @@ def test_author_page_shows_bio_avatar_website_and_their_posts(client, db):
     assert card.select_one(".bio").get_text() == "Sanitation engineer.Writes about faecal sludge."
     assert card.select_one(".bio br") is not None
     assert card.select_one(".website a")["href"] == "https://nadia.example.org/"
-    assert card.select_one("img.avatar-image")["src"].startswith("/media/avatars/nadia")
+    assert card.select_one("img.author-photo")["src"].startswith("/media/avatars/nadia")
     assert card_titles(page) == ["Solo post", "Co-written"]
 
 

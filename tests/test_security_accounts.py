@@ -81,7 +81,7 @@ def test_another_account_from_another_real_address_is_not_locked_out(editor):
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(editor, settings):
     """Found a bug: django-ipware is not installed, so axes ignored AXES_IPWARE_PROXY_COUNT and
     counted every attempt against the proxy's address; one attacker locked out the editor for
-    all visitors. TRUSTED_PROXY_COUNT now feeds AXES_CLIENT_IP_CALLABLE (sectorblog.guards)."""
+    all visitors. TRUSTED_PROXY_COUNT now feeds AXES_CLIENT_IP_CALLABLE (core.guards)."""
     settings.TRUSTED_PROXY_COUNT = 1
     get_user_model().objects.create_user("owner", "owner@example.org", PASSWORD, is_staff=True)
     proxy = "10.0.0.2"
@@ -107,5 +107,5 @@ def test_behind_a_trusted_proxy_client_written_entries_are_ignored(editor, setti
 
 
 def test_axes_asks_the_site_for_the_client_address():
-    assert django_settings.AXES_CLIENT_IP_CALLABLE == "sectorblog.guards.client_ip"
+    assert django_settings.AXES_CLIENT_IP_CALLABLE == "core.guards.client_ip"
     assert django_settings.TRUSTED_PROXY_COUNT == 0

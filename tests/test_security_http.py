@@ -306,7 +306,7 @@ class FailingSessionStore:
 def test_a_database_error_in_a_middleware_is_a_503_not_a_500(settings, db):
     """Found a bug: Django turns a middleware's exception into a 500 before the outer
     DatabaseUnavailableMiddleware sees it, so such outages showed the 500 page. The handler500
-    (sectorblog.middleware.server_error) now recognises the database error and answers 503."""
+    (core.middleware.server_error) now recognises the database error and answers 503."""
     settings.DEBUG = False
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_security_http.FailingSessionStore"]
     response = Client(raise_request_exception=False).get("/")

@@ -1,6 +1,6 @@
 """Hostile text (issue 11, case 15): control characters never reach PostgreSQL, bidi overrides
 are taken out of names, and oversized or CRLF-bearing URLs are refused. The guard is
-sectorblog.guards.HostileInputMiddleware, so it holds for every form, present and future."""
+core.guards.HostileInputMiddleware, so it holds for every form, present and future."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from comments.models import Comment
-from sectorblog.guards import neutralise_bidi, strip_control
+from core.guards import neutralise_bidi, strip_control
 from tests.test_security_http import comment_form_data
 
 RLO, PDF, RLI, PDI = "\u202e", "\u202c", "\u2067", "\u2069"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from posts.wordpress import comment_markdown, post_body_markdown
-from sectorblog.markup import render_markdown
+from core.markup import render_markdown
+from wordpress.content import comment_markdown, post_body_markdown
 
 
 def rendered(content: str) -> BeautifulSoup:

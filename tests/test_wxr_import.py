@@ -410,7 +410,7 @@ def test_bad_input_stops_with_one_line_naming_line_and_column_and_writes_nothing
 
 
 def test_entities_are_never_expanded(db, tmp_path):
-    from posts.wxr import WXRError, read_wxr
+    from wordpress.reader import WXRError, read_wxr
 
     with pytest.raises(WXRError, match="DOCTYPE"):
         list(read_wxr(DATA / "entities.xml"))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comments.linkbacks.send import RESENDABLE, attempt_resend
 from comments.models import IncomingWebmention, LinkbackAttempt
+from posts.models import Post
 
 _ATTEMPT_FIELDS = (
     "target_url",
@@ -47,8 +48,6 @@ def attempt_reason(attempt: LinkbackAttempt) -> str:
 
 
 def _post_admin():
-    from posts.models import Post
-
     return admin.site._registry[Post]
 
 
@@ -214,14 +213,3 @@ class IncomingWebmentionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-def _attach_to_post_admin() -> None:
-    # posts never imports comments, so comments adds its inline to the Post admin itself.
-    from posts.admin import PostAdmin
-
-    if LinkbackAttemptInline not in PostAdmin.inlines:
-        PostAdmin.inlines = [*PostAdmin.inlines, LinkbackAttemptInline]
-
-
-_attach_to_post_admin()

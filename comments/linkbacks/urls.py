@@ -1,8 +1,9 @@
-"""Linkback endpoints: /xmlrpc.php (and /xmlrpc/), <post>/trackback/, /webmention/."""
+"""Linkback endpoints: /xmlrpc.php (and /xmlrpc/), <post>/trackback/, /webmention/.
+
+The date converters are the ones posts registers at startup (posts/converters.py)."""
 
 from django.urls import path
 
-import posts.urls  # noqa: F401 (registers the yyyy/mm/postslug converters used below)
 from comments.linkbacks import pingback, trackback, webmention
 
 app_name = "linkbacks"

@@ -14,7 +14,9 @@ from django import template
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.utils.translation import get_language
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 
 from comments import render
 from comments.commenter import JUST_POSTED_TAG
@@ -99,7 +101,7 @@ class ThreadCacheNode(template.Node):
             fragments.put(cache_key, html)
         version_key = context.get("thread_version_key")
         if version_key:
-            fragments.put(version_key, {"html": str(html), "total": context.get("comment_count")})
+            fragments.put(version_key, {"html": str(html), "counts": context.get("counts")})
         return html
 
 
@@ -148,12 +150,12 @@ def render_discussion(context, post):
     if fragments.enabled(request) and not can_moderate and plain_page:
         version_key = fragments.fragment_key("thread", (post.pk, cpage, is_open))
         cached = fragments.get(version_key)
-        if cached is not None:
+        if cached is not None and "counts" in cached:
             just_posted = _just_posted(request, post)
             return {
                 **common,
                 "thread_html": cached["html"],
-                "comment_count": cached["total"],
+                "counts": cached["counts"],
                 "just_posted": just_posted,
             }
     common["just_posted"] = _just_posted(request, post)
@@ -168,7 +170,7 @@ def render_discussion(context, post):
         "tree": page.tree,
         "mentions": page.mentions,
         "page": page,
-        "comment_count": page.total,
+        "counts": page.counts,
         # Moderators get a fresh render: their thread carries per-request forms.
         "thread_key": "" if can_moderate else thread_fingerprint(page, comments_open=is_open),
     }
@@ -206,6 +208,33 @@ def _writer(context) -> render.ThreadWriter:
 def thread_html(context):
     """The thread's HTML (comments/render.py): one pass in Python, no template per comment."""
     return _writer(context).thread(context["tree"])
+
+
+@register.simple_tag
+def discussion_heading(counts, is_open=True) -> str:
+    """ "12 comments · 4 mentions", "3 comments", or an invitation when nothing is there yet."""
+    if not counts["comments"] and not counts["mentions"]:
+        return gettext("Start the discussion") if is_open else gettext("No comments")
+    parts = []
+    if counts["comments"]:
+        parts.append(
+            ngettext("%(count)s comment", "%(count)s comments", counts["comments"])
+            % {"count": counts["comments"]}
+        )
+    if counts["mentions"]:
+        parts.append(
+            ngettext("%(count)s mention", "%(count)s mentions", counts["mentions"])
+            % {"count": counts["mentions"]}
+        )
+    return " · ".join(parts)
+
+
+@register.simple_tag
+def in_reply_to(answered) -> str:
+    """ "In reply to <a href="#c12">Ana</a>": the name linked to the comment it answers."""
+    link = format_html('<a href="#c{}">{}</a>', answered.pk, answered.user_name)
+    # The sentence is escaped, the link is built by format_html: the result is safe.
+    return mark_safe(escape(gettext("In reply to %(name)s")) % {"name": link})  # noqa: S308
 
 
 @register.simple_tag(takes_context=True)

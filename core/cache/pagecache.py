@@ -70,8 +70,8 @@ from django.views.decorators.csp import csp_override, csp_report_only_override
 from core.cache import policy
 from core.cache.fragments import deploy_digest
 from core.cache.version import changed_at, content_version
+from core.guards import client_ip
 from core.ratelimit import limit_check
-from sectorblog.guards import client_ip
 
 logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")

@@ -36,6 +36,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from core.routers import remember_primary_position, replica_aliases
+
 CACHE_KEY = "content-version"
 NEVER = float("inf")
 
@@ -174,8 +176,6 @@ def content_changed(*, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = T
     table) looks up the next scheduled publication at once, inside the transaction, so a post
     scheduled by it sets the renewed version's lifetime.
     """
-    from sectorblog.routers import remember_primary_position, replica_aliases
-
     connection = connections[using]
     if replica_aliases() and not _queued(connection, remember_primary_position):
         # Readers must not render this change's pages from a replica that has not replayed it

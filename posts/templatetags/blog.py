@@ -16,16 +16,19 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, FilteredRelation, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.origin import public_origin
-from posts.models import Category, Post, Tag, published_filter
+from posts import images
+from posts.models import Category, Post, Tag, display_name, published_filter
 
 register = template.Library()
 
+MAIN_CATEGORIES = 5
 RECENT_POSTS = 5
 TAG_CLOUD_SIZE = 40
 TAG_WEIGHTS = 5
@@ -52,8 +55,28 @@ def recent_posts(count: int = RECENT_POSTS):
     return {"recent_posts": list(posts)}
 
 
-@register.inclusion_tag("includes/_category_list.html")
-def category_list():
+@register.inclusion_tag("includes/_category_list.html", takes_context=True)
+def category_list(context):
+    return {"category_tree": _category_tree(context.get("request"))}
+
+
+@register.inclusion_tag("includes/_main_categories.html", takes_context=True)
+def main_categories(context, count: int = MAIN_CATEGORIES):
+    """The header's categories: the top-level ones with the most published posts."""
+    roots = sorted(_category_tree(context.get("request")), key=lambda n: -n["category"].post_count)
+    return {"main_categories": [node["category"] for node in roots[:count]]}
+
+
+def _category_tree(request) -> list[dict]:
+    # The header and the sidebar show the same tree: one query per request for both.
+    if request is None:
+        return category_tree()
+    if not hasattr(request, "_sectorblog_category_tree"):
+        request._sectorblog_category_tree = category_tree()
+    return request._sectorblog_category_tree
+
+
+def category_tree() -> list[dict]:
     """Categories nested under their parents, each with the number of published posts its page
     lists: its own and its sub-categories', each post once. A parent whose posts are all filed
     under a child shows that count, not (0).
@@ -94,8 +117,7 @@ def category_list():
 
     # Roots are categories without a (known) parent; a broken parent link never hides a category.
     roots = [c for c in categories.values() if c.parent_id is None or c.parent_id not in categories]
-    tree = [node for node, _posts in (build(cat, frozenset({cat.pk})) for cat in roots) if node is not None]
-    return {"category_tree": tree}
+    return [node for node, _posts in (build(cat, frozenset({cat.pk})) for cat in roots) if node is not None]
 
 
 @register.inclusion_tag("includes/_tag_cloud.html")
@@ -241,11 +263,10 @@ def post_json_ld(context, post):
     authors = []
     for authorship in post.authorships.all():  # prefetched with user and profile
         user = authorship.user
-        profile = getattr(user, "profile", None)
         authors.append(
             {
                 "@type": "Person",
-                "name": (profile.name if profile else "") or user.get_username(),
+                "name": display_name(user),
                 "url": origin + reverse("posts:author", kwargs={"username": user.get_username()}),
             }
         )
@@ -285,7 +306,6 @@ def machine_datetime(when):
     """
     if not when:
         return ""
-    from django.utils import timezone
 
     return _iso(timezone.localtime(when) if timezone.is_aware(when) else when)
 
@@ -297,8 +317,37 @@ def human_datetime(when) -> str:
     was, and a sentence no longer ends on the "a.m." abbreviation's own full stop."""
     if not when:
         return ""
-    from django.utils import dateformat, formats, timezone
 
     local = timezone.localtime(when) if timezone.is_aware(when) else when
     zone = dateformat.format(local, "T") if timezone.is_aware(local) else ""
     return f"{formats.date_format(local, 'DATETIME_FORMAT')} {zone}".strip()
+
+
+@register.filter(name="display_name")
+def display_name_filter(user) -> str:
+    """`{{ user|display_name }}`: the one name a person is shown under (posts.models.display_name)."""
+    return display_name(user)
+
+
+@register.filter
+def initials(name: str) -> str:
+    """ "Wanjiru Kamau" → "WK": the face of an author without a photo."""
+    words = [word for word in str(name).split() if word[:1].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+@register.simple_tag
+def featured_image(post, sizes: str, eager: bool = False, css_class: str = "", decorative: bool = False):
+    """The post's featured image as a <picture> with WebP and narrower copies when the worker
+    has made them (posts/images.py), else the original. Lazy unless `eager` (above the fold);
+    a `decorative` copy (a card's image beside the titled link) has empty alt text."""
+    lazy = not eager
+    name = post.featured_image.name
+    return images.picture_html(
+        post.featured_image.url,
+        alt="" if decorative else post.featured_image_alt,
+        info=images.info_from(post.featured_image_variants, name),
+        sizes=sizes,
+        lazy=lazy,
+        css_class=css_class,
+    )

@@ -1,0 +1,258 @@
+"""The post feeds: the site, a category with its sub-categories, a tag and an author.
+
+Each starts from `Post.objects.published()` and uses the framework in feeds/framework.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import mimetypes
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.cache import fragments
+from core.origin import absolute_url, public_origin
+from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
+
+# --- post feeds -------------------------------------------------------------------------------
+
+
+def _author_entries(post: Post) -> list[dict[str, str]]:
+    entries = []
+    for authorship in post.authorships.all():
+        user = authorship.user
+        name = display_name(user)
+        uri = absolute_url(reverse("posts:author", kwargs={"username": user.get_username()}))
+        entries.append({"name": name, "uri": uri})
+    return entries
+
+
+def _featured_image(post: Post) -> dict[str, str] | None:
+    if not post.featured_image:
+        return None
+    url = absolute_url(post.featured_image.url)
+    mime = mimetypes.guess_type(post.featured_image.name)[0] or "image/jpeg"
+    return {"url": url, "type": mime, "alt": post.featured_image_alt}
+
+
+class PostFeed(SiteFeed):
+    """The site's latest posts; subclasses narrow it to a category, tag or author."""
+
+    def get_object(self, request, **kwargs):
+        return None
+
+    def post_queryset(self, obj) -> QuerySet[Post]:
+        queryset = Post.objects.published().filter(is_page=False)
+        if self.lang:
+            queryset = queryset.filter(language=self.lang)
+        return self.narrow(queryset, obj)
+
+    def narrow(self, queryset: QuerySet[Post], obj) -> QuerySet[Post]:
+        return queryset
+
+    def feed_state(self, obj) -> tuple[str, float | None]:
+        state = self.post_queryset(obj).aggregate(
+            count=Count("pk"), newest=Max("published_at"), changed=Max("updated_at")
+        )
+        token = f"{state['count']}|{state['newest']}|{state['changed']}"
+        dates = [when.timestamp() for when in (state["newest"], state["changed"]) if when]
+        # A post dropped from the feed (unpublished, deleted) changes the ETag, not this date.
+        return token, max(dates, default=None)
+
+    def item_queryset(self, obj) -> QuerySet[Post]:
+        return (
+            self.post_queryset(obj)
+            .prefetch_related(
+                Prefetch("authorships", queryset=PostAuthor.objects.select_related("user__profile")),
+                "categories",
+                "tags",
+            )
+            .defer("body", "search_text")
+            .order_by("-published_at", "-id")
+        )
+
+    def items(self, obj):
+        return self.item_queryset(obj)[:FEED_ITEMS]
+
+    def item_entries(self, obj) -> list[dict[str, Any]]:
+        """The items, each built once per content version and kept in the cache.
+
+        With the cache warm this is two cache reads (the ids in order, then their entries) and no
+        query; only the posts missing from the cache are fetched with their authors, categories
+        and tags.
+        """
+        if not fragments.enabled(getattr(self, "request", None)):
+            return super().item_entries(obj)
+        ids = self._remembered(
+            "feed-ids",
+            lambda: list(
+                self.post_queryset(obj)
+                .order_by("-published_at", "-id")
+                .values_list("pk", flat=True)[:FEED_ITEMS]
+            ),
+        )
+        full_text = settings.FEED_FULL_TEXT
+        keys = {pk: fragments.fragment_key("feed-item", (pk, full_text, public_origin())) for pk in ids}
+        if None in keys.values():  # the cache is down
+            return super().item_entries(obj)
+        found = fragments.get_many(list(keys.values()))
+        missing = [pk for pk in ids if keys[pk] not in found]
+        if missing:
+            fetched = self.item_queryset(obj).filter(pk__in=missing)
+            built = {item.pk: self.item_entry(item) for item in fetched}
+            fragments.put_many({keys[pk]: entry for pk, entry in built.items()})
+            found.update({keys[pk]: entry for pk, entry in built.items()})
+        return [found[keys[pk]] for pk in ids if keys[pk] in found]
+
+    def feed_url(self, obj) -> str:
+        return reverse("feeds:site")
+
+    def link(self, obj) -> str:
+        return reverse("posts:home")
+
+    def title(self, obj) -> str:
+        return settings.SITE_NAME
+
+    def description(self, obj) -> str:
+        return _("The latest posts from %(site)s") % {"site": settings.SITE_NAME}
+
+    def item_title(self, post: Post) -> str:
+        return post.title
+
+    def item_link(self, post: Post) -> str:
+        return post.get_absolute_url()
+
+    def item_description(self, post: Post) -> str:
+        # RSS descriptions and Atom type="html" summaries are HTML; the summary is plain text.
+        return html.escape(post.summary, quote=False)
+
+    def item_pubdate(self, post: Post) -> dt.datetime:
+        return post.published_at
+
+    def item_updateddate(self, post: Post) -> dt.datetime:
+        return max(post.updated_at, post.published_at)
+
+    def item_categories(self, post: Post) -> list[str]:
+        return [c.name for c in post.categories.all()] + [t.name for t in post.tags.all()]
+
+    def item_extra_kwargs(self, post: Post) -> dict[str, Any]:
+        extra: dict[str, Any] = {"authors": _author_entries(post), "image": _featured_image(post)}
+        if settings.FEED_FULL_TEXT:
+            extra["content"] = absolutize_html(post.body_html, absolute_url(post.get_absolute_url()))
+        return extra
+
+
+class PostAtomFeed(AtomMixin, PostFeed):
+    pass
+
+
+class CategoryFeed(PostFeed):
+    """Posts in a category or any of its sub-categories."""
+
+    def get_object(self, request, slug: str):
+        category = get_object_or_404(Category, slug=slug)
+        category.subtree_ids = category.descendant_ids()
+        return category
+
+    def narrow(self, queryset, category):
+        through = Post.categories.through.objects.filter(category_id__in=category.subtree_ids)
+        return queryset.filter(pk__in=through.values("post_id"))
+
+    def feed_url(self, category) -> str:
+        return reverse("feeds:category", kwargs={"slug": category.slug})
+
+    def link(self, category) -> str:
+        return category.get_absolute_url()
+
+    def title(self, category) -> str:
+        return _("%(site)s: category %(name)s") % {"site": settings.SITE_NAME, "name": category.name}
+
+    def description(self, category) -> str:
+        return category.description or _("Posts filed under %(name)s") % {"name": category.name}
+
+
+class CategoryAtomFeed(AtomMixin, CategoryFeed):
+    pass
+
+
+class TagFeed(PostFeed):
+    """Posts with a tag."""
+
+    def get_object(self, request, slug: str):
+        return get_object_or_404(Tag, slug=slug)
+
+    def narrow(self, queryset, tag):
+        return queryset.filter(tags=tag)
+
+    def feed_url(self, tag) -> str:
+        return reverse("feeds:tag", kwargs={"slug": tag.slug})
+
+    def link(self, tag) -> str:
+        return tag.get_absolute_url()
+
+    def title(self, tag) -> str:
+        return _("%(site)s: tag %(name)s") % {"site": settings.SITE_NAME, "name": tag.name}
+
+    def description(self, tag) -> str:
+        return tag.description or _("Posts tagged %(name)s") % {"name": tag.name}
+
+
+class TagAtomFeed(AtomMixin, TagFeed):
+    pass
+
+
+class AuthorFeed(PostFeed):
+    """Posts (co-)written by one author."""
+
+    def get_object(self, request, username: str):
+        # The author page's rule: no feed for an account with nothing published.
+        return get_object_or_404(public_authors().select_related("profile"), username=username)
+
+    def narrow(self, queryset, user):
+        return queryset.filter(authors=user)
+
+    def _name(self, user) -> str:
+        return display_name(user)
+
+    def feed_url(self, user) -> str:
+        return reverse("feeds:author", kwargs={"username": user.get_username()})
+
+    def link(self, user) -> str:
+        return reverse("posts:author", kwargs={"username": user.get_username()})
+
+    def title(self, user) -> str:
+        return _("%(site)s: posts by %(name)s") % {"site": settings.SITE_NAME, "name": self._name(user)}
+
+    def description(self, user) -> str:
+        return _("Posts written by %(name)s") % {"name": self._name(user)}
+
+
+class AuthorAtomFeed(AtomMixin, AuthorFeed):
+    pass
+
+
+def published_post_for_date(*, year: int, month: int, day: int, slug: str) -> Post:
+    """The published post at a date permalink, or 404 (drafts and scheduled posts never match)."""
+    try:
+        start = dt.datetime.combine(dt.date(year, month, day), dt.time.min, timezone.get_current_timezone())
+    except (ValueError, OverflowError) as exc:
+        raise Http404(_("No such date.")) from exc
+    end = start + dt.timedelta(days=1)
+    post = (
+        Post.objects.published()
+        .filter(slug=slug, published_at__gte=start, published_at__lt=end)
+        .only("title", "slug", "published_at", "created_at", "language", "status")
+        .first()
+    )
+    if post is None:
+        raise Http404(_("No such post."))
+    return post
