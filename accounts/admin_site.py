@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from functools import wraps
 
+from allauth.account.views import login as account_login
+from django.apps import apps
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.options import BaseModelAdmin
@@ -40,7 +42,6 @@ class DeskAdminSite(AdminSite):
         the index as before."""
         if request.method == "GET" and self.has_permission(request):
             return super().login(request, extra_context)
-        from allauth.account.views import login as account_login
 
         return account_login(request)
 
@@ -70,8 +71,6 @@ class DeskAdminSite(AdminSite):
         return super().autocomplete_view(request)
 
     def _autocomplete_model(self, request):
-        from django.apps import apps
-
         try:
             return apps.get_model(request.GET["app_label"], request.GET["model_name"])
         except (KeyError, LookupError, ValueError):

@@ -338,12 +338,7 @@ def archive_import(
     return report
 
 
-def _restore(tar, tmp: Path, report: ArchiveReport, using: str, on_progress) -> None:
-    members = iter(tar)
-    first = next(members, None)
-    if first is None or first.name != "manifest.json":
-        raise ArchiveError("not a sectorblog archive: manifest.json is not its first file")
-    manifest = _manifest(tar.extractfile(first).read())
+def _check_migrations(manifest: dict, using: str) -> None:
     here = _applied_migrations(using)
     missing = sorted(set(manifest["migrations"]) - set(here))
     newer = sorted(set(here) - set(manifest["migrations"]))
@@ -360,6 +355,47 @@ def _restore(tar, tmp: Path, report: ArchiveReport, using: str, on_progress) -> 
             + "; ".join(detail)
             + "). Restore it with the version that made it (same migrations), then upgrade."
         )
+
+
+def _extract_media(tar, member, entry: dict, target: Path) -> int:
+    digest = hashlib.sha256()
+    size = 0
+    with open(target, "wb") as out:
+        source = tar.extractfile(member)
+        for chunk in iter(lambda: source.read(1 << 16), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != entry["sha256"] or size != entry["bytes"]:
+        raise ArchiveError(f"{member.name}: its content does not match the manifest's digest")
+    return size
+
+
+def _store_media(media_written: list[tuple[Path, str]]) -> None:
+    for source, name in media_written:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        with open(source, "rb") as fh:
+            saved = default_storage.save(name, File(fh, name=name))
+        if saved != name:
+            raise ArchiveError(f"media file {name} could not be stored under its own name")
+
+
+def _check_constraints(using: str) -> None:
+    connection = connections[using]
+    try:
+        connection.check_constraints()
+    except Exception as exc:  # IntegrityError on SQLite, whatever the backend raises
+        raise ArchiveError(f"the archive's rows do not fit together: {exc}") from None
+
+
+def _restore(tar, tmp: Path, report: ArchiveReport, using: str, on_progress) -> None:
+    members = iter(tar)
+    first = next(members, None)
+    if first is None or first.name != "manifest.json":
+        raise ArchiveError("not a sectorblog archive: manifest.json is not its first file")
+    manifest = _manifest(tar.extractfile(first).read())
+    _check_migrations(manifest, using)
     by_name = {e["name"]: e for e in manifest["files"]}
     media_expected = {e["name"]: e for e in manifest["media"]}
     if _content_digest(manifest["files"], manifest["media"]) != manifest["digest"]:
@@ -385,20 +421,9 @@ def _restore(tar, tmp: Path, report: ArchiveReport, using: str, on_progress) -> 
                 if on_progress:
                     on_progress(entry["model"], count)
             elif member.name in media_expected:
-                entry = media_expected[member.name]
                 target = tmp / f"m{len(media_written)}"
-                digest = hashlib.sha256()
-                size = 0
-                with open(target, "wb") as out:
-                    source = tar.extractfile(member)
-                    for chunk in iter(lambda source=source: source.read(1 << 16), b""):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        out.write(chunk)
-                if digest.hexdigest() != entry["sha256"] or size != entry["bytes"]:
-                    raise ArchiveError(f"{member.name}: its content does not match the manifest's digest")
+                report.media_bytes += _extract_media(tar, member, media_expected[member.name], target)
                 media_written.append((target, member.name[len("media/") :]))
-                report.media_bytes += size
             else:
                 raise ArchiveError(f"unexpected file in the archive: {member.name}")
             seen.add(member.name)
@@ -409,18 +434,8 @@ def _restore(tar, tmp: Path, report: ArchiveReport, using: str, on_progress) -> 
                 f"(first: {absent[0]})"
             )
         _reset_sequences([known[e["model"]] for e in manifest["files"]], using)
-        connection = connections[using]
-        try:
-            connection.check_constraints()
-        except Exception as exc:  # IntegrityError on SQLite, whatever the backend raises
-            raise ArchiveError(f"the archive's rows do not fit together: {exc}") from None
-        for source, name in media_written:
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            with open(source, "rb") as fh:
-                saved = default_storage.save(name, File(fh, name=name))
-            if saved != name:
-                raise ArchiveError(f"media file {name} could not be stored under its own name")
+        _check_constraints(using)
+        _store_media(media_written)
         report.media_files = len(media_written)
         report.digest = manifest["digest"]
     from django.contrib.contenttypes.models import ContentType

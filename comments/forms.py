@@ -15,24 +15,16 @@ from django import forms
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxLengthValidator
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
 from comments.models import Comment
+from core.guards import client_ip
 from posts.models import display_name
 
 REPLY_ERROR = "bad_reply"
-
-
-def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For only counts behind TRUSTED_PROXY_COUNT proxies."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class FollowupField(forms.ChoiceField):
@@ -170,8 +162,6 @@ class CommentForm(XtdCommentForm):
 
     def build_comment(self, *, request) -> Comment:
         """An unsaved Comment from the valid form and the request (IP, agent, language)."""
-        from django.utils import translation
-
         data = self.cleaned_data
         post = self.target_object
         return Comment(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
 from core.markup import plain_text, render_markdown, sanitize
+from posts.models import Post
 
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 
@@ -69,6 +70,10 @@ class Comment(XtdComment):
     source_title = models.CharField(_("source title"), max_length=300, blank=True)
     excerpt = models.TextField(_("excerpt"), blank=True)
     author_avatar_url = models.URLField(_("author avatar"), max_length=2000, blank=True)
+    # A linkback's site icon, copied to our own storage (comments/linkbacks/icons.py).
+    source_icon = models.CharField(
+        _("source site icon"), max_length=300, blank=True, default="", db_default="", editable=False
+    )
     # The writer's handle on another network (fediverse replies: "@ana@example.social").
     # db_default: rows inserted by raw SQL (benchmark seeding) need not name it.
     author_handle = models.CharField(
@@ -192,11 +197,13 @@ class Comment(XtdComment):
         return render_markdown(self.comment, "comment")
 
     def save(self, *args, **kwargs):
-        if self.post_id is None and self.content_type_id and self.object_pk:
-            from posts.models import Post
-
-            if self.content_type.model_class() is Post:
-                self.post_id = int(self.object_pk)
+        if (
+            self.post_id is None
+            and self.content_type_id
+            and self.object_pk
+            and self.content_type.model_class() is Post
+        ):
+            self.post_id = int(self.object_pk)
         self.body_html = self.render_body()
         if self.kind == self.Kind.COMMENT and not self.duplicate_key and self.content_type_id:
             self.duplicate_key = self.make_duplicate_key(

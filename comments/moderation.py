@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from django_comments_xtd.models import BlackListedDomain
 from django_comments_xtd.moderation import XtdCommentModerator, moderator
 
+from comments.models import Comment
 from posts.models import Post
 
 MODERATE_PERMISSION = "comments.can_moderate"
@@ -105,8 +106,6 @@ class PostModerator(XtdCommentModerator):
 
 
 def _has_approved_comment(comment) -> bool:
-    from comments.models import Comment
-
     previous = Comment.objects.filter(is_public=True, is_removed=False, is_spam=False, kind=comment.kind)
     if comment.kind == "fediverse":
         # An approved reply that its sender edits counts for itself: it was approved before.

@@ -55,12 +55,19 @@ class ThreadWriter:
         self.origin_label = gettext("Original on %(server)s")
 
     # --- one comment -------------------------------------------------------------------------
+    @staticmethod
+    def icon(c: Comment) -> str:
+        if not c.source_icon:
+            return ""
+        src = escape(c.source_icon)
+        return f'<img class="favicon" src="{src}" alt="" width="16" height="16" loading="lazy">'
+
     def linkback_body(self, c: Comment) -> str:
         pk = c.pk
         parts = [
             '<header class="comment-head linkback">\n'
             f'  <span class="kind">{self.kind_labels.get(c.kind, escape(c.kind))}</span>\n'
-            f'  <span class="site" id="c{pk}-by">{escape(c.source_site)}</span>\n'
+            f'  <span class="site" id="c{pk}-by">{self.icon(c)}{escape(c.source_site)}</span>\n'
         ]
         if c.safe_source_url:
             url = escape(c.safe_source_url)

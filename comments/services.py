@@ -24,59 +24,47 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
+from django_comments_xtd.models import XtdComment
 
+from comments import tasks
+from comments.links import CONFIRM_SALT, MUTE_SALT, email_digest
+from comments.links import (  # re-exported: services is the discussion's API for views and apps
+    comment_page_url as comment_page_url,
+)
+from comments.links import (
+    confirmation_key as confirmation_key,
+)
+from comments.links import mute_key as mute_key
+from comments.links import privacy_email_from_key as privacy_email_from_key
+from comments.links import privacy_key as privacy_key
+from comments.links import reply_url as reply_url
+from comments.links import site_url as site_url
 from comments.models import Comment, remote_html
 from comments.moderation import LINKBACK_SOURCE_GONE, post_moderator
-from comments.signals import comment_published, comment_withdrawn
+from comments.signals import comment_withdrawn
 from comments.spam import Verdict, run_spam_checks
+from comments.states import COMMENT_STATE_LABELS as COMMENT_STATE_LABELS
+from comments.states import comment_mark_spam as comment_mark_spam
+from comments.states import comment_state as comment_state
+from comments.states import followers_of as followers_of
+from comments.states import held_linkbacks as held_linkbacks
+from comments.states import should_be_public
+from comments.tasks import author_notices_queue as author_notices_queue
+from comments.tasks import comment_recheck_spam as comment_recheck_spam
+from comments.tasks import comment_stored
 from core import ratelimit
-from core.origin import absolute_url
+from core.queue import enqueue_later as enqueue_later
 from posts.models import Post, display_name
 
 Outcome = Literal["public", "held", "spam", "rejected"]
-
-CONFIRM_SALT = "sectorblog.comments.confirm"
-MUTE_SALT = "sectorblog.comments.mute"
-PRIVACY_SALT = "sectorblog.comments.privacy"
 
 
 # --- States ------------------------------------------------------------------------------------
 
 
 # What people read for each comment_state() word (privacy page, moderation admin).
-COMMENT_STATE_LABELS = {
-    "public": gettext_lazy("Public"),
-    "awaiting": gettext_lazy("Awaiting confirmation"),
-    "held": gettext_lazy("Held for moderation"),
-    "spam": gettext_lazy("Spam"),
-    "removed": gettext_lazy("Removed"),
-}
-
-
-def comment_state(comment: Comment) -> str:
-    """One word for where a comment stands: public, awaiting, held, spam or removed."""
-    if comment.is_removed:
-        return "removed"
-    if comment.is_spam:
-        return "spam"
-    if comment.awaiting_confirmation:
-        return "awaiting"
-    if comment.is_public:
-        return "public"
-    return "held"
-
-
-def _should_be_public(comment: Comment) -> bool:
-    return not (
-        comment.is_removed
-        or comment.is_spam
-        or comment.awaiting_confirmation
-        or comment.needs_spam_check
-        or comment.hold_reason
-    )
 
 
 # --- Moderation (also the entry point for linkbacks) ---------------------------------------------
@@ -99,73 +87,8 @@ def comment_moderate(*, comment: Comment, context: dict[str, Any] | None = None)
         return "spam"
     moderator.moderate(comment, post, None)
     comment.needs_spam_check = verdict is Verdict.UNKNOWN
-    comment.is_public = _should_be_public(comment)
+    comment.is_public = should_be_public(comment)
     return "public" if comment.is_public else "held"
-
-
-def comment_stored(*, comment: Comment) -> None:
-    """Queue what follows a newly stored comment, after commit: follower and author emails.
-
-    A reader comment tells the post's authors as each of them chose (author_notices_queue). Held
-    linkbacks are told in one digest per post (held_linkbacks_digest_schedule): anyone can send
-    trackbacks from many addresses, and one email per trackback to every author was theirs to
-    trigger.
-    """
-    from comments import tasks
-
-    pk = comment.pk
-    if comment.is_public:
-        transaction.on_commit(lambda: tasks.notify_followers.enqueue(pk))
-        comment_published.send(sender=Comment, comment=comment)
-    if comment.kind == Comment.Kind.COMMENT:
-        author_notices_queue(comment=comment)
-    elif comment_state(comment) == "held" and settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
-        held_linkbacks_digest_schedule(post_id=comment.post_id)
-    if comment.needs_spam_check:
-        when = timezone.now() + timedelta(seconds=settings.COMMENTS_SPAM_RECHECK_SECONDS)
-        transaction.on_commit(
-            lambda: enqueue_later(tasks.recheck_spam, when, pk, 1, run_now_if_unsupported=True)
-        )
-
-
-def held_linkbacks_digest_schedule(*, post_id: int) -> bool:
-    """Queue the post's held-linkbacks digest LINKBACK_HELD_DIGEST_SECONDS from now, unless one is
-    queued already (a marker in the shared rate-limit store that lives as long, so every process
-    sees it). Returns whether this call queued it.
-
-    So a post's authors get at most one such email per window, however many linkbacks arrive and
-    from however many addresses; the digest counts every linkback still waiting when it goes out.
-    """
-    from comments import tasks
-
-    window = settings.LINKBACK_HELD_DIGEST_SECONDS
-    marker = f"comments:held-linkbacks-digest:{post_id}"
-    if not ratelimit.limit_check(limits={marker: 1}, seconds=max(1, window)):
-        return False
-    when = timezone.now() + timedelta(seconds=window)
-    digest = tasks.notify_authors_of_held_linkbacks
-    transaction.on_commit(lambda: enqueue_later(digest, when, post_id, run_now_if_unsupported=True))
-    return True
-
-
-def held_linkbacks(*, post_id: int):
-    """The post's linkbacks waiting for a moderator, newest first."""
-    return (
-        Comment.objects.filter(
-            post_id=post_id, is_public=False, is_removed=False, is_spam=False, awaiting_confirmation=False
-        )
-        .exclude(kind=Comment.Kind.COMMENT)
-        .order_by("-submit_date")
-    )
-
-
-def enqueue_later(task, when, *args, run_now_if_unsupported: bool = False) -> None:
-    """Queue a task to run after `when`; backends that cannot defer (the immediate one, in
-    tests and debugging) run it now or skip it."""
-    if task.get_backend().supports_defer:
-        task.using(run_after=when).enqueue(*args)
-    elif run_now_if_unsupported:
-        task.enqueue(*args)
 
 
 # --- Posting -------------------------------------------------------------------------------------
@@ -218,8 +141,6 @@ def comment_submit(*, comment: Comment, context: dict[str, Any], trusted: bool =
     except IntegrityError:
         return Submission("duplicate")
     if comment.awaiting_confirmation:
-        from comments import tasks
-
         pk = comment.pk
         expiry = timezone.now() + timedelta(seconds=settings.COMMENTS_CONFIRM_MAX_AGE + 3600)
         transaction.on_commit(lambda: tasks.send_confirmation_request.enqueue(pk))
@@ -343,7 +264,6 @@ def remote_reply_edit(*, comment: Comment, html: str) -> Outcome:
 def remote_reply_delete(*, comment: Comment) -> None:
     """The sender deleted their reply: it is deleted here too (its text is not kept). Replies to
     it stay in the thread, moved up to where it was."""
-    from django_comments_xtd.models import XtdComment
 
     if comment.is_public:
         comment_withdrawn.send(sender=Comment, comment=comment)
@@ -352,15 +272,6 @@ def remote_reply_delete(*, comment: Comment) -> None:
 
 
 # --- Confirmation by email -------------------------------------------------------------------------
-
-
-def _email_digest(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-
-
-def confirmation_key(*, comment: Comment) -> str:
-    """A signed, timestamped key naming one waiting comment. JSON inside: nothing is unpickled."""
-    return signing.dumps({"c": comment.pk, "e": _email_digest(comment.user_email)}, salt=CONFIRM_SALT)
 
 
 class ConfirmationError(Exception):
@@ -382,12 +293,12 @@ def comment_confirm(*, key: str) -> Comment:
         raise ConfirmationError("invalid")
     # Lock the row so two simultaneous clicks confirm (and notify) once.
     comment = Comment.norel_objects.select_for_update().filter(pk=data["c"]).first()
-    if comment is None or _email_digest(comment.user_email) != data.get("e"):
+    if comment is None or email_digest(comment.user_email) != data.get("e"):
         raise ConfirmationError("gone")
     if not comment.awaiting_confirmation:
         return comment
     comment.awaiting_confirmation = False
-    comment.is_public = _should_be_public(comment)
+    comment.is_public = should_be_public(comment)
     Comment.objects.filter(pk=comment.pk).update(awaiting_confirmation=False, is_public=comment.is_public)
     comment_stored(comment=comment)
     return comment
@@ -412,14 +323,6 @@ def comment_approve(*, comment: Comment) -> None:
         comment_stored(comment=comment)
 
 
-def comment_mark_spam(*, comment: Comment) -> None:
-    was_public = comment.is_public
-    comment.is_spam, comment.is_public = True, False
-    Comment.objects.filter(pk=comment.pk).update(is_spam=True, is_public=False)
-    if was_public:
-        comment_withdrawn.send(sender=Comment, comment=comment)
-
-
 def comment_remove(*, comment: Comment) -> None:
     """A moderator's removal. It clears the "source gone" mark, so no later ping brings it back."""
     was_public = comment.is_public
@@ -433,69 +336,10 @@ def comment_remove(*, comment: Comment) -> None:
         comment_withdrawn.send(sender=Comment, comment=comment)
 
 
-def comment_recheck_spam(*, comment: Comment, context: dict[str, Any] | None = None) -> Verdict:
-    """Ask the spam checks again about a comment held because the service failed."""
-    verdict = run_spam_checks(comment, context)
-    if verdict is Verdict.SPAM:
-        comment.needs_spam_check = False
-        Comment.objects.filter(pk=comment.pk).update(needs_spam_check=False)
-        comment_mark_spam(comment=comment)
-    elif verdict is Verdict.HAM:
-        comment.needs_spam_check = False
-        comment.is_public = _should_be_public(comment)
-        Comment.objects.filter(pk=comment.pk).update(needs_spam_check=False, is_public=comment.is_public)
-        if comment.is_public:  # authors already heard about it when it was held
-            comment_stored(comment=comment)
-    return verdict
-
-
 # --- Telling the post's authors -------------------------------------------------------------------
 
 
-def author_notices_queue(*, comment: Comment) -> int:
-    """Note the comment for each author of the post who wants to hear of it (their profile:
-    every comment, only held ones, or none), and queue the email after commit. A comment is
-    noted once per author, so approving a held comment does not announce it again."""
-    from django.contrib.auth import get_user_model
-
-    from comments import tasks
-    from comments.models import AuthorNotice
-
-    state = comment_state(comment)
-    if comment.post_id is None or state not in ("public", "held"):
-        return 0
-    if state == "held" and not settings.COMMENTS_NOTIFY_AUTHORS_OF_HELD:
-        return 0
-    wanted = {"all"} if state == "public" else {"all", "held"}
-    authors = (
-        get_user_model()
-        .objects.filter(authorships__post_id=comment.post_id, is_active=True)
-        .exclude(email="")
-        .values_list("pk", "email", "profile__comment_notifications")
-    )
-    own_email = (comment.user_email or "").strip().lower()
-    chosen = [
-        pk
-        for pk, email, choice in authors
-        if (choice or "all") in wanted and pk != comment.user_id and email.strip().lower() != own_email
-    ]
-    if not chosen:
-        return 0
-    AuthorNotice.objects.bulk_create(
-        [AuthorNotice(user_id=pk, post_id=comment.post_id, comment_id=comment.pk) for pk in chosen],
-        ignore_conflicts=True,
-    )
-    post_id = comment.post_id
-    for pk in chosen:
-        transaction.on_commit(lambda pk=pk: tasks.send_author_notices.enqueue(pk, post_id))
-    return len(chosen)
-
-
 # --- Follow-ups and mute -------------------------------------------------------------------------------
-
-
-def mute_key(*, email: str, post_id: int) -> str:
-    return signing.dumps({"e": email.strip().lower(), "p": post_id}, salt=MUTE_SALT)
 
 
 def followup_mute(*, key: str) -> Post:
@@ -507,61 +351,11 @@ def followup_mute(*, key: str) -> Post:
     return Post.objects.get(pk=data["p"])
 
 
-def followers_of(*, comment: Comment) -> list[tuple[str, str, str]]:
-    """(email, name, language) of everyone to tell about this new public comment, except its own
-    author: those following the whole discussion, and those following replies to a comment of
-    theirs that this one answers (directly or further down its branch)."""
-    rows = (
-        Comment.objects.filter(
-            post_id=comment.post_id, is_public=True, is_removed=False, is_spam=False, followup=True
-        )
-        .exclude(user_email__iexact=comment.user_email)
-        .exclude(user_email="")
-        .order_by("submit_date")
-        .values_list("pk", "user_email", "user_name", "language", "followup_scope")
-    )
-    branch = _ancestor_ids(comment)
-    found: dict[str, tuple[str, str, str]] = {}
-    for pk, email, name, language, scope in rows:
-        if scope == Comment.Followup.REPLIES and pk not in branch:
-            continue
-        found[email.lower()] = (email, name, language)  # the latest comment's name and language
-    return list(found.values())
-
-
-def _ancestor_ids(comment: Comment) -> set[int]:
-    """The comments this one answers, up to the top of its thread (one query for the thread)."""
-    if not comment.parent_id or comment.parent_id == comment.pk:
-        return set()
-    parents = dict(Comment.norel_objects.filter(thread_id=comment.thread_id).values_list("pk", "parent_id"))
-    found: set[int] = set()
-    current = comment.parent_id
-    while current and current not in found:
-        found.add(current)
-        parent = parents.get(current)
-        current = parent if parent != current else None
-    return found
-
-
 # --- Privacy: see and delete everything made with one address ---------------------------------------
-
-
-def privacy_key(*, email: str) -> str:
-    return signing.dumps({"e": email.strip().lower()}, salt=PRIVACY_SALT)
-
-
-def privacy_email_from_key(*, key: str) -> str:
-    """The address a privacy link was sent to. Raises BadSignature or SignatureExpired."""
-    data = signing.loads(key, salt=PRIVACY_SALT, max_age=settings.COMMENTS_PRIVACY_MAX_AGE)
-    if not isinstance(data, dict) or not isinstance(data.get("e"), str):
-        raise signing.BadSignature("malformed")
-    return data["e"]
 
 
 def privacy_request(*, email: str) -> None:
     """Email a signed link to the address (always; whether it has comments is not revealed)."""
-    from comments import tasks
-
     language = translation.get_language() or settings.LANGUAGE_CODE
     address = email.strip()
     transaction.on_commit(lambda: tasks.send_privacy_link.enqueue(address, language))
@@ -578,7 +372,6 @@ def comments_by_email(*, email: str):
 def privacy_delete(*, email: str) -> int:
     """Delete every comment made with this address. Replies by others stay, shown at top level."""
     ids = list(comments_by_email(email=email).values_list("pk", flat=True))
-    from django_comments_xtd.models import XtdComment
 
     # Deleting through the base model removes all three table rows of each comment.
     XtdComment.objects.filter(pk__in=ids).delete()
@@ -586,23 +379,3 @@ def privacy_delete(*, email: str) -> int:
 
 
 # --- Links ---------------------------------------------------------------------------------------------
-
-
-def site_url(path: str) -> str:
-    """An absolute URL on the public origin (settings, not the Site row: XTD-NOTES trap 11)."""
-    return absolute_url(path)
-
-
-def comment_page_url(*, comment: Comment) -> str:
-    """The post URL, on the page of the thread holding this comment, with the #c<id> anchor."""
-    from comments.thread import page_of_thread
-
-    page = page_of_thread(post_id=comment.post_id, thread_id=comment.thread_id)
-    url = comment.post.get_absolute_url()
-    if page > 1:
-        url += f"?cpage={page}"
-    return f"{url}#c{comment.pk}"
-
-
-def reply_url(*, comment: Comment) -> str:
-    return reverse("comments:reply", args=[comment.pk])

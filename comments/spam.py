@@ -16,6 +16,7 @@ import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from comments.moderation import count_links
 from core.origin import public_origin
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,6 @@ class Verdict(enum.StrEnum):
 
 def link_stuffing_check(comment, context: dict[str, Any]) -> Verdict:
     """A comment that is mostly a list of links is spam, not a question for a moderator."""
-    from comments.moderation import count_links
-
     return Verdict.SPAM if count_links(comment.moderation_text) >= LINK_STUFFING_THRESHOLD else Verdict.HAM
 
 

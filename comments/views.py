@@ -23,10 +23,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import commenter, services
-from comments.forms import CommentForm, client_ip
+from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.privacy import personal_data, personal_data_providers
+from comments.thread import avatar_for
+from core.guards import client_ip
 from posts.models import Post
 
 
@@ -87,27 +89,7 @@ def post_comment(request):
         return _message(request, _("Comment not posted"), _("This post does not take comments."), status=400)
     form = CommentForm(post, data=request.POST, user=request.user)
     if not form.is_valid():
-        if "honeypot" in form.errors:
-            return _message(request, _("Comment not posted"), _("Comment not posted."), status=400, post=post)
-        if form.security_errors():
-            # The page sat open too long (or was altered): a fresh form, keeping what was typed.
-            fresh = CommentForm(post, user=request.user, initial=_typed(request.POST))
-            return _form_page(
-                request,
-                form=fresh,
-                post=post,
-                status=400,
-                notice=(
-                    _("The form had expired. Your text is kept below; please post it again.")
-                    if _has_text(request.POST)
-                    else _("The form had expired. Please write your comment again.")
-                ),
-            )
-        if form.has_reply_error():
-            return _message(
-                request, _("Comment not posted"), form.errors["reply_to"][0], status=400, post=post
-            )
-        return _form_page(request, form=form, post=post, status=400, reply_to=form.reply_target)
+        return _invalid_form(request, form, post)
     if not comments_open(post):
         return _message(
             request, _("Comments are closed"), _("Comments are closed on this post."), status=403, post=post
@@ -122,26 +104,9 @@ def post_comment(request):
     }
     trusted = request.user.is_anonymous and commenter.trust_holds(request, email=comment.user_email)
     result = services.comment_submit(comment=comment, context=context, trusted=trusted)
-    if result.outcome == "flood":
-        form.add_error(
-            None,
-            _("You just posted a comment. Please wait %(s)d seconds before posting another.")
-            % {"s": settings.COMMENTS_FLOOD_SECONDS},
-        )
-        response = _form_page(request, form=form, post=post, status=429, reply_to=form.reply_target)
-        response["Retry-After"] = str(settings.COMMENTS_FLOOD_SECONDS)
-        return response
-    if result.outcome == "rejected":
-        return _message(
-            request,
-            _("Comment not accepted"),
-            _("Comments from this address are not accepted here."),
-            status=403,
-            post=post,
-        )
-    if result.outcome == "duplicate":
-        form.add_error("comment", _("You have already posted this comment."))
-        return _form_page(request, form=form, post=post, status=409, reply_to=form.reply_target)
+    refused = _refused(request, form, post, result.outcome)
+    if refused is not None:
+        return refused
     if result.outcome == "public":
         _just_posted(request, result.comment)
         response = redirect(services.comment_page_url(comment=result.comment))
@@ -156,6 +121,55 @@ def post_comment(request):
         else:
             commenter.remembered_forget(request, response)
     return response
+
+
+def _invalid_form(request, form: CommentForm, post: Post):
+    """The answer to a form that did not validate: a plain message, a fresh form, or the form
+    with its errors."""
+    if "honeypot" in form.errors:
+        return _message(request, _("Comment not posted"), _("Comment not posted."), status=400, post=post)
+    if form.security_errors():
+        # The page sat open too long (or was altered): a fresh form, keeping what was typed.
+        fresh = CommentForm(post, user=request.user, initial=_typed(request.POST))
+        return _form_page(
+            request,
+            form=fresh,
+            post=post,
+            status=400,
+            notice=(
+                _("The form had expired. Your text is kept below; please post it again.")
+                if _has_text(request.POST)
+                else _("The form had expired. Please write your comment again.")
+            ),
+        )
+    if form.has_reply_error():
+        return _message(request, _("Comment not posted"), form.errors["reply_to"][0], status=400, post=post)
+    return _form_page(request, form=form, post=post, status=400, reply_to=form.reply_target)
+
+
+def _refused(request, form: CommentForm, post: Post, outcome: str):
+    """The answer when the comment was not stored (flood, rejected, duplicate), else None."""
+    if outcome == "flood":
+        form.add_error(
+            None,
+            _("You just posted a comment. Please wait %(s)d seconds before posting another.")
+            % {"s": settings.COMMENTS_FLOOD_SECONDS},
+        )
+        response = _form_page(request, form=form, post=post, status=429, reply_to=form.reply_target)
+        response["Retry-After"] = str(settings.COMMENTS_FLOOD_SECONDS)
+        return response
+    if outcome == "rejected":
+        return _message(
+            request,
+            _("Comment not accepted"),
+            _("Comments from this address are not accepted here."),
+            status=403,
+            post=post,
+        )
+    if outcome == "duplicate":
+        form.add_error("comment", _("You have already posted this comment."))
+        return _form_page(request, form=form, post=post, status=409, reply_to=form.reply_target)
+    return None
 
 
 def _just_posted(request, comment: Comment) -> None:
@@ -214,8 +228,6 @@ def reply(request, cid):
 
 
 def _avatar(comment):
-    from comments.thread import avatar_for
-
     return avatar_for(comment)
 
 

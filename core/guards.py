@@ -128,17 +128,25 @@ def client_ip(request: HttpRequest) -> str | None:
     address the outermost trusted proxy saw (the N-th X-Forwarded-For entry from the right).
 
     Entries further left were written by the client and can say anything, so they are never used.
+    With fewer entries than trusted proxies, REMOTE_ADDR stands. The one answer for the whole
+    site (sign-in limits, comment and linkback records, flood and rate limits, the page cache's
+    per-client budget). Always a valid IP address or None, so it can go into an inet column.
     """
-    remote = request.META.get("REMOTE_ADDR") or None
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    remote = _ip_or_none(request.META.get("REMOTE_ADDR"))
+    count = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < count:
         return remote
-    candidate = forwarded[-count]
+    # The trusted proxy's entry is the client; if it is not an address, the client is unknown
+    # (never the proxy itself, which every client shares).
+    return _ip_or_none(forwarded[-count])
+
+
+def _ip_or_none(value: str | None) -> str | None:
     try:
-        return str(ipaddress.ip_address(candidate))
+        return str(ipaddress.ip_address(value or ""))
     except ValueError:
-        return remote
+        return None

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import re
+import xml.etree.ElementTree as etree
 from html.parser import HTMLParser
 from typing import Literal
 
 import markdown
 import nh3
 from django.utils.text import Truncator
+from markdown.inlinepatterns import InlineProcessor
 
 Profile = Literal["post", "comment"]
 
@@ -99,11 +101,9 @@ _AUTOLINK_RE = r"(?<![\(\[<\"'=/])\b(https?://[^\s<>\"'\)\]]+[^\s<>\"'\)\]\.,;:!
 
 class _BareUrlExtension(markdown.Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        from markdown.inlinepatterns import InlineProcessor
 
         class BareUrl(InlineProcessor):
             def handleMatch(self, m, data):  # noqa: N802
-                import xml.etree.ElementTree as etree
 
                 el = etree.Element("a")
                 el.set("href", m.group(1))

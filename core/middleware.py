@@ -14,6 +14,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from core.errors import server_error as plain_server_error
+
 RETRY_AFTER_SECONDS = 30
 # The 503 page has no script and loads nothing but the site's stylesheet.
 UNAVAILABLE_CSP = (
@@ -99,7 +101,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a 503 when the database caused the error (e.g. in a middleware), else the 500."""
     if is_database_unavailable(sys.exc_info()[1]):
         return database_unavailable_response(request)
-    from core.errors import server_error as plain_server_error
 
     return plain_server_error(request)
 

@@ -14,6 +14,8 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 
 PRIMARY = "default"
 
@@ -42,9 +44,6 @@ class ReadChoice:
 
 
 def replica_caught_up(alias: str) -> bool:
-    from django.core.cache import cache
-    from django.db import connections
-
     position = cache.get(PRIMARY_POSITION_KEY)
     if not position or connections[alias].vendor != "postgresql":
         return True
@@ -60,8 +59,6 @@ def remember_primary_position() -> None:
     The insert position, not the write position: with asynchronous commit the commit record may
     still sit in WAL buffers, and a replica that replayed up to the write position would miss it.
     """
-    from django.core.cache import cache
-    from django.db import connections
 
     if not replica_aliases() or connections[PRIMARY].vendor != "postgresql":
         return

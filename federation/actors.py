@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext, override
 
 from core.origin import absolute_url
 from federation.models import BLOG_OWNER, owner_for_user
@@ -84,8 +85,6 @@ class LocalActor:
     @property
     def summary(self) -> str:
         if self.is_blog:
-            from django.utils.translation import gettext, override
-
             with override(settings.LANGUAGE_CODE):  # the same as the site's default description
                 return gettext(
                     "A sector learning blog: notes, lessons and discussion from a community of practice."
@@ -147,7 +146,6 @@ def actor_by_id(uri: str) -> LocalActor | None:
     uri = uri.split("#", 1)[0]
     if uri == blog_actor().id:
         return blog_actor()
-    from django.urls import Resolver404, resolve
 
     parts = urlsplit(uri)
     if absolute_url(parts.path) != uri:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from comments.services import COMMENT_STATE_LABELS, answer_post, comment_state
 from federation import delivery
 from federation.blocklist import domain_blocks_import
 from federation.models import (
@@ -181,8 +182,6 @@ class RemoteNoteAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj):
-        from comments.services import COMMENT_STATE_LABELS, comment_state
-
         return COMMENT_STATE_LABELS[comment_state(obj.comment)]
 
     @admin.display(description=_("answer"))
@@ -203,7 +202,6 @@ class RemoteNoteAdmin(admin.ModelAdmin):
     def answer_view(self, request, pk: int):
         """An author answers a fediverse reply from the admin: a comment in the thread under it,
         sent back out as a Note (the same path as answering on the site)."""
-        from comments.services import answer_post
 
         note = get_object_or_404(RemoteNote.objects.select_related("comment__post", "actor"), pk=pk)
         if not request.user.is_staff:

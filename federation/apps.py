@@ -11,6 +11,6 @@ class FederationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from federation import hooks
+        from federation import hooks  # app-loading order: hooks imports models
 
         hooks.connect()

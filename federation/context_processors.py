@@ -3,10 +3,11 @@
 
 from django.conf import settings
 
+from federation.actors import webfinger_domain
+
 
 def fediverse(request):
     if not settings.FEDERATION_ENABLED:
         return {}
-    from federation.actors import webfinger_domain
 
     return {"FEDIVERSE_DOMAIN": webfinger_domain(), "FEDIVERSE_BLOG": settings.FEDERATION_BLOG_USERNAME}

@@ -24,15 +24,25 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F, Min, Q
+from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
 from comments.linkbacks.fetch import FetchError, fetch
 from core.origin import absolute_url
+from core.queue import enqueue_later
 from federation import documents
 from federation.actors import LocalActor, actor_by_owner, blog_actor, post_actors
-from federation.models import Activity, Delivery, FederatedPost, Follower, InboxHealth
+from federation.models import (
+    Activity,
+    Delivery,
+    FederatedAnswer,
+    FederatedPost,
+    Follower,
+    InboxHealth,
+    RemoteActor,
+)
 from federation.remote import domain_blocked, signer_for, user_agent
 from posts.models import Post
 
@@ -95,10 +105,8 @@ def activity_send(*, activity: Activity, inboxes: list[str]) -> int:
     Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     queued = len(unique) - len(dead)
     if queued:
-        from federation import tasks
-
         pk = activity.pk
-        transaction.on_commit(lambda: tasks.deliver_activity.enqueue(pk))
+        transaction.on_commit(lambda: deliver_activity.enqueue(pk))
     return queued
 
 
@@ -201,14 +209,12 @@ def follower_approve(*, follower: Follower) -> None:
 def answer_send(*, comment) -> bool:
     """An author's answer to a fediverse reply, sent as a Note in reply to it, mentioning its
     sender, to the sender's server and the answering actor's followers."""
-    from federation.models import FederatedAnswer
 
     note = documents.note_document(comment, with_context=False)
     actor = documents.speaking_actor(comment)
     mentioned = [tag["href"] for tag in note.get("tag", []) if tag.get("type") == "Mention"]
     if not mentioned or FederatedAnswer.objects.filter(comment=comment).exists():
         return False
-    from federation.models import RemoteActor
 
     remotes = list(RemoteActor.objects.filter(uri__in=mentioned))
     activity = activity_create(
@@ -227,8 +233,6 @@ def answer_send(*, comment) -> bool:
 
 def answer_withdraw(*, comment) -> bool:
     """A federated answer was removed here: send Delete for its Note."""
-    from federation.models import FederatedAnswer
-
     answer = FederatedAnswer.objects.filter(comment=comment, deleted=False).first()
     actor = actor_by_owner(answer.owner) if answer is not None else None
     if answer is None or actor is None:
@@ -328,8 +332,6 @@ def deliver_due(*, activity_id: int) -> dict[str, int]:
 
 
 def models_due(now):
-    from django.db.models import Q
-
     return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
@@ -370,11 +372,16 @@ def _record(delivery: Delivery, status: int | None, error: str, *, now, give_up_
 
 def _schedule_retry(activity: Activity) -> None:
     """Queue the next pass for this activity at its earliest pending retry, if any."""
-    from comments.services import enqueue_later
-    from federation import tasks
-
     nxt = Delivery.objects.filter(activity=activity, state=Delivery.State.PENDING).aggregate(
         when=Min("next_attempt_at")
     )["when"]
     if nxt is not None:
-        enqueue_later(tasks.deliver_activity, nxt, activity.pk)
+        enqueue_later(deliver_activity, nxt, activity.pk)
+
+
+# --- The delivery pass as a task: deliver_due queues the next pass itself --------------------------
+
+
+@task()
+def deliver_activity(activity_id: int) -> dict:
+    return deliver_due(activity_id=activity_id)

@@ -19,13 +19,15 @@ import re
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
 
 from comments.models import Comment
+from comments.thread import VISIBLE
 from core.markup import plain_text
 from core.origin import absolute_url
-from federation.actors import LocalActor, author_actor, blog_actor, post_actors
+from federation.actors import LocalActor, author_actor, blog_actor, post_actors, published_authors
 from federation.keys import actor_key
 from posts.models import Post
 
@@ -122,8 +124,6 @@ def article_id(post: Post) -> str:
 
 
 def replies_url(*, post: Post | None = None, comment: Comment | None = None) -> str:
-    from django.urls import reverse
-
     if comment is not None:
         return absolute_url(reverse("federation:comment-replies", args=[comment.pk]))
     return absolute_url(reverse("federation:post-replies", args=[post.pk]))
@@ -133,8 +133,6 @@ def article_document(
     post: Post, *, translations: list[Post] | None = None, with_context: bool = True
 ) -> dict:
     """The post as an ActivityStreams Article. `translations` are its published translations."""
-    from comments.thread import VISIBLE
-
     authors = post_actors(post)
     url = article_id(post)
     summary = format_html("<p>{}</p>", post.summary) if post.summary else ""
@@ -225,8 +223,6 @@ def item_id(comment: Comment) -> str:
 
 def speaking_actor(comment: Comment) -> LocalActor:
     """Who a local thread item is attributed to: its writer when they are an author, else the blog."""
-    from federation.actors import published_authors
-
     if comment.user_id and published_authors().filter(pk=comment.user_id).exists():
         return author_actor(comment.user)
     return blog_actor()

@@ -9,6 +9,20 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
+from django.utils import timezone
+
+from comments import signals as comment_signals
+from comments.extensions import register_thread_header
+from comments.models import Comment
+from core.cache.version import content_version_bump
+from federation import tasks
+from federation.actors import author_by_username, blog_actor, post_actors, published_authors
+from federation.delivery import post_deleted
+from federation.documents import article_id
+from federation.models import FederatedAnswer, FederatedPost, Reaction
+from federation.reactions import reactions_row
+from posts.follow import FollowSection, follow_section_register
+from posts.models import Post
 
 
 def _enqueue(task, *args, run_after=None) -> None:
@@ -25,10 +39,6 @@ def post_saved(sender, instance, raw: bool = False, **kwargs) -> None:
     """A post going live (now or at its scheduled date), edited, or taken down."""
     if raw or not settings.FEDERATION_ENABLED:
         return
-    from django.utils import timezone
-
-    from federation import tasks
-    from federation.models import FederatedPost
 
     if instance.status == instance.Status.PUBLISHED and instance.published_at is not None:
         now = timezone.now()
@@ -46,9 +56,6 @@ def post_saved(sender, instance, raw: bool = False, **kwargs) -> None:
 def post_deleting(sender, instance, **kwargs) -> None:
     if not settings.FEDERATION_ENABLED:
         return
-    from federation.actors import blog_actor, post_actors
-    from federation.delivery import post_deleted
-    from federation.documents import article_id
 
     owners = [blog_actor().owner] + [a.owner for a in post_actors(instance)]
     post_deleted(object_id=article_id(instance), owners=owners)
@@ -58,8 +65,6 @@ def comment_published(sender, comment, **kwargs) -> None:
     """A staff member's answer to a fediverse reply goes back out as a Note."""
     if not settings.FEDERATION_ENABLED or comment.kind != "comment" or not comment.user_id:
         return
-    from comments.models import Comment
-    from federation import tasks
 
     if not comment.parent_id or comment.parent_id == comment.pk:
         return
@@ -69,9 +74,6 @@ def comment_published(sender, comment, **kwargs) -> None:
 
 
 def comment_withdrawn(sender, comment, **kwargs) -> None:
-    from federation import tasks
-    from federation.models import FederatedAnswer
-
     if FederatedAnswer.objects.filter(comment_id=comment.pk, deleted=False).exists():
         _enqueue(tasks.withdraw_answer, comment.pk)
 
@@ -81,7 +83,6 @@ def follow_section(request) -> dict | None:
     handles."""
     if not settings.FEDERATION_ENABLED:
         return None
-    from federation.actors import author_by_username, blog_actor, published_authors
 
     authors = [
         {"name": a.name, "handle": a.handle, "url": a.id}
@@ -92,13 +93,6 @@ def follow_section(request) -> dict | None:
 
 
 def connect() -> None:
-    from comments import signals as comment_signals
-    from comments.extensions import register_thread_header
-    from federation.models import Reaction
-    from federation.reactions import reactions_row
-    from posts.models import Post
-    from sectorblog.cachekeys import content_version_bump
-
     post_save.connect(post_saved, sender=Post, dispatch_uid="federation.post_saved")
     pre_delete.connect(post_deleting, sender=Post, dispatch_uid="federation.post_deleting")
     comment_signals.comment_published.connect(comment_published, dispatch_uid="federation.answer")
@@ -107,7 +101,6 @@ def connect() -> None:
     post_save.connect(content_version_bump, sender=Reaction, dispatch_uid="federation.reaction-save")
     post_delete.connect(content_version_bump, sender=Reaction, dispatch_uid="federation.reaction-delete")
     register_thread_header(reactions_row)
-    from posts.follow import FollowSection, follow_section_register
 
     follow_section_register(
         FollowSection(

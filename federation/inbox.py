@@ -35,8 +35,10 @@ from django.utils.dateparse import parse_datetime
 
 from comments import services as comment_services
 from comments.models import Comment
+from comments.thread import VISIBLE
 from core import ratelimit
-from federation import signatures
+from core.origin import absolute_url
+from federation import delivery, signatures
 from federation.actors import LocalActor, actor_by_id
 from federation.models import (
     Follower,
@@ -186,8 +188,6 @@ def _object(activity: dict):
 
 
 def follow(activity: dict, actor: RemoteActor, target: LocalActor | None) -> HttpResponse:
-    from federation import delivery
-
     local = actor_by_id(first_id(_object(activity)))
     if local is None or (target is not None and local.owner != target.owner):
         raise Refusal(404, "no such actor to follow here")
@@ -233,7 +233,6 @@ def _local_target(url: str) -> tuple[Post | None, Comment | None]:
         comment = remote.comment
         return (comment.post, comment) if comment.post and comment.post.is_published else (None, None)
     parts = urlsplit(url)
-    from core.origin import absolute_url
 
     if absolute_url(parts.path) != url.split("#", 1)[0].split("?", 1)[0]:
         return None, None
@@ -255,8 +254,6 @@ def _local_target(url: str) -> tuple[Post | None, Comment | None]:
         )
         return post, None
     if match.view_name == "comments:permalink":
-        from comments.thread import VISIBLE
-
         comment = Comment.objects.filter(VISIBLE, pk=match.kwargs["pk"]).select_related("post").first()
         if comment is not None and comment.post and comment.post.is_published:
             return comment.post, comment

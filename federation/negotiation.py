@@ -14,6 +14,8 @@ from django.conf import settings
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
+from federation import views
+
 NEGOTIATED_VIEWS = ("posts:home", "posts:detail", "posts:author", "comments:permalink")
 
 
@@ -65,7 +67,6 @@ class ActivityPubNegotiationMiddleware:
             return self.get_response(request)
         if match.view_name not in NEGOTIATED_VIEWS:
             return self.get_response(request)
-        from federation import views
 
         response = views.negotiated(request, match.view_name, match.kwargs)
         if response is None:

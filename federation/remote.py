@@ -10,18 +10,27 @@ client may not reach (a private network, loopback).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.tasks import task
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from comments.linkbacks.fetch import FetchError, check_url, fetch
+from comments.models import Comment
+from core.cache.version import content_version_bump
+from core.origin import public_origin
+from federation.actors import actor_by_owner
 from federation.keys import actor_key, load_public_key
-from federation.models import ActorBlock, DomainBlock, RemoteActor
+from federation.models import BLOG_OWNER, ActorBlock, DomainBlock, RemoteActor, RemoteNote
+from federation.signatures import sign_request
 from federation.vocab import first_id, text_of
 
 logger = logging.getLogger(__name__)
@@ -36,16 +45,11 @@ class RemoteError(Exception):
 
 
 def user_agent() -> str:
-    from core.origin import public_origin
-
     return f"{settings.SITE_NAME} (sectorblog; ActivityPub; +{public_origin()}/)"
 
 
 def signer_for(owner: str):
     """fetch()'s `sign` hook: HTTP Signature headers made with a local actor's key."""
-    from federation.actors import actor_by_owner
-    from federation.signatures import sign_request
-
     key = actor_key(owner)
     actor = actor_by_owner(owner)
     key_id = actor.key_id if actor is not None else ""
@@ -60,8 +64,6 @@ def signer_for(owner: str):
 
 def fetch_document(url: str) -> tuple[dict, str]:
     """GET a JSON-LD document; returns (document, final URL). RemoteError on any failure."""
-    from federation.models import BLOG_OWNER
-
     if domain_blocked(urlsplit(url).hostname or ""):
         raise RemoteError("blocked domain")
     try:
@@ -189,10 +191,8 @@ def actor_store(document: dict, fetched_url: str, *, key_id: str | None = None) 
         actor = RemoteActor.objects.get(uri=uri)
         created = False
     if created or actor.icon_url and not actor.avatar:
-        from federation import tasks
-
         pk = actor.pk
-        transaction.on_commit(lambda: tasks.fetch_avatar.enqueue(pk))
+        transaction.on_commit(lambda: fetch_avatar.enqueue(pk))
     return actor
 
 
@@ -221,3 +221,44 @@ def key_owner(key_id: str, *, refresh: bool = False) -> RemoteActor:
             raise RemoteError("key owner on another host")
         document, final_url = fetch_document(owner_uri)
     return actor_store(document, final_url, key_id=key_id)
+
+
+AVATAR_SIZE = 96
+AVATAR_MAX_BYTES = 2_000_000
+
+
+@task()
+def fetch_avatar(actor_id: int) -> str:
+    """Copy a remote actor's avatar into our storage (re-encoded as a small PNG, so nothing of the
+    original file is served), and point their replies at it. Avatars are never hot-linked."""
+    actor = RemoteActor.objects.filter(pk=actor_id).first()
+    if actor is None or not actor.icon_url:
+        return "none"
+    try:
+        response = fetch(
+            actor.icon_url,
+            headers={"Accept": "image/*", "User-Agent": user_agent()},
+            max_bytes=AVATAR_MAX_BYTES,
+            deadline=settings.FEDERATION_DELIVERY_DEADLINE,
+            allowed_hosts=settings.FEDERATION_ALLOWED_HOSTS,
+        )
+    except FetchError:
+        return "unreachable"
+    if response.status != 200 or not response.content_type.startswith("image/"):
+        return "not an image"
+    try:
+        Image.MAX_IMAGE_PIXELS = 40_000_000
+        with Image.open(io.BytesIO(response.body)) as image:
+            image.thumbnail((AVATAR_SIZE, AVATAR_SIZE))
+            out = io.BytesIO()
+            image.convert("RGBA").save(out, format="PNG", optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return "not an image"
+    if actor.avatar:
+        actor.avatar.delete(save=False)
+    actor.avatar.save(f"{actor.pk}.png", ContentFile(out.getvalue()), save=False)
+    RemoteActor.objects.filter(pk=actor.pk).update(avatar=actor.avatar.name)
+    ids = RemoteNote.objects.filter(actor=actor).values_list("comment_id", flat=True)
+    if Comment.objects.filter(pk__in=ids).update(author_avatar_url=actor.avatar.url):
+        content_version_bump()  # the thread shows the new face (update() sends no signal)
+    return "stored"

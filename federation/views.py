@@ -9,6 +9,7 @@ short `Cache-Control`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db.models import F
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
@@ -34,6 +36,7 @@ from federation.actors import (
     published_authors,
     webfinger_domain,
 )
+from federation.inbox import inbox_receive
 from federation.models import Activity, FederatedPost, Follower
 from posts.models import Post
 
@@ -105,10 +108,6 @@ def negotiated(request, view_name: str, kwargs: dict) -> HttpResponse | None:
 
 
 def _published_post(kwargs: dict) -> Post | None:
-    import datetime as dt
-
-    from django.utils import timezone
-
     try:
         day = dt.date(int(kwargs["year"]), int(kwargs["month"]), int(kwargs["day"]))
     except ValueError:
@@ -358,8 +357,6 @@ def activity(request, uuid):
 @require_http_methods(["POST"])
 def inbox(request, username: str | None = None, shared: bool = False):
     """ActivityPub section 7: a signed POST from another server (federation/inbox.py)."""
-    from federation.inbox import inbox_receive
-
     _enabled()
     target = None if shared else _actor(username)
     return inbox_receive(request=request, target=target)

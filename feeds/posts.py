@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.cache import fragments
 from core.origin import absolute_url, public_origin
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
-from sectorblog import fragments
 
 # --- post feeds -------------------------------------------------------------------------------
 
@@ -59,11 +59,14 @@ class PostFeed(SiteFeed):
     def narrow(self, queryset: QuerySet[Post], obj) -> QuerySet[Post]:
         return queryset
 
-    def feed_state(self, obj) -> str:
+    def feed_state(self, obj) -> tuple[str, float | None]:
         state = self.post_queryset(obj).aggregate(
             count=Count("pk"), newest=Max("published_at"), changed=Max("updated_at")
         )
-        return f"{state['count']}|{state['newest']}|{state['changed']}"
+        token = f"{state['count']}|{state['newest']}|{state['changed']}"
+        dates = [when.timestamp() for when in (state["newest"], state["changed"]) if when]
+        # A post dropped from the feed (unpublished, deleted) changes the ETag, not this date.
+        return token, max(dates, default=None)
 
     def item_queryset(self, obj) -> QuerySet[Post]:
         return (
@@ -97,7 +100,7 @@ class PostFeed(SiteFeed):
                 .values_list("pk", flat=True)[:FEED_ITEMS]
             ),
         )
-        full_text = getattr(settings, "FEED_FULL_TEXT", True)
+        full_text = settings.FEED_FULL_TEXT
         keys = {pk: fragments.fragment_key("feed-item", (pk, full_text, public_origin())) for pk in ids}
         if None in keys.values():  # the cache is down
             return super().item_entries(obj)
@@ -143,7 +146,7 @@ class PostFeed(SiteFeed):
 
     def item_extra_kwargs(self, post: Post) -> dict[str, Any]:
         extra: dict[str, Any] = {"authors": _author_entries(post), "image": _featured_image(post)}
-        if getattr(settings, "FEED_FULL_TEXT", True):
+        if settings.FEED_FULL_TEXT:
             extra["content"] = absolutize_html(post.body_html, absolute_url(post.get_absolute_url()))
         return extra
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from comments.linkbacks.fetch import FetchError, fetch
 from core.origin import absolute_url
+from core.queue import on_commit_enqueue
 from posts.importing import current_import
 from posts.models import Post
 
@@ -78,6 +79,4 @@ def queue_websub_ping(sender, instance: Post, raw: bool = False, **kwargs) -> No
     run_after = instance.published_at if instance.published_at > timezone.now() else None
     if run_after is None and current_import() is not None:
         return  # an imported post is old news: subscribers' readers had it from the old blog
-    from comments.linkbacks.services import on_commit_enqueue
-
     on_commit_enqueue(websub_publish, instance.pk, run_after=run_after)

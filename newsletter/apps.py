@@ -8,6 +8,6 @@ class NewsletterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from newsletter import hooks
+        from newsletter import hooks  # app-loading order: hooks imports models
 
         hooks.connect()

@@ -16,12 +16,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
+from comments.privacy import PersonalDataProvider, personal_data_register
+from newsletter import services, tasks
+from newsletter.forms import SubscribeForm
+from newsletter.models import Mailing
+from posts import admin as posts_admin
+from posts.follow import FollowSection, follow_section_register
 from posts.models import Post
 
 
 def queue_mailing_on_publish(sender, instance: Post, raw: bool = False, **kwargs) -> None:
-    from newsletter import services, tasks
-
     if raw or not services.post_is_newly_published(instance):
         return
     post_id = instance.pk
@@ -29,8 +33,6 @@ def queue_mailing_on_publish(sender, instance: Post, raw: bool = False, **kwargs
 
 
 def _describe(email: str) -> list[str]:
-    from newsletter import services
-
     return [
         gettext("Subscribed to new posts (%(frequency)s), since %(date)s.")
         % {"frequency": s.get_frequency_display(), "date": f"{s.created_at:%Y-%m-%d}"}
@@ -39,15 +41,11 @@ def _describe(email: str) -> list[str]:
 
 
 def _delete(email: str) -> int:
-    from newsletter import services
-
     return services.subscriptions_delete(email=email)
 
 
 def post_panel(request, post: Post):
     """The post's newsletter: how its mailing went, and a test send to the editor."""
-    from newsletter.models import Mailing
-
     if not request.user.has_perm("posts.view_post"):
         return ""
     mailing = Mailing.objects.filter(post=post).first()
@@ -71,16 +69,10 @@ def post_panel(request, post: Post):
 
 
 def _email_section(request) -> dict:
-    from newsletter.forms import SubscribeForm
-
     return {"form": SubscribeForm()}
 
 
 def connect() -> None:
-    from comments.privacy import PersonalDataProvider, personal_data_register
-    from posts import admin as posts_admin
-    from posts.follow import FollowSection, follow_section_register
-
     post_save.connect(queue_mailing_on_publish, sender=Post, dispatch_uid="newsletter.queue_mailing")
     personal_data_register(
         PersonalDataProvider(

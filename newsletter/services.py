@@ -128,16 +128,6 @@ def subscriber_from_key(*, key: str) -> Subscriber:
 # --- Signing up ------------------------------------------------------------------------------------
 
 
-def subscription_request(*, choices: Choices) -> None:
-    """Email a signed confirmation link (double opt-in). Nothing is stored until it is followed,
-    and the answer is the same whether or not the address is already subscribed."""
-    from newsletter import tasks
-
-    choices = choices.clean()
-    key = confirmation_key(choices=choices)
-    transaction.on_commit(lambda: tasks.send_confirmation.enqueue(choices.email, choices.language, key))
-
-
 def confirmation_choices(*, key: str) -> Choices:
     """The choices a confirmation link carries, checked. Raises LinkError."""
     data = _load(key, salt=CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_MAX_AGE)
@@ -194,14 +184,6 @@ def subscriber_update(*, subscriber: Subscriber, choices: Choices) -> Subscriber
 def subscriber_unsubscribe(*, subscriber: Subscriber) -> None:
     """Forget the subscription: its choices and its ledger rows go with it."""
     Subscriber.objects.filter(pk=subscriber.pk).delete()
-
-
-def manage_link_request(*, email: str, language: str) -> None:
-    """Email a fresh manage link if the address is subscribed (the answer never says)."""
-    from newsletter import tasks
-
-    address = email.strip()
-    transaction.on_commit(lambda: tasks.send_manage_link.enqueue(address, language))
 
 
 # --- Bounces and complaints -------------------------------------------------------------------------

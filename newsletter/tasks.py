@@ -16,15 +16,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from comments.services import enqueue_later
 from core.origin import absolute_url
+from core.queue import enqueue_later
 from newsletter import delivery, emails, services
 from newsletter.models import Delivery, DigestRun, Mailing, Subscriber
+from newsletter.services import Choices, confirmation_key
+from posts.models import Post
 
 ACTIVE_WINDOW = timedelta(minutes=2)
 
@@ -170,7 +173,6 @@ def tick() -> dict:
 def send_test(post_id: int, email: str, language: str, content: str) -> str:
     """The admin's "send a test to me": the post's email as a subscriber would get it, to one
     address, outside the ledger (the post need not be published)."""
-    from posts.models import Post
 
     post = Post.objects.filter(pk=post_id).first()
     if post is None:
@@ -182,3 +184,20 @@ def send_test(post_id: int, email: str, language: str, content: str) -> str:
     rendered.subject = f"{prefix} {rendered.subject}"
     rendered.message(to=email, manage_url=sample, unsubscribe_url=sample).send()
     return "sent"
+
+
+# --- Queued from the subscribe and manage pages (newsletter/views.py) -------------------------------
+
+
+def subscription_request(*, choices: Choices) -> None:
+    """Email a signed confirmation link (double opt-in). Nothing is stored until it is followed,
+    and the answer is the same whether or not the address is already subscribed."""
+    choices = choices.clean()
+    key = confirmation_key(choices=choices)
+    transaction.on_commit(lambda: send_confirmation.enqueue(choices.email, choices.language, key))
+
+
+def manage_link_request(*, email: str, language: str) -> None:
+    """Email a fresh manage link if the address is subscribed (the answer never says)."""
+    address = email.strip()
+    transaction.on_commit(lambda: send_manage_link.enqueue(address, language))

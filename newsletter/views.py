@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from comments.forms import client_ip
-from newsletter import services
+from core.guards import client_ip
+from newsletter import services, tasks
 from newsletter.forms import AddressForm, PreferencesForm, SubscribeForm
 from newsletter.throttle import rate_allow
 from posts.follow import follow_page
@@ -106,7 +106,7 @@ def subscribe(request):
         email = form.cleaned_data["email"]
         if _flooded(request, email, bucket="subscribe"):
             return _too_many(request)
-        services.subscription_request(choices=form.choices(email=email))
+        tasks.subscription_request(choices=form.choices(email=email))
         return redirect("newsletter:sent")
     return _private(follow_page(request, replace={"email": {"form": form}}, status=400))
 
@@ -207,7 +207,7 @@ def manage_request(request):
         email = form.cleaned_data["email"]
         if _flooded(request, email, bucket="manage-link"):
             return _too_many(request)
-        services.manage_link_request(email=email, language=_language())
+        tasks.manage_link_request(email=email, language=_language())
         return redirect("newsletter:sent-link")
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "newsletter/manage_request.html", {"form": form}, status=status))

@@ -50,6 +50,7 @@ def variant_name(name: str, width: int, ext: str) -> str:
 
 def make_variants(name: str, storage=default_storage) -> ImageInfo | None:
     """Write the variants of the stored image `name`; None when it can't be read as an image."""
+    # Pillow is heavy and needed only in the worker that makes variants: loaded on first use
     from PIL import Image, ImageOps
 
     try:

@@ -11,11 +11,12 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
 def max_upload_bytes() -> int:
-    return getattr(settings, "MEDIA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    return settings.MEDIA_MAX_UPLOAD_BYTES
 
 
 def validate_library_image(file) -> None:
     """Reject files over the size cap and anything Pillow cannot read as an allowed format."""
+    # Pillow is heavy and needed only when an image is checked: loaded on first use
     from PIL import Image, UnidentifiedImageError
 
     limit = max_upload_bytes()

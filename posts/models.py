@@ -10,6 +10,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.markup import excerpt_text, plain_text, render_markdown
-from posts import images
+from posts import embeds, images
 from posts.media import validate_library_image
 from posts.oldurls import normalize_path
 from posts.search import search_posts
@@ -87,6 +88,17 @@ def with_responsive_images(body_html: str) -> str:
     return images.responsive_body(body_html, library)
 
 
+def with_embed_cards(body_html: str) -> str:
+    """Allow-listed video and fediverse addresses alone on a line as click-to-load cards
+    (posts/embeds.py), with the titles and thumbnails fetched so far: one query, only for a
+    body that has any."""
+    found = embeds.embeds_in(body_html)
+    if not found:
+        return body_html
+    meta = {m.url: m for m in EmbedMeta.objects.filter(url__in=[e.url for e in found])}
+    return embeds.with_cards(body_html, meta)
+
+
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
@@ -146,8 +158,9 @@ class Tag(models.Model):
 
 class PostQuerySet(models.QuerySet):
     def published(self) -> PostQuerySet:
-        """The one publication rule: published status and a publication time that has passed."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The one publication rule (`published_filter`): published status and a publication
+        time that has passed."""
+        return self.filter(published_filter())
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
@@ -254,7 +267,7 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.title, allow_unicode=True)[:200] or "post"
-        self.body_html = with_responsive_images(render_markdown(self.body, "post"))
+        self.body_html = with_embed_cards(with_responsive_images(render_markdown(self.body, "post")))
         text = plain_text(self.body_html)
         self.word_count = len(text.split())
         self.search_text = f"{self.title}\n{self.excerpt}\n{text}"
@@ -368,7 +381,9 @@ class PostAuthor(models.Model):
 
 
 def published_filter(prefix: str = "") -> Q:
-    """The publication rule as a Q object, for related lookups (e.g. counts on categories)."""
+    """The publication rule as a Q object: `Post.objects.published()`, and related lookups
+    (`prefix="post__"`, counts on categories) use it; `Post.is_published` is its Python twin for
+    one loaded post."""
     return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
 
@@ -376,7 +391,6 @@ def public_authors():
     """The accounts that have an author page and an author feed: those credited on at least one
     published post. Anyone else's username (staff who never wrote, readers) stays private, and
     both surfaces answer 404 for it alike."""
-    from django.contrib.auth import get_user_model
 
     credited = PostAuthor.objects.filter(
         published_filter("post__"), user=models.OuterRef("pk"), post__is_page=False
@@ -486,6 +500,29 @@ class MediaImage(models.Model):
         return f"![{alt}]({self.image.url})"
 
 
+class EmbedMeta(models.Model):
+    """The title and thumbnail of an embedded video or fediverse post (posts/embeds.py), fetched
+    by the worker from the provider's oEmbed endpoint; the thumbnail is our own copy."""
+
+    url = models.CharField(_("address"), max_length=2000, unique=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    thumbnail = models.CharField(_("thumbnail"), max_length=300, blank=True)  # a storage name
+    fetched_at = models.DateTimeField(_("fetched"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("embed")
+        verbose_name_plural = _("embeds")
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    @property
+    def thumbnail_url(self) -> str:
+        from django.core.files.storage import default_storage
+
+        return default_storage.url(self.thumbnail) if self.thumbnail else ""
+
+
 class Redirect(models.Model):
     """An old URL (a WordPress permalink, `/?p=<id>`, `/?cat=<id>`, a nested category path, a
     post's URL before its slug or date changed, ...) that now answers 301.
@@ -591,3 +628,16 @@ class MediaReference(models.Model):
 
     def __str__(self) -> str:
         return self.original_url
+
+
+def next_scheduled_publication(using: str) -> float | None:
+    """When the next published post with a future date goes live (a timestamp), or None: the
+    content version lasts until then (core.cache.version.register_schedule)."""
+    when = (
+        Post.objects.using(using)
+        .filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return when.timestamp() if when else None

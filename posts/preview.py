@@ -8,27 +8,32 @@ django.core.signing.TimestampSigner and expire after PREVIEW_LINK_MAX_AGE (7 day
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import time
 
 from django.conf import settings
+from django.contrib import admin
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import ratelimit
 from core.markup import render_markdown
-from posts.models import Post, PostAuthor
+from posts.models import WORDS_PER_MINUTE, Post, PostAuthor
 
 SIGNING_SALT = "posts.preview-link"
 MAX_PREVIEW_CHARS = 500_000
 
 
 def link_max_age() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "PREVIEW_LINK_MAX_AGE", 7 * 24 * 3600))
+    return dt.timedelta(seconds=settings.PREVIEW_LINK_MAX_AGE)
 
 
 def preview_token(post: Post) -> str:
@@ -52,7 +57,7 @@ def preview_url(post: Post) -> str:
 
 def rate_limited(*, user, bucket: str) -> bool:
     """True once a user has made more than PREVIEW_RATE_PER_MINUTE calls in this minute."""
-    limit = getattr(settings, "PREVIEW_RATE_PER_MINUTE", 60)
+    limit = settings.PREVIEW_RATE_PER_MINUTE
     # Counted where every process sees it (core/ratelimit.py), not in one worker's memory.
     return not ratelimit.limit_check(limits={f"authoring-rate:{bucket}:{user.pk}": limit}, seconds=60)
 
@@ -82,13 +87,25 @@ def render_preview(request) -> HttpResponse:
     if wants_json:
         response = JsonResponse({"html": html})
     else:
-        response = render(
-            request,
-            "admin/posts/post/preview_page.html",
-            {"title": request.POST.get("title", "")[:300], "body_html": html},
-        )
+        context = {**admin.site.each_context(request), "document": _document(request, html)}
+        response = render(request, "admin/posts/post/preview_page.html", context)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _document(request, html: str) -> str:
+    """The post as the site draws it (its own base template and stylesheet), for the preview
+    page's frame: full height, at desktop or phone width, light or dark."""
+    words = len(re.findall(r"\w+", strip_tags(html)))
+    user = request.user
+    context = {
+        "title": request.POST.get("title", "")[:300],
+        "body_html": html,
+        "language": request.POST.get("language", "")[:12] or settings.LANGUAGE_CODE,
+        "byline": user.get_full_name() or user.get_username(),
+        "reading_minutes": max(1, math.ceil(words / WORDS_PER_MINUTE)),
+    }
+    return render_to_string("admin/posts/post/preview_document.html", context, request=request)
 
 
 @never_cache

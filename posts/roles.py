@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.apps import apps as live_apps
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
@@ -33,6 +34,8 @@ _WRITE = [
 ]
 _PUBLISH = [
     ("posts", "publish_post"),
+    # Authors add tags while writing (issue 22); renaming, merging and deleting stay with Editors.
+    ("posts", "add_tag"),
     ("posts", "delete_post"),
     ("posts", "change_mediaimage"),
 ]
@@ -41,7 +44,6 @@ _EDIT_ALL = [
     ("posts", "add_category"),
     ("posts", "change_category"),
     ("posts", "delete_category"),
-    ("posts", "add_tag"),
     ("posts", "change_tag"),
     ("posts", "delete_tag"),
     ("posts", "delete_mediaimage"),
@@ -76,8 +78,6 @@ def roles_sync(*, apps=None) -> SyncReport:
     Permissions that do not exist yet (an app not migrated) are reported in `missing`.
     """
     if apps is None:
-        from django.apps import apps as live_apps
-
         apps = live_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -22,12 +22,12 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.cache import fragments
 from core.origin import public_origin
 from posts.extensions import list_annotations
 from posts.follow import follow_page
-from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
+from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors, published_filter
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
-from sectorblog import fragments
 
 PAGE_SIZE = 10
 RELATED_POSTS = 3
@@ -295,9 +295,7 @@ def _get_post_for_date(request, year, month, day, slug):
     base = _post_queryset()
     if request.user.is_authenticated and request.user.is_staff:
         # Staff preview of a draft or scheduled post, dated by its publication or creation day.
-        candidates = base.filter(slug=slug).exclude(
-            status=Post.Status.PUBLISHED, published_at__lte=timezone.now()
-        )
+        candidates = base.filter(slug=slug).exclude(published_filter())
         for candidate in candidates:
             when = candidate.published_at or candidate.created_at
             if start <= when < end:
@@ -308,7 +306,7 @@ def _get_post_for_date(request, year, month, day, slug):
 def _published_post_and_translations(request, year, month, day, slug):
     """The published post at this permalink with its translations, or None.
 
-    Kept in the cache under the content version (sectorblog.fragments), which any change to a
+    Kept in the cache under the content version (core.cache.fragments), which any change to a
     post, its taxonomy, authors or profiles renews: a warm post page runs no query for it.
     """
     start, end, _first = _date_range(year, month, day)

@@ -65,7 +65,12 @@ def test_preview_without_js_renders_a_page(client):
     assert button["formtarget"] == "_blank"
     response = client.post(PREVIEW, {"title": "Draft title", "body": MARKDOWN, "_preview": ""})
     assert response.status_code == 200
-    article = BeautifulSoup(response.content, "html.parser").find(id="post-preview-page")
+    # The post is drawn by the site's own templates and stylesheet, in a frame of the page.
+    frame = BeautifulSoup(response.content, "html.parser").find("iframe", id="preview-frame")
+    document = BeautifulSoup(frame["srcdoc"], "html.parser")
+    assert document.find("link", rel="stylesheet")["href"] == "/static/css/site.css"
+    assert document.find("link", href="/static/css/admin.css") is None
+    article = document.find(id="post-preview-page")
     assert article.h1.text == "Draft title"
     assert article.find("a", href="https://example.org/report") is not None
 

@@ -59,7 +59,13 @@ def test_upload_image_and_copy_its_markdown_snippet(client, settings):
     [
         (b"not really a png", "fake.png", "alt", "Upload a valid image."),
         (_image_bytes("BMP"), "old.bmp", "alt", "BMP images are not accepted"),
-        (_image_bytes(), "pump.png", "", "This field is required."),
+        (_image_bytes(), "pump.png", "", "Add alt text: describe the image for readers who cannot see it."),
+        (
+            _image_bytes(),
+            "pump.png",
+            "   ",
+            "Add alt text: describe the image for readers who cannot see it.",
+        ),
     ],
 )
 def test_upload_rejects_bad_files_and_missing_alt(client, content, name, alt, message):

@@ -80,8 +80,9 @@ def test_query_count_is_the_same_for_a_moderator(
         for i in range(size - Comment.objects.count()):
             make_comment(post, user_name=f"Extra {i}", comment=f"extra {i}")
         client.get(url)
-        # + session, user, and the user's and groups' permissions, once per request.
-        with django_assert_num_queries(PAGE_QUERIES + 3):
+        # + session, user, and the user's and groups' permissions, once per request; + the
+        # signed-in reader's profile, for the one display name "Commenting as" shows (issue 23).
+        with django_assert_num_queries(PAGE_QUERIES + 4):
             response = client.get(url)
         assert len(soup(response).select("li.comment form[action^='/comments/delete/']")) == size
 

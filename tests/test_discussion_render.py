@@ -50,6 +50,7 @@ def discussion(post, make_comment, settings):
             comment="",
             source_url=f"https://site{n}.example/entry",
             source_title="" if n == 2 else f"Title {n} & more",
+            source_icon="" if n else "/media/icons/site0.example.png",
             excerpt="un informe <muy> útil",
         )
     return post
@@ -90,7 +91,7 @@ def test_python_renderer_and_templates_give_the_same_html(discussion, comments_o
     # The comparison saw every kind of item, escaped the same way.
     assert thread[0].count('class="comment ') == 6 and "in-reply-to" in thread[0]
     assert "&lt;b&gt;&quot;quoted&quot;&lt;/b&gt;" in thread[0] and "javascript:" not in thread[0]
-    assert mentions[0].count('class="comment mention ') == 3
+    assert mentions[0].count('class="comment mention ') == 3 and mentions[0].count('class="favicon"') == 1
     assert ("Remove" in thread[0] or "Supprimer" in thread[0] or "Eliminar" in thread[0]) == can_moderate
 
 

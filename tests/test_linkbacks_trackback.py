@@ -47,8 +47,9 @@ def test_trackback_is_stored_held_and_answered_with_error_0(
     assert (
         comment.source_title == "A title" and comment.excerpt == "Some words" and comment.user_name == "Blog"
     )
-    # After commit: the source verification, and the "held comment" email to the post's authors.
-    assert len(callbacks) == 2
+    # After commit: the source verification, the "held comment" email to the post's authors, and
+    # fetching the sending site's icon.
+    assert len(callbacks) == 3
     with django_capture_on_commit_callbacks(execute=True):
         for callback in callbacks:
             callback()

@@ -227,7 +227,6 @@ def wxr_chunks(
     origin = public_origin()
     ids = _Ids()
     post_ids = selection.posts().values("pk")
-    User = get_user_model()
     total = Post.objects.filter(pk__in=post_ids).count()
     if on_progress:
         on_progress(0, total)
@@ -250,6 +249,32 @@ def wxr_chunks(
         f"\t<wp:base_blog_url>{w.text(origin)}</wp:base_blog_url>\n"
     )
 
+    yield from _authors(w, post_ids, report)
+    yield from _terms(w, selection, post_ids, report)
+    yield "\t<generator>https://github.com/sectorblog (sectorblog)</generator>\n"
+
+    # Posts and pages, a batch at a time.
+    done = 0
+    last = 0
+    base = Post.objects.filter(pk__in=post_ids).order_by("pk")
+    while True:
+        batch = list(base.filter(pk__gt=last)[:BATCH])
+        if not batch:
+            break
+        last = batch[-1].pk
+        yield from _posts(w, batch, ids, report, now)
+        done += len(batch)
+        if on_progress:
+            on_progress(done, total)
+
+    yield from _media(w, selection, post_ids, ids, report)
+    yield "</channel>\n</rss>\n"
+    if report.dropped:
+        yield f"<!-- {report.dropped} characters that XML 1.0 forbids were left out of this export. -->\n"
+
+
+def _authors(w: _Writer, post_ids, report: ExportReport) -> Iterator[str]:
+    User = get_user_model()
     # Authors: every account credited on an exported post.
     author_ids = PostAuthor.objects.filter(post__in=post_ids).values("user_id")
     for user in User.objects.filter(pk__in=author_ids).select_related("profile").order_by("pk"):
@@ -265,6 +290,8 @@ def wxr_chunks(
             f"<wp:author_last_name>{w.cdata(user.last_name)}</wp:author_last_name></wp:author>\n"
         )
 
+
+def _terms(w: _Writer, selection: ExportFilter, post_ids, report: ExportReport) -> Iterator[str]:
     # Categories (parents before children, as WordPress's importer wants) and tags.
     if selection.is_full:
         categories = list(Category.objects.all())
@@ -310,22 +337,9 @@ def wxr_chunks(
             f"<wp:tag_name>{w.markup(tag.name)}</wp:tag_name>"
             f"<wp:tag_description>{w.cdata(tag.description)}</wp:tag_description></wp:tag>\n"
         )
-    yield "\t<generator>https://github.com/sectorblog (sectorblog)</generator>\n"
 
-    # Posts and pages, a batch at a time.
-    done = 0
-    last = 0
-    base = Post.objects.filter(pk__in=post_ids).order_by("pk")
-    while True:
-        batch = list(base.filter(pk__gt=last)[:BATCH])
-        if not batch:
-            break
-        last = batch[-1].pk
-        yield from _posts(w, batch, ids, report, now)
-        done += len(batch)
-        if on_progress:
-            on_progress(done, total)
 
+def _media(w: _Writer, selection: ExportFilter, post_ids, ids: _Ids, report: ExportReport) -> Iterator[str]:
     # Media: the references imported from WordPress, the library (full exports) and featured images.
     refs = MediaReference.objects.order_by("pk")
     if not selection.is_full:
@@ -376,9 +390,6 @@ def wxr_chunks(
             alt=post.featured_image_alt,
             when=post.created_at,
         )
-    yield "</channel>\n</rss>\n"
-    if report.dropped:
-        yield f"<!-- {report.dropped} characters that XML 1.0 forbids were left out of this export. -->\n"
 
 
 def _meta(w: _Writer, key: str, value) -> str:

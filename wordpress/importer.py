@@ -186,6 +186,16 @@ def wxr_import(
     return report
 
 
+def _update_fields(obj, values: dict) -> bool:
+    """Set the fields whose values differ and save the row if any did; whether it changed."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    if changed:
+        obj.save()
+    return bool(changed)
+
+
 def _wp_datetime(value: str) -> dt.datetime | None:
     """A WXR date ("2013-01-11 20:22:19"; all zeros means unset) as an aware UTC datetime."""
     value = (value or "").strip()
@@ -528,17 +538,43 @@ class Importer:
         return Post.Status.DRAFT, status == "draft"
 
     def _post(self, item: Item, key: str) -> None:
-        is_page = item.post_type == "page"
-        kind = "page" if is_page else "post"
+        kind = "page" if item.post_type == "page" else "post"
         if item.status in ("auto-draft", "inherit"):
             self.report.count(kind, "skipped")
             return
+        label = item.post_name or f"ID {item.wp_id}"
+        values, slug, when, local = self._post_values(item, kind, label)
+        post = self._recorded("post", key, Post)
+        if slug:
+            values["slug"] = self._free_slug(slug, values["published_at"], post, kind)
+        if post is None:
+            post = Post(**values)
+            post.save()
+            if when is not None:
+                Post.objects.filter(pk=post.pk).update(created_at=local or when)
+            self._remember("post", key, post)
+            outcome = "imported"
+        else:
+            changed = _update_fields(post, values)
+            outcome = "updated" if changed else "skipped"
+        if self._post_taxonomy(post, item) | self._post_author(post, item, kind, label):
+            outcome = "updated" if outcome == "skipped" else outcome
+        self.report.count(kind, outcome)
+        if "#" not in key:
+            self.posts_by_wp_id[item.wp_id] = post.pk
+        self._redirects(post, item, key)
+        self._comments(post, item)
+
+    def _post_values(
+        self, item: Item, kind: str, label: str
+    ) -> tuple[dict, dt.datetime | None, dt.datetime | None]:
+        """The Post fields from the item (reporting what changes on the way), its date and its
+        local date."""
         status, known = self._status(item, kind)
         if not known:
             self.report.warn(
                 kind, f"{item.post_name or item.wp_id}: unknown status {item.status!r}, imported as a draft"
             )
-        label = item.post_name or f"ID {item.wp_id}"
         if item.password:
             status = Post.Status.DRAFT
             self.report.warn(kind, f"{label}: password-protected in WordPress, imported as a draft")
@@ -547,15 +583,9 @@ class Importer:
             title = gettext("(no title)")
             self.report.warn(kind, f"{label}: empty title, shown as {title!r}")
         title = _clip(self.report, kind, "title", title, 300)
-        slug = unquote(item.post_name).strip()
-        if slug and not _SLUG_OK.match(slug):
-            fixed = slugify(slug, allow_unicode=True)
-            self.report.warn(kind, f"slug {slug!r} is not a valid URL slug here; using {fixed!r}")
-            slug = fixed
-        slug = _clip(self.report, kind, "slug", slug, 200)
+        slug = self._post_slug(item, kind)
         gmt, local = _wp_datetime(item.post_date_gmt), _wp_datetime(item.post_date)
         when = gmt or local
-        published_at = when if status == Post.Status.PUBLISHED or gmt else None
         if status == Post.Status.PUBLISHED and when is None:
             self.report.warn(kind, f"{label}: no date in the file; dated now")
         if META_MARKDOWN in item.meta:  # our own export: the Markdown source itself
@@ -570,62 +600,58 @@ class Importer:
             "body": markdown,
             "excerpt": plain_text(item.excerpt or ""),
             "status": status,
-            "published_at": published_at,
+            "published_at": when if status == Post.Status.PUBLISHED or gmt else None,
             "allow_comments": item.comment_status == "open",
             "allow_pings": item.ping_status == "open",
             "featured": item.is_sticky == "1" or item.meta.get(META_FEATURED) == "1",
-            "is_page": is_page,
+            "is_page": kind == "page",
         }
         if item.meta.get(META_LANGUAGE) in Post.Language.values:
             values["language"] = item.meta[META_LANGUAGE]
         with contextlib.suppress(KeyError, ValueError):
             values["translation_group"] = uuid.UUID(item.meta[META_TRANSLATION])
-        post = self._recorded("post", key, Post)
-        if slug:
-            values["slug"] = self._free_slug(slug, published_at, post, kind)
-        if post is None:
-            post = Post(**values)
-            post.save()
-            if when is not None:
-                Post.objects.filter(pk=post.pk).update(created_at=local or when)
-            self._remember("post", key, post)
-            outcome = "imported"
-        else:
-            changed = [name for name, value in values.items() if getattr(post, name) != value]
-            for name in changed:
-                setattr(post, name, values[name])
-            if changed:
-                post.save()
-            outcome = "updated" if changed else "skipped"
+        return values, slug, when, local
+
+    def _post_slug(self, item: Item, kind: str) -> str:
+        slug = unquote(item.post_name).strip()
+        if slug and not _SLUG_OK.match(slug):
+            fixed = slugify(slug, allow_unicode=True)
+            self.report.warn(kind, f"slug {slug!r} is not a valid URL slug here; using {fixed!r}")
+            slug = fixed
+        return _clip(self.report, kind, "slug", slug, 200)
+
+    def _post_taxonomy(self, post, item: Item) -> bool:
+        """Set the post's categories and tags from the item; whether anything changed."""
         categories, tags = self._item_taxonomy(item)
+        changed = False
         if {c.pk for c in categories} != set(post.categories.values_list("pk", flat=True)):
             post.categories.set(categories)
-            outcome = "updated" if outcome == "skipped" else outcome
+            changed = True
         if {t.pk for t in tags} != set(post.tags.values_list("pk", flat=True)):
             post.tags.set(tags)
-            outcome = "updated" if outcome == "skipped" else outcome
+            changed = True
+        return changed
+
+    def _post_author(self, post, item: Item, kind: str, label: str) -> bool:
+        """Make the item's author (or --default-author) an author of the post; whether that
+        changed anything."""
         user = self._user_for(item.creator) if item.creator else self.default_author
-        if user is not None and self._move_authorship(post, user) and outcome == "skipped":
-            outcome = "updated"
+        if user is None:
+            self.report.warn(kind, f"{label}: no author in the file and no --default-author")
+            return False
+        changed = self._move_authorship(post, user)
         co_authors = [
             self._user_for(login.strip())
             for login in item.meta.get(META_AUTHORS, "").split(",")
             if login.strip() and login.strip() != item.creator
         ]
-        for author in [user, *co_authors] if user is not None else []:
+        for author in [user, *co_authors]:  # our own export's co-authors, in byline order
             if not PostAuthor.objects.filter(post=post, user=author).exists():
-                if outcome == "skipped":
-                    outcome = "updated"
                 PostAuthor.objects.create(
                     post=post, user=author, position=PostAuthor.objects.filter(post=post).count()
                 )
-        if user is None:
-            self.report.warn(kind, f"{label}: no author in the file and no --default-author")
-        self.report.count(kind, outcome)
-        if "#" not in key:
-            self.posts_by_wp_id[item.wp_id] = post.pk
-        self._redirects(post, item, key)
-        self._comments(post, item)
+                changed = True
+        return changed
 
     def _free_slug(self, slug: str, published_at, post, kind: str) -> str:
         """The slug itself, or with a number added when another post has it on the same day."""
@@ -710,6 +736,51 @@ class Importer:
             stack.extend(reversed(children.get(comment.wp_id, [])))
 
     def _comment(self, post, record: CommentRecord, placed: dict) -> None:
+        found = self._comment_kind_and_key(post, record)
+        if found is None:
+            return
+        kind, key = found
+        values = self._comment_values(post, record, kind)
+        existing = self._recorded("comment", key, Comment)
+        if existing is not None:
+            changed = _update_fields(existing, values)
+            self.report.count(kind, "updated" if changed else "skipped")
+            placed[record.wp_id] = (existing.pk, existing.level, record.parent_id)
+            return
+        if (
+            kind not in ("comment", "fediverse")
+            and Comment.objects.filter(post=post, source_url=values["source_url"])
+            .exclude(kind="comment")
+            .exists()
+        ):
+            self.report.warn(
+                kind, f"{kind} {record.wp_id} from {values['source_url']!r} repeats an earlier one; skipped"
+            )
+            self.report.count(kind, "skipped")
+            return
+        # The reply keeps its true parent at any depth; how deep a thread is drawn is the
+        # renderer's business (COMMENTS_MAX_THREAD_LEVEL), as in WordPress.
+        parent_pk, parent_level, _grandparent = placed.get(record.parent_id, (0, -1, ""))
+        if parent_pk and parent_level >= self.max_stored_level:
+            self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+            parent_pk = 0
+        digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
+        comment = Comment(
+            content_type=self.post_type,
+            object_pk=str(post.pk),
+            site=self.site,
+            parent_id=parent_pk,
+            duplicate_key=digest if kind == "comment" else "",
+            **values,
+        )
+        comment.save()
+        placed[record.wp_id] = (comment.pk, comment.level, record.parent_id)
+        self._remember("comment", key, comment)
+        self.report.count(kind, "imported")
+
+    def _comment_kind_and_key(self, post, record: CommentRecord) -> tuple[str, str] | None:
+        """The comment's kind and its import key (a repeated WordPress ID gets `#n`), or None to
+        skip it."""
         kind = {
             "": "comment",
             "comment": "comment",
@@ -726,7 +797,7 @@ class Importer:
             kind = "comment"
         if not record.wp_id:
             self.report.warn(kind, "a comment without wp:comment_id was skipped")
-            return
+            return None
         key = record.wp_id
         repeats = self.comment_ids.get(key, 0)
         self.comment_ids[key] = repeats + 1
@@ -735,6 +806,10 @@ class Importer:
             self.report.warn(
                 kind, f"duplicate comment ID {record.wp_id} on {post.slug!r}; imported separately"
             )
+        return kind, key
+
+    def _comment_values(self, post, record: CommentRecord, kind: str) -> dict:
+        """The Comment fields from a WXR comment, reporting what changes on the way."""
         approved = record.approved.lower()
         values = {
             "kind": kind,
@@ -773,46 +848,7 @@ class Importer:
             values.update(_linkback_fields(record.meta[META_LINKBACK]))
         if record.user_id not in ("", "0") and record.user_id in self.authors_by_wp_id:
             values["user"] = self.authors_by_wp_id[record.user_id]
-        existing = self._recorded("comment", key, Comment)
-        if existing is not None:
-            changed = [name for name, value in values.items() if getattr(existing, name) != value]
-            for name in changed:
-                setattr(existing, name, values[name])
-            if changed:
-                existing.save()
-            self.report.count(kind, "updated" if changed else "skipped")
-            placed[record.wp_id] = (existing.pk, existing.level, record.parent_id)
-            return
-        if (
-            kind not in ("comment", "fediverse")
-            and Comment.objects.filter(post=post, source_url=values["source_url"])
-            .exclude(kind="comment")
-            .exists()
-        ):
-            self.report.warn(
-                kind, f"{kind} {record.wp_id} from {values['source_url']!r} repeats an earlier one; skipped"
-            )
-            self.report.count(kind, "skipped")
-            return
-        # The reply keeps its true parent at any depth; how deep a thread is drawn is the
-        # renderer's business (COMMENTS_MAX_THREAD_LEVEL), as in WordPress.
-        parent_pk, parent_level, _grandparent = placed.get(record.parent_id, (0, -1, ""))
-        if parent_pk and parent_level >= self.max_stored_level:
-            self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
-            parent_pk = 0
-        digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
-        comment = Comment(
-            content_type=self.post_type,
-            object_pk=str(post.pk),
-            site=self.site,
-            parent_id=parent_pk,
-            duplicate_key=digest if kind == "comment" else "",
-            **values,
-        )
-        comment.save()
-        placed[record.wp_id] = (comment.pk, comment.level, record.parent_id)
-        self._remember("comment", key, comment)
-        self.report.count(kind, "imported")
+        return values
 
     # --- attachments ------------------------------------------------------------------------
 
@@ -842,11 +878,7 @@ class Importer:
             self._remember("attachment", key, media)
             outcome = "imported"
         else:
-            changed = [name for name, value in values.items() if getattr(media, name) != value]
-            for name in changed:
-                setattr(media, name, values[name])
-            if changed:
-                media.save()
+            changed = _update_fields(media, values)
             outcome = "updated" if changed else "skipped"
         self.report.count("attachment", outcome)
         if values["wp_parent_id"]:
@@ -875,8 +907,6 @@ class Importer:
     # --- after the last record --------------------------------------------------------------
 
     def finish(self) -> None:
-        from posts.models import Category, MediaReference, Post
-
         for category, parent_slug in self.category_parents:
             parent = self.categories.get(parent_slug) or Category.objects.filter(slug=parent_slug).first()
             if parent is None:

@@ -355,15 +355,10 @@ def read_wxr(
     path = Path(path)
     total = path.stat().st_size
     progress = (lambda done: on_progress(done, total)) if on_progress else None
-    channel = Channel()
-    channel_el = None
-    channel_yielded = False
-    saw_wp = False
-    depth = 0
+    state = _ReadState()
     with open(path, "rb") as raw:
-        reader = _CountingReader(raw, progress)
         events = etree.iterparse(
-            reader,
+            _CountingReader(raw, progress),
             events=("start", "end"),
             resolve_entities=False,
             no_network=True,
@@ -374,59 +369,72 @@ def read_wxr(
         )
         try:
             for event, el in events:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        _check_root(el, path)
-                    elif depth == 2 and channel_el is None and _key(el.tag) == ("", "channel"):
-                        channel_el = el
-                    continue
-                depth -= 1
-                if channel_el is None or el.getparent() is not channel_el:
-                    if depth == 0 and channel_el is None:
-                        raise WXRError(
-                            "not a WordPress export (WXR): the RSS document has no <channel>",
-                            el.sourceline,
-                            1,
-                        )
-                    continue
-                ns, local = _key(el.tag)
-                record: Record | None = None
-                if ns == "wp":
-                    saw_wp = True
-                    if local == "wxr_version":
-                        channel.wxr_version = (el.text or "").strip()
-                    elif local == "base_site_url":
-                        channel.base_site_url = (el.text or "").strip()
-                    elif local == "base_blog_url":
-                        channel.base_blog_url = (el.text or "").strip()
-                    elif local == "author":
-                        record = _author(el)
-                    elif local in ("category", "tag", "term"):
-                        record = _term(el, local)
-                elif ns == "" and local in ("title", "link", "language"):
-                    setattr(channel, local, (el.text or "").strip())
-                elif ns == "" and local == "item":
-                    record = _item(el)
-                if record is not None:
-                    if not channel_yielded:
-                        _check_channel(channel, saw_wp, el, path)
-                        channel_yielded = True
-                        yield channel
-                    yield record
-                # Throw away what has been read so memory stays bounded.
-                el.clear()
-                while el.getprevious() is not None:
-                    del channel_el[0]
+                yield from state.step(event, el, path)
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
             message = (exc.msg or str(exc)).split(", line ")[0]
             raise WXRError(f"malformed XML: {message}", max(line or 1, 1), max(column or 1, 1)) from None
-        if channel_el is None:
-            raise WXRError("not a WordPress export (WXR): no <channel> element", 1, 1)
-        if not channel_yielded:
-            _check_channel(channel, saw_wp, channel_el, path)
-            yield channel
+    if state.channel_el is None:
+        raise WXRError("not a WordPress export (WXR): no <channel> element", 1, 1)
+    if not state.channel_yielded:
+        _check_channel(state.channel, state.saw_wp, state.channel_el, path)
+        yield state.channel
+
+
+class _ReadState:
+    """Where the streaming parse stands: depth, the <channel> element, what has been yielded."""
+
+    def __init__(self):
+        self.channel = Channel()
+        self.channel_el = None
+        self.channel_yielded = False
+        self.saw_wp = False
+        self.depth = 0
+
+    def step(self, event: str, el, path: Path) -> Iterator[Record]:
+        """One parser event: yields the records it completes (the Channel before the first)."""
+        if event == "start":
+            self.depth += 1
+            if self.depth == 1:
+                _check_root(el, path)
+            elif self.depth == 2 and self.channel_el is None and _key(el.tag) == ("", "channel"):
+                self.channel_el = el
+            return
+        self.depth -= 1
+        if self.channel_el is None or el.getparent() is not self.channel_el:
+            if self.depth == 0 and self.channel_el is None:
+                raise WXRError(
+                    "not a WordPress export (WXR): the RSS document has no <channel>", el.sourceline, 1
+                )
+            return
+        record = self._record(el)
+        if record is not None:
+            if not self.channel_yielded:
+                _check_channel(self.channel, self.saw_wp, el, path)
+                self.channel_yielded = True
+                yield self.channel
+            yield record
+        # Throw away what has been read so memory stays bounded.
+        el.clear()
+        while el.getprevious() is not None:
+            del self.channel_el[0]
+
+    def _record(self, el) -> Record | None:
+        """A direct child of <channel>: a record, or a header field kept on the Channel."""
+        ns, local = _key(el.tag)
+        if ns == "wp":
+            self.saw_wp = True
+            if local in ("wxr_version", "base_site_url", "base_blog_url"):
+                setattr(self.channel, local, (el.text or "").strip())
+            elif local == "author":
+                return _author(el)
+            elif local in ("category", "tag", "term"):
+                return _term(el, local)
+        elif ns == "" and local in ("title", "link", "language"):
+            setattr(self.channel, local, (el.text or "").strip())
+        elif ns == "" and local == "item":
+            return _item(el)
+        return None
 
 
 def _check_root(el, path: Path) -> None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comments.linkbacks.send import RESENDABLE, attempt_resend
 from comments.models import IncomingWebmention, LinkbackAttempt
+from posts.models import Post
 
 _ATTEMPT_FIELDS = (
     "target_url",
@@ -47,8 +48,6 @@ def attempt_reason(attempt: LinkbackAttempt) -> str:
 
 
 def _post_admin():
-    from posts.models import Post
-
     return admin.site._registry[Post]
 
 

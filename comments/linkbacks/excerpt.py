@@ -92,6 +92,7 @@ def decode_html(body: bytes, header_charset: str | None = None) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    # charset detection is heavy and needed only for undeclared encodings: loaded on first use
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(body[:200_000]))

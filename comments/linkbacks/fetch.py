@@ -46,7 +46,6 @@ from core.origin import public_origin
 logger = logging.getLogger(__name__)
 
 OPAQUE_MESSAGE = "The remote resource could not be retrieved."
-DEFAULT_PORTS = (80, 443, 8080)
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 CHUNK = 16 * 1024
@@ -209,7 +208,7 @@ def _check_url(url: str, deadline_at: float, allowed_hosts: list[str] | None = N
     pair = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
     allowed = settings.LINKBACK_ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts
     allowed_pair = pair in {entry.strip().lower() for entry in allowed}
-    allowed_ports = getattr(settings, "LINKBACK_ALLOWED_PORTS", DEFAULT_PORTS)
+    allowed_ports = settings.LINKBACK_ALLOWED_PORTS
     if port not in allowed_ports and not allowed_pair:
         raise FetchError("port not allowed")
     addresses = _resolve(host, port, deadline_at)
@@ -252,7 +251,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to the checked address, with SNI and certificate checks against the host name."""
 
     def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        context = ssl.create_default_context(cafile=getattr(settings, "LINKBACK_TLS_CA_FILE", "") or None)
+        context = ssl.create_default_context(cafile=settings.LINKBACK_TLS_CA_FILE or None)
         super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
 

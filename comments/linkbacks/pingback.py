@@ -40,6 +40,7 @@ from lxml import etree
 
 from comments.linkbacks import services
 from comments.models import Comment
+from core.guards import client_ip
 from core.semaphore import semaphore_slot
 
 MAX_BODY = 1_000_000
@@ -134,10 +135,6 @@ def _strings(params: list, count: int) -> list[str]:
     return [p.strip() for p in params]
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return services.client_ip(request)
-
-
 def pingback_ping(request: HttpRequest, source: str, target: str) -> str:
     """Pingback 1.0 "Processing": check the target, then fetch the source within the budget."""
     if not services.is_http_url(source):
@@ -150,13 +147,13 @@ def pingback_ping(request: HttpRequest, source: str, target: str) -> str:
         post = services.linkback_target_post(target=target, request_host=request.get_host())
     except services.TargetError as exc:
         raise Fault(TARGET_INVALID if exc.closed else TARGET_MISSING, str(exc)) from exc
-    if not services.linkback_rate_check(remote_ip=_client_ip(request), source=source):
+    if not services.linkback_rate_check(remote_ip=client_ip(request), source=source):
         raise Fault(ACCESS_DENIED, "Too many pingbacks; try again later.")
     with semaphore_slot(name="pingback-verify", slots=settings.LINKBACK_VERIFY_CONCURRENCY) as held:
         if not held:
             raise Fault(UPSTREAM, BUSY_MESSAGE)
         status, _comment, created = services.linkback_receive(
-            post=post, kind=Comment.Kind.PINGBACK, source=source, target=target, remote_ip=_client_ip(request)
+            post=post, kind=Comment.Kind.PINGBACK, source=source, target=target, remote_ip=client_ip(request)
         )
     if status != "ok":
         raise Fault(NO_LINK, NO_LINK_MESSAGE)

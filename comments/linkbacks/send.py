@@ -35,6 +35,8 @@ from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
+from django.tasks import task
 from django.utils import timezone
 
 from comments.linkbacks import services
@@ -44,6 +46,8 @@ from comments.linkbacks.fetch import FetchError, fetch
 from comments.linkbacks.trackback import trackback_send
 from comments.linkbacks.webmention import webmention_send
 from comments.models import Comment, LinkbackAttempt
+from core.cache.version import content_version_bump
+from core.queue import on_commit_enqueue
 from posts.models import Post
 
 logger = logging.getLogger(__name__)
@@ -89,8 +93,6 @@ def post_linkbacks_send(*, post_id: int) -> list[LinkbackAttempt]:
     """
     lock = f"linkbacks:sending:{post_id}"
     if not cache.add(lock, 1, 600):
-        from comments.linkbacks.tasks import send_linkbacks
-
         send_linkbacks.using(run_after=timezone.now() + timedelta(minutes=1)).enqueue(post_id)
         return []
     try:
@@ -271,9 +273,7 @@ def _wait_turn(attempt: LinkbackAttempt, wait: float) -> LinkbackAttempt:
         f"{settings.LINKBACK_SEND_SPACING_SECONDS} s apart."
     )
     attempt.save()
-    from comments.linkbacks.tasks import retry_linkback_attempt
-
-    services.on_commit_enqueue(retry_linkback_attempt, attempt.pk, run_after=attempt.next_retry_at)
+    on_commit_enqueue(retry_linkback_attempt, attempt.pk, run_after=attempt.next_retry_at)
     return attempt
 
 
@@ -342,9 +342,6 @@ def internal_links_move(*, moves: list[tuple[str, str]], using: str = "default")
     exist and the next send recognises links it already notified. A row that would duplicate one
     already stored under the new URL is deleted instead. Returns the number of rows changed.
     """
-    from django.db.models import Q
-
-    from sectorblog.cachekeys import content_version_bump
 
     changed = 0
     with transaction.atomic(using=using):
@@ -393,9 +390,7 @@ def _finish(attempt: LinkbackAttempt, *, ok: bool, transient: bool) -> LinkbackA
         attempt.outcome, attempt.next_retry_at = Attempt.Outcome.FAILED, None
     attempt.save()
     if attempt.outcome == Attempt.Outcome.RETRY:
-        from comments.linkbacks.tasks import retry_linkback_attempt
-
-        services.on_commit_enqueue(retry_linkback_attempt, attempt.pk, run_after=attempt.next_retry_at)
+        on_commit_enqueue(retry_linkback_attempt, attempt.pk, run_after=attempt.next_retry_at)
     return attempt
 
 
@@ -420,7 +415,21 @@ def attempt_resend(*, attempt: LinkbackAttempt) -> bool:
     attempt.outcome, attempt.tries = Attempt.Outcome.RETRY, 0
     attempt.next_retry_at = timezone.now()
     attempt.save(update_fields=["outcome", "tries", "next_retry_at"])
-    from comments.linkbacks.tasks import retry_linkback_attempt
-
-    services.on_commit_enqueue(retry_linkback_attempt, attempt.pk)
+    on_commit_enqueue(retry_linkback_attempt, attempt.pk)
     return True
+
+
+# --- Tasks: the sending workflow queues these itself (a busy post, a retry, a resend) ------------
+
+
+@task()
+def send_linkbacks(post_id: int) -> int:
+    """Notify the pages a published post links to (only added or removed links)."""
+    return len(post_linkbacks_send(post_id=post_id))
+
+
+@task()
+def retry_linkback_attempt(attempt_id: int) -> str:
+    """A transient failure's next try, queued with backoff."""
+    attempt = attempt_retry(attempt_id=attempt_id)
+    return attempt.outcome if attempt else "missing"

@@ -6,7 +6,6 @@ to and from these.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_noop
 
 from comments.linkbacks.excerpt import LinkContext, decode_html, find_link, normalise_url
 from comments.linkbacks.fetch import FetchError, fetch
+from comments.linkbacks.origins import _origin_spellings, source_origin
 from comments.models import Comment
 from comments.moderation import LINKBACK_SOURCE_GONE
 from comments.services import comment_moderate, comment_stored
@@ -65,21 +65,6 @@ _INVISIBLE = dict.fromkeys(
 def clean_text(value: str, limit: int) -> str:
     """Text from a peer, safe to store: no NUL or control characters, no bidirectional overrides."""
     return (value or "").translate(_INVISIBLE).strip()[:limit]
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    address = request.META.get("REMOTE_ADDR") or ""
-    if count and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= count:
-            address = hops[-count]
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None  # stored as unknown rather than failing an inet column
 
 
 def is_http_url(url: str) -> bool:
@@ -182,38 +167,6 @@ def linkback_verify(*, source: str, target: str, deadline: float | None = None) 
     if context is None and response.url != source:
         context = find_link(html, source_url=source, target_url=target)
     return Verification("ok", context) if context else Verification("no_link")
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def source_origin(url: str) -> str:
-    """scheme://host[:port] of a URL, lower case, with the scheme's default port left out.
-
-    The unit of trust between sites (RFC 6454 origins): two sites on one host name but different
-    ports (a demo on 127.0.0.1:8000 and a WordPress on 127.0.0.1:8081) are different sites.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if not host or scheme not in _DEFAULT_PORTS:
-        return ""
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
-def _origin_spellings(origin: str) -> list[str]:
-    """An origin as stored URLs may start: with its default port left out, or written out."""
-    scheme, rest = origin.split("://", 1)
-    if rest.rsplit("]", 1)[-1].count(":"):
-        return [origin]  # an explicit, non-default port
-    return [origin, f"{origin}:{_DEFAULT_PORTS[scheme]}"]
 
 
 def linkback_moderate(*, source: str, kind: str, is_internal: bool) -> bool:
@@ -441,12 +394,3 @@ def linkback_receive(
         post=post, kind=kind, source=source, context=result.context, remote_ip=remote_ip
     )
     return "ok", comment, created
-
-
-def on_commit_enqueue(task, *args, run_after=None) -> None:
-    """Queue a django.tasks task once the current transaction commits (never inline)."""
-
-    def enqueue() -> None:
-        (task.using(run_after=run_after) if run_after else task).enqueue(*args)
-
-    transaction.on_commit(enqueue)

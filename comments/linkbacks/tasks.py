@@ -1,4 +1,7 @@
-"""Background tasks (django.tasks) for linkbacks: verification, sending, retries, re-verification.
+"""Background tasks (django.tasks) for received linkbacks: verification and re-verification.
+
+The receiving endpoints (trackback.py, webmention.py) queue them; the sending side's tasks live
+with the sending workflow, which queues its own retries (send.py).
 
 Each task takes ids, loads fresh rows, and is idempotent, so a worker restart or a repeated run
 changes nothing twice.
@@ -7,17 +10,22 @@ changes nothing twice.
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from comments.linkbacks import services
+from comments.models import Comment, IncomingWebmention
 
 
 @task()
 def verify_webmention(incoming_id: int) -> str:
     """Webmention section 3.2.2: verify one received webmention."""
-    from comments.linkbacks.webmention import webmention_verify
-
     incoming = webmention_verify(incoming_id=incoming_id)
     if incoming is not None and incoming.status == "accepted":
         schedule_reverification()
@@ -32,11 +40,6 @@ def verify_trackback(comment_id: int) -> str:
     as WordPress mean as the name), else the source's h-card author, else its host. The hold
     reason then says what verification found.
     """
-    from urllib.parse import urlsplit
-
-    from comments.linkbacks import services
-    from comments.models import Comment
-
     comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
     if comment is None or comment.post is None or comment.kind != Comment.Kind.TRACKBACK:
         return "missing"
@@ -57,32 +60,12 @@ def verify_trackback(comment_id: int) -> str:
 
 
 @task()
-def send_linkbacks(post_id: int) -> int:
-    """Notify the pages a published post links to (only added or removed links)."""
-    from comments.linkbacks.send import post_linkbacks_send
-
-    return len(post_linkbacks_send(post_id=post_id))
-
-
-@task()
-def retry_linkback_attempt(attempt_id: int) -> str:
-    """A transient failure's next try, queued with backoff."""
-    from comments.linkbacks.send import attempt_retry
-
-    attempt = attempt_retry(attempt_id=attempt_id)
-    return attempt.outcome if attempt else "missing"
-
-
-@task()
 def reverify_webmentions(limit: int = 100) -> int:
     """Re-fetch the sources of webmentions verified more than LINKBACK_REVERIFY_DAYS ago.
 
     A source that is gone or no longer links has its mention removed; others are refreshed.
     It keeps itself going: each run queues the next one a day later (see schedule_reverification).
     """
-    from comments.linkbacks import services
-    from comments.models import Comment
-
     cutoff = timezone.now() - timedelta(days=settings.LINKBACK_REVERIFY_DAYS)
     stale = (
         Comment.objects.select_related("post")
@@ -106,8 +89,6 @@ def schedule_reverification(*, force: bool = False) -> bool:
     Called after each run and whenever a webmention is accepted, so the chain starts by itself.
     A duplicate run (another process's cache) is harmless: the task is idempotent.
     """
-    from django.core.cache import cache
-
     interval = timedelta(days=1)
     key = "linkbacks:reverify-queued"
     if force:
@@ -116,3 +97,40 @@ def schedule_reverification(*, force: bool = False) -> bool:
         return False
     reverify_webmentions.using(run_after=timezone.now() + interval).enqueue()
     return True
+
+
+def webmention_verify(*, incoming_id: int) -> IncomingWebmention | None:
+    """Section 3.2.2: fetch the source once, then accept, update, remove or reject."""
+    incoming = IncomingWebmention.objects.filter(pk=incoming_id).first()
+    if incoming is None or incoming.status != IncomingWebmention.Status.PENDING:
+        return incoming
+    try:
+        post = services.linkback_target_post(target=incoming.target)
+    except services.TargetError as exc:
+        incoming.status, incoming.reason = IncomingWebmention.Status.REJECTED, str(exc)[:300]
+        incoming.save(update_fields=["status", "reason", "updated_at"])
+        return incoming
+    status, comment, _created = services.linkback_receive(
+        post=post,
+        kind=Comment.Kind.WEBMENTION,
+        source=incoming.source,
+        target=incoming.target,
+        remote_ip=incoming.remote_ip,
+    )
+    with transaction.atomic():
+        if status == "ok":
+            incoming.status, incoming.comment, incoming.reason = (
+                IncomingWebmention.Status.ACCEPTED,
+                comment,
+                "",
+            )
+        elif status in ("gone", "removed"):
+            incoming.status = IncomingWebmention.Status.REJECTED
+            incoming.reason = gettext_noop(
+                "The source is gone or no longer links to the target; the mention was removed."
+            )
+        else:
+            incoming.status = IncomingWebmention.Status.REJECTED
+            incoming.reason = gettext_noop("The source could not be fetched or does not link to the target.")
+        incoming.save(update_fields=["status", "reason", "comment", "updated_at"])
+    return incoming

@@ -20,13 +20,17 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import reverse
 from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
 from comments.linkbacks import services
 from comments.linkbacks.fetch import FetchError, fetch
+from comments.linkbacks.tasks import verify_trackback
 from comments.models import Comment
+from core.guards import client_ip
+from core.queue import on_commit_enqueue
 
 MAX_BODY = 64_000
 
@@ -67,8 +71,6 @@ def _clean(value: str | None, limit: int) -> str:
 @csrf_exempt
 def trackback_receive(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
     """Receive one TrackBack ping for a post; always held for moderation."""
-    from django.urls import reverse
-
     post_url = reverse("posts:detail", kwargs={"year": year, "month": month, "day": day, "slug": slug})
     if request.method == "GET":
         return HttpResponseRedirect(post_url)
@@ -86,7 +88,7 @@ def trackback_receive(request: HttpRequest, year: int, month: int, day: int, slu
         post = services.linkback_target_post(target=target)
     except services.TargetError as exc:
         return _answer(str(exc), status=404 if not exc.closed else 403)
-    remote_ip = services.client_ip(request)
+    remote_ip = client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return _answer("Too many pings; try again later.", status=429)
     try:
@@ -102,11 +104,9 @@ def trackback_receive(request: HttpRequest, year: int, month: int, day: int, slu
         )
     except services.LinkbackConflict as exc:
         return _answer(str(exc), status=409)
-    from comments.linkbacks.tasks import verify_trackback
-
     # New or repeated, the source is fetched: a repeat's own fields never change what is shown.
 
-    services.on_commit_enqueue(verify_trackback, comment.pk)
+    on_commit_enqueue(verify_trackback, comment.pk)
     return _answer()
 
 

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from comments.linkbacks import services
 from comments.linkbacks.fetch import FetchError, fetch
-from comments.models import Comment, IncomingWebmention
+from comments.linkbacks.tasks import verify_webmention
+from comments.models import IncomingWebmention
+from core.guards import client_ip
+from core.queue import on_commit_enqueue
 
 
 def _bad(reason: str) -> HttpResponse:
@@ -52,15 +53,13 @@ def webmention_receive(request: HttpRequest) -> HttpResponse:
         services.linkback_target_post(target=target, request_host=request.get_host())
     except services.TargetError as exc:
         return _bad(str(exc))
-    remote_ip = services.client_ip(request)
+    remote_ip = client_ip(request)
     if not services.linkback_rate_check(remote_ip=remote_ip, source=source):
         return HttpResponse(
             _("Too many webmentions; try again later."), status=429, content_type="text/plain; charset=utf-8"
         )
     incoming = IncomingWebmention.objects.create(source=source, target=target, remote_ip=remote_ip)
-    from comments.linkbacks.tasks import verify_webmention
-
-    services.on_commit_enqueue(verify_webmention, incoming.pk)
+    on_commit_enqueue(verify_webmention, incoming.pk)
     status_url = request.build_absolute_uri(reverse("linkbacks:webmention-status", args=[incoming.token]))
     response = HttpResponse(
         _("Webmention received; verification is queued. Status: %(url)s") % {"url": status_url},
@@ -76,43 +75,6 @@ def webmention_status(request: HttpRequest, token) -> HttpResponse:
     """The status URL of a received webmention: pending, accepted or rejected."""
     incoming = get_object_or_404(IncomingWebmention, token=token)
     return render(request, "linkbacks/webmention_status.html", {"incoming": incoming})
-
-
-def webmention_verify(*, incoming_id: int) -> IncomingWebmention | None:
-    """Section 3.2.2: fetch the source once, then accept, update, remove or reject."""
-    incoming = IncomingWebmention.objects.filter(pk=incoming_id).first()
-    if incoming is None or incoming.status != IncomingWebmention.Status.PENDING:
-        return incoming
-    try:
-        post = services.linkback_target_post(target=incoming.target)
-    except services.TargetError as exc:
-        incoming.status, incoming.reason = IncomingWebmention.Status.REJECTED, str(exc)[:300]
-        incoming.save(update_fields=["status", "reason", "updated_at"])
-        return incoming
-    status, comment, _created = services.linkback_receive(
-        post=post,
-        kind=Comment.Kind.WEBMENTION,
-        source=incoming.source,
-        target=incoming.target,
-        remote_ip=incoming.remote_ip,
-    )
-    with transaction.atomic():
-        if status == "ok":
-            incoming.status, incoming.comment, incoming.reason = (
-                IncomingWebmention.Status.ACCEPTED,
-                comment,
-                "",
-            )
-        elif status in ("gone", "removed"):
-            incoming.status = IncomingWebmention.Status.REJECTED
-            incoming.reason = gettext_noop(
-                "The source is gone or no longer links to the target; the mention was removed."
-            )
-        else:
-            incoming.status = IncomingWebmention.Status.REJECTED
-            incoming.reason = gettext_noop("The source could not be fetched or does not link to the target.")
-        incoming.save(update_fields=["status", "reason", "comment", "updated_at"])
-    return incoming
 
 
 def webmention_send(*, endpoint: str, source: str, target: str) -> tuple[bool, int | None, str]:

@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, FilteredRelation, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -305,7 +306,6 @@ def machine_datetime(when):
     """
     if not when:
         return ""
-    from django.utils import timezone
 
     return _iso(timezone.localtime(when) if timezone.is_aware(when) else when)
 
@@ -317,7 +317,6 @@ def human_datetime(when) -> str:
     was, and a sentence no longer ends on the "a.m." abbreviation's own full stop."""
     if not when:
         return ""
-    from django.utils import dateformat, formats, timezone
 
     local = timezone.localtime(when) if timezone.is_aware(when) else when
     zone = dateformat.format(local, "T") if timezone.is_aware(local) else ""

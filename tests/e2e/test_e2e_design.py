@@ -117,3 +117,42 @@ def test_lighthouse_scores(live_server, site):
     for name, got in scores.items():
         assert got["performance"] >= 98, (name, got)
         assert (got["accessibility"], got["best-practices"], got["seo"]) == (100, 100, 100), (name, got)
+
+
+def test_an_embed_asks_nothing_of_the_provider_before_the_click_and_is_sandboxed_after(
+    open_page, live_server, transactional_db
+):
+    from tests.factories import PostFactory
+
+    post = PostFactory(
+        body="Watch the crews at work:\n\nhttps://www.youtube.com/watch?v=dQw4w9WgXcQ\n\nThat is all."
+    )
+    page = open_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    # The machine has no way out: the provider's frame is answered here, and recorded like any request.
+    page.route(
+        "https://www.youtube-nocookie.com/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>player</p>"),
+    )
+    page.goto(live_server.url + post.get_absolute_url())
+    page.wait_for_load_state("networkidle")
+    outside = [url for url in requests if not url.startswith(live_server.url)]
+    assert outside == [], outside
+    card = page.locator("figure.embed")
+    assert card.locator("iframe").count() == 0
+    button = card.get_by_role("button", name="Play here (loads YouTube)")
+    button.click()
+    frame = card.locator("iframe")
+    frame.wait_for()
+    assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+    assert set(frame.get_attribute("sandbox").split()) == {
+        "allow-scripts",
+        "allow-same-origin",
+        "allow-popups",
+        "allow-presentation",
+    }
+    page.wait_for_load_state("networkidle")
+    outside = [url for url in requests if not url.startswith(live_server.url)]
+    assert outside == ["https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"], outside
+    print(f"\n[embed] requests to other hosts before the click: 0, after: {outside}")

@@ -25,7 +25,7 @@ HEARTBEAT_SECONDS = 10
 
 def beat_once() -> None:
     cache.set(WORKER_HEARTBEAT_KEY, time.time(), 300)
-    for path, interval in getattr(settings, "PERIODIC_TASKS", {}).items():
+    for path, interval in settings.PERIODIC_TASKS.items():
         slot = int(time.time() // interval)
         if cache.add(f"sectorblog:periodic:{path}:{slot}", 1, interval + 60):
             try:

@@ -320,42 +320,8 @@ class Command(BaseCommand):
         site = Site.objects.get_current()
         if Comment.objects.filter(post=intro).exists():
             return
-        base = intro.published_at
         created = {}
-        entries = []
-        for key, name, email, url, days, text, parent in READER_COMMENTS:
-            entries.append(
-                (
-                    base + self._days(days) + dt.timedelta(hours=3 * self.scale),
-                    "comment",
-                    (key, name, email, url, text, parent),
-                )
-            )
-        for url, title, blog, days, _lang, excerpt in EXTERNAL_PINGBACKS:
-            entries.append(
-                (
-                    base + self._days(days) + dt.timedelta(hours=6 * self.scale),
-                    "pingback",
-                    (url, title, blog, excerpt, False),
-                )
-            )
-        for post in later:
-            if intro.get_absolute_url() in post.body:
-                excerpt = _internal_excerpt(post.body)
-                entries.append(
-                    (
-                        post.published_at,
-                        "pingback",
-                        (
-                            _absolute(post.get_absolute_url()),
-                            post.title,
-                            self._site_name(),
-                            excerpt,
-                            True,
-                        ),
-                    )
-                )
-        for when, kind, data in sorted(entries, key=lambda e: e[0]):
+        for when, kind, data in self._discussion_entries(intro, later):
             common = dict(
                 content_type=ct,
                 object_pk=str(intro.pk),
@@ -390,6 +356,44 @@ class Command(BaseCommand):
                     parent_id=0,
                     **common,
                 )
+
+    def _discussion_entries(self, intro, later) -> list[tuple]:
+        """(when, kind, data) for each reader comment and pingback on the intro, oldest first."""
+        base = intro.published_at
+        entries = []
+        for key, name, email, url, days, text, parent in READER_COMMENTS:
+            entries.append(
+                (
+                    base + self._days(days) + dt.timedelta(hours=3 * self.scale),
+                    "comment",
+                    (key, name, email, url, text, parent),
+                )
+            )
+        for url, title, blog, days, _lang, excerpt in EXTERNAL_PINGBACKS:
+            entries.append(
+                (
+                    base + self._days(days) + dt.timedelta(hours=6 * self.scale),
+                    "pingback",
+                    (url, title, blog, excerpt, False),
+                )
+            )
+        for post in later:
+            if intro.get_absolute_url() in post.body:
+                excerpt = _internal_excerpt(post.body)
+                entries.append(
+                    (
+                        post.published_at,
+                        "pingback",
+                        (
+                            _absolute(post.get_absolute_url()),
+                            post.title,
+                            self._site_name(),
+                            excerpt,
+                            True,
+                        ),
+                    )
+                )
+        return sorted(entries, key=lambda e: e[0])
 
     def _site_name(self):
         return settings.SITE_NAME
