@@ -28,9 +28,8 @@ def setup_django() -> None:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,testserver",
         SECURE_SSL_REDIRECT="0",
-        BENCH="1",
         VAR_DIR=str(ROOT / "var" / "bench" / "var"),
-        DJANGO_SETTINGS_MODULE="sectorblog.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",  # honours X-Bench-Nocache
     )
     import django
 

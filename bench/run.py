@@ -9,7 +9,8 @@ What it does, in order:
 3. starts gunicorn with production settings (DEBUG=0, a generated SECRET_KEY,
    ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=0) and the production worker settings from
    gunicorn.conf.py (as the Docker image runs it), plus
-   BENCH=1, which mounts /bench/floor and honours the X-Bench-Nocache header: "1" bypasses the
+   bench/settings.py on top (DJANGO_SETTINGS_MODULE=bench.settings, served by bench.wsgi), which
+   mounts /bench/floor and honours the X-Bench-Nocache header: "1" bypasses the
    page cache (what a page-cache miss costs, fragment caches warm), "cold" every cache (a render
    from scratch, as after a deploy);
 4. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
@@ -102,7 +103,7 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
 def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
     gunicorn = Path(sys.executable).parent / "gunicorn"
     cmd = [
-        str(gunicorn), "sectorblog.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_WORKER_ARGS,
+        str(gunicorn), "bench.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_WORKER_ARGS,
         "--access-logfile", str(access_log), "--access-logformat", '%(s)s "%(r)s"',
     ]  # fmt: skip
     log("starting: " + " ".join(cmd[1:]))
@@ -334,7 +335,7 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
-        "BENCH": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "VAR_DIR": str(run_var),
         "EMAIL_URL": f"file://{run_var / 'mail'}",
         "LOG_LEVEL": "ERROR",

@@ -17,6 +17,7 @@ class CommentsConfig(AppConfig):
         from comments.linkbacks import signals as linkback_signals  # noqa: F401
         from comments.linkbacks.admin import LinkbackAttemptInline
         from comments.models import Comment
+        from core.cache import watcher
         from posts.extensions import list_annotation_register, post_admin_inline_register
 
         # The one moderator class with all the hold rules (comments/moderation.py).
@@ -27,3 +28,12 @@ class CommentsConfig(AppConfig):
         list_annotation_register("comment_count", public_response_count)
         list_annotation_register("mention_count", lambda: public_response_count(mentions=True))
         post_admin_inline_register(LinkbackAttemptInline)
+        # Every table of the discussion (and of the two apps it builds on) renews the content
+        # version when written (core/cache/watcher.py), but for two that readers never see and
+        # that strangers or the task worker write often: a webmention waiting for its check,
+        # the record of one outbound notification.
+        watcher.register_content(
+            self.label, quiet_models=("comments.IncomingWebmention", "comments.LinkbackAttempt")
+        )
+        watcher.register_content("django_comments")
+        watcher.register_content("django_comments_xtd")

@@ -30,20 +30,15 @@ the site down with it); a database error propagates, as any other query's would.
 Public functions:
 - `limit_check(limits={key: max_hits, …}, seconds=N)`: count one hit on each key; True while every
   count stays within its maximum. A maximum of 1 makes it a claim: "the first in N seconds".
-- `slot_hold(name=…, limit=N, seconds=S)`: a context manager holding one of N slots shared by all
-  processes (a semaphore), yielding False when all N are taken. A slot is released on exit, or
-  after S seconds if its process died. Use it outside a database transaction (views marked
-  `transaction.non_atomic_requests`, or tasks): inside one, other processes wait for the commit.
+(Machine-wide semaphores are core/semaphore.py's.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import secrets
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.db import connections, router
@@ -107,15 +102,6 @@ def _db_hits(keys: list[str], seconds: float) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _db_release(key: str, token: int) -> None:
-    connection, table = _db_connection()
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {qn(table)} WHERE {qn('key')} = %s AND {qn('expires')} = %s", [key, token]
-        )
-
-
 # --- the Redis store -------------------------------------------------------------------------------
 
 # Per key: increment, and give it the window's expiry when the window starts (or when the key has
@@ -133,11 +119,6 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
-# Delete a slot only while it still holds our token (its lease may have passed to another).
-_REDIS_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 _redis_state: dict[str, object] = {}
 
@@ -154,7 +135,6 @@ def _redis():
             url=url,
             client=client,
             hits=client.register_script(_REDIS_HITS),
-            release=client.register_script(_REDIS_RELEASE),
         )
     return _redis_state
 
@@ -201,61 +181,3 @@ def limit_check(*, limits: Mapping[str, int], seconds: float) -> bool:
     else:
         counts = _db_hits(keys, seconds)
     return all(counts[key][0] <= maxima[key] for key in keys)
-
-
-@contextlib.contextmanager
-def slot_hold(*, name: str, limit: int, seconds: float) -> Iterator[bool]:
-    """Hold one of `limit` slots called `name`, shared by all processes; yields False if none is free.
-
-        with slot_hold(name="pingback-verify", limit=4, seconds=30) as held:
-            if not held:
-                return busy()
-            ...
-
-    `seconds` is the lease: a slot whose holder died is free again after it. Choose it longer than
-    the work it guards.
-    """
-    start = secrets.randbelow(limit) if limit > 0 else 0  # spread holders over the slots
-    order = [(start + i) % limit for i in range(max(0, limit))]
-    if _uses_redis():
-        with _redis_slot(name, order, seconds) as held:
-            yield held
-        return
-    lease: tuple[str, int] | None = None
-    for index in order:
-        key = _stored_key(f"slot:{name}:{index}")
-        count, end = _db_hits([key], seconds)[key]
-        if count == 1:  # a new lease, ours: its end time is the token that releases it
-            lease = (key, end)
-            break
-    try:
-        yield lease is not None
-    finally:
-        if lease is not None:
-            _db_release(*lease)
-
-
-@contextlib.contextmanager
-def _redis_slot(name: str, order: list[int], seconds: float) -> Iterator[bool]:
-    # redis is needed only with REDIS_URL set: loaded on first use
-    import redis
-
-    token = secrets.token_hex(8)
-    lease: str | None = None
-    failed = False
-    try:
-        state = _redis()
-        for index in order:
-            key = _redis_key(_stored_key(f"slot:{name}:{index}"))
-            if state["client"].set(key, token, nx=True, px=max(1, int(seconds * 1000))):
-                lease = key
-                break
-    except redis.RedisError:
-        logger.exception("slot store (Redis) failed; letting the work run")
-        failed = True
-    try:
-        yield failed or lease is not None
-    finally:
-        if lease is not None:
-            with contextlib.suppress(redis.RedisError):
-                state["release"](keys=[lease], args=[token])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from comments import signals as comment_signals
 from comments.extensions import register_thread_header
 from comments.models import Comment
+from core.cache.version import content_version_bump
 from federation import tasks
 from federation.actors import author_by_username, blog_actor, post_actors, published_authors
 from federation.delivery import post_deleted
@@ -22,7 +23,6 @@ from federation.models import FederatedAnswer, FederatedPost, Reaction
 from federation.reactions import reactions_row
 from posts.follow import FollowSection, follow_section_register
 from posts.models import Post
-from sectorblog.cachekeys import content_version_bump
 
 
 def _enqueue(task, *args, run_after=None) -> None:

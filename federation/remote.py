@@ -25,13 +25,13 @@ from PIL import Image, UnidentifiedImageError
 
 from comments.linkbacks.fetch import FetchError, check_url, fetch
 from comments.models import Comment
+from core.cache.version import content_version_bump
 from core.origin import public_origin
 from federation.actors import actor_by_owner
 from federation.keys import actor_key, load_public_key
 from federation.models import BLOG_OWNER, ActorBlock, DomainBlock, RemoteActor, RemoteNote
 from federation.signatures import sign_request
 from federation.vocab import first_id, text_of
-from sectorblog.cachekeys import content_version_bump
 
 logger = logging.getLogger(__name__)
 

@@ -63,11 +63,13 @@ class CommentFeed(SiteFeed):
             queryset = queryset.filter(post__language=self.lang)
         return queryset
 
-    def feed_state(self, obj) -> str:
+    def feed_state(self, obj) -> tuple[str, None]:
         state = self.comment_queryset(obj).aggregate(
             count=Count("pk"), newest=Max("submit_date"), last_id=Max("pk")
         )
-        return f"{state['count']}|{state['newest']}|{state['last_id']}"
+        # No date of the items tells when an old comment was approved or removed: Last-Modified
+        # is when content last changed (feeds.framework.last_modified).
+        return f"{state['count']}|{state['newest']}|{state['last_id']}", None
 
     def items(self, obj):
         return (

@@ -27,7 +27,6 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.templatetags.static import static
@@ -38,8 +37,9 @@ from django.utils.functional import Promise
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
+from core.cache import fragments
+from core.cache.version import changed_at, content_version
 from core.origin import absolute_url, public_origin
-from sectorblog import fragments
 
 FEED_ITEMS = 20
 FEED_MAX_AGE = 300
@@ -48,8 +48,6 @@ FEED_ICON = "img/feed-icon.png"
 FEED_ICON_SIZE = 144  # RSS 2.0 caps <image> width at 144 px.
 # Bump when the feed layout changes, so caches holding the old layout see a new ETag.
 FEED_FORMAT_VERSION = "1"
-# How long the time a feed state was first served is remembered (see _state_first_seen).
-FEED_STATE_TTL = 30 * 24 * 3600
 
 # XML 1.0 §2.2 Char production: everything outside it is dropped.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -180,7 +178,8 @@ class SiteFeed(Feed):
     """A feed view with conditional GET, CDN cache headers and `?lang=` filtering.
 
     Subclasses provide `items(obj)`, `feed_state(obj)` (one cheap aggregate query giving a
-    token that changes whenever the items do), `title(obj)`, `link(obj)`,
+    token that changes whenever the items do, and the newest change among them as a timestamp,
+    or None where item dates can't tell: see `last_modified`), `title(obj)`, `link(obj)`,
     `description(obj)` and the `item_*` hooks. Links come from SITE_SCHEME/SITE_DOMAIN, not from
     the request's Host header, so a feed fetched through any proxy names the public site.
     """
@@ -204,7 +203,7 @@ class SiteFeed(Feed):
             obj = self.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as exc:
             raise Http404(_("There is no such feed.")) from exc
-        token = self._remembered("feed-state", lambda: self.feed_state(obj))
+        token, modified = self._remembered("feed-state", lambda: self.feed_state(obj))
         fingerprint = "\x1f".join(
             [
                 FEED_FORMAT_VERSION,
@@ -222,7 +221,7 @@ class SiteFeed(Feed):
         )
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
         etag = quote_etag(digest)
-        timestamp = _state_first_seen(digest)
+        timestamp = last_modified(modified)
         response = get_conditional_response(request, etag=etag, last_modified=timestamp)
         if response is None:
             with translation.override(self.feed_language(obj)):
@@ -292,21 +291,19 @@ class SiteFeed(Feed):
         }
 
 
-def _state_first_seen(digest: str) -> int:
-    """Last-Modified for one state of a feed: the time this state was first served.
+def last_modified(newest: float | None) -> int:
+    """A feed's Last-Modified, from its content: the newest publication or update among its
+    items (`newest`), the same from every worker however its copy was cached.
 
-    Item dates alone would miss changes that bring in or drop an *old* item (an old comment
-    approved, a post unpublished), and an If-Modified-Since-only client would then get a 304
-    for a feed that did change. A new state is recorded at the time it is first seen; a cold
-    cache only moves Last-Modified forward, which costs a full response, never a stale one.
+    Where item dates can't tell every change (a comment feed: approving an old comment shows it
+    without a new date), the feed passes None and gets the time content last changed on the
+    site (core.cache.version.changed_at), also the same everywhere: a change elsewhere costs an
+    If-Modified-Since reader a full response, never a stale one. Either way the ETag names the
+    exact state, and If-None-Match wins when both are sent (RFC 9110 section 13.2.2).
     """
-    key = f"feeds:state:{digest}"
-    seen = cache.get(key)
-    if seen is None:
-        seen = int(time.time())
-        cache.add(key, seen, timeout=FEED_STATE_TTL)
-        seen = cache.get(key, seen)
-    return seen
+    if newest is not None:
+        return int(newest)
+    return changed_at(content_version()) or int(time.time())
 
 
 class AtomMixin:

@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.cache import fragments
 from core.origin import absolute_url, public_origin
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
-from sectorblog import fragments
 
 # --- post feeds -------------------------------------------------------------------------------
 
@@ -59,11 +59,14 @@ class PostFeed(SiteFeed):
     def narrow(self, queryset: QuerySet[Post], obj) -> QuerySet[Post]:
         return queryset
 
-    def feed_state(self, obj) -> str:
+    def feed_state(self, obj) -> tuple[str, float | None]:
         state = self.post_queryset(obj).aggregate(
             count=Count("pk"), newest=Max("published_at"), changed=Max("updated_at")
         )
-        return f"{state['count']}|{state['newest']}|{state['changed']}"
+        token = f"{state['count']}|{state['newest']}|{state['changed']}"
+        dates = [when.timestamp() for when in (state["newest"], state["changed"]) if when]
+        # A post dropped from the feed (unpublished, deleted) changes the ETag, not this date.
+        return token, max(dates, default=None)
 
     def item_queryset(self, obj) -> QuerySet[Post]:
         return (

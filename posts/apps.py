@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +37,9 @@ class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.cache import version, watcher
         from posts import converters  # app-loading order, as every ready() import
-        from posts.models import MediaImage, Post
+        from posts.models import MediaImage, Post, next_scheduled_publication
         from posts.tasks import image_variants_queue
 
         converters.register()  # once per process, before any URLconf is loaded
@@ -46,5 +48,9 @@ class PostsConfig(AppConfig):
             post_save.connect(
                 image_variants_queue, sender=model, dispatch_uid=f"image-variants-{model.__name__}"
             )
-        # Saved posts, taxonomy, authors and comments renew the page cache's content version by
-        # themselves: sectorblog.cachekeys watches every write to their tables.
+        # Saved posts, taxonomy and authors renew the page cache's content version by themselves:
+        # core.cache.watcher watches every write to the tables registered here. Bylines fall back
+        # to the user's name, so the user table counts too, but not its last_login stamp.
+        watcher.register_content(self.label, schedule=True)
+        watcher.register_content_model(settings.AUTH_USER_MODEL, quiet_columns=("last_login",))
+        version.register_schedule(next_scheduled_publication)

@@ -628,3 +628,16 @@ class MediaReference(models.Model):
 
     def __str__(self) -> str:
         return self.original_url
+
+
+def next_scheduled_publication(using: str) -> float | None:
+    """When the next published post with a future date goes live (a timestamp), or None: the
+    content version lasts until then (core.cache.version.register_schedule)."""
+    when = (
+        Post.objects.using(using)
+        .filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return when.timestamp() if when else None

@@ -13,6 +13,7 @@ import re
 import time
 
 from django.conf import settings
+from django.contrib import admin
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -86,8 +87,6 @@ def render_preview(request) -> HttpResponse:
     if wants_json:
         response = JsonResponse({"html": html})
     else:
-        from django.contrib import admin
-
         context = {**admin.site.each_context(request), "document": _document(request, html)}
         response = render(request, "admin/posts/post/preview_page.html", context)
     response["Cache-Control"] = "private, no-store"

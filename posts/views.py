@@ -22,12 +22,12 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.cache import fragments
 from core.origin import public_origin
 from posts.extensions import list_annotations
 from posts.follow import follow_page
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors, published_filter
 from posts.search import MAX_QUERY_CHARS, attach_snippets, clean_query
-from sectorblog import fragments
 
 PAGE_SIZE = 10
 RELATED_POSTS = 3
@@ -306,7 +306,7 @@ def _get_post_for_date(request, year, month, day, slug):
 def _published_post_and_translations(request, year, month, day, slug):
     """The published post at this permalink with its translations, or None.
 
-    Kept in the cache under the content version (sectorblog.fragments), which any change to a
+    Kept in the cache under the content version (core.cache.fragments), which any change to a
     post, its taxonomy, authors or profiles renews: a warm post page runs no query for it.
     """
     start, end, _first = _date_range(year, month, day)

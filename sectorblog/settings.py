@@ -148,7 +148,7 @@ MIDDLEWARE = [
     # ActivityPub requests for post, author and blog URLs get JSON-LD (federation/negotiation.py),
     # before the page cache, which never stores or serves them (PAGE_CACHE_SKIP_ACCEPT).
     "federation.negotiation.ActivityPubNegotiationMiddleware",
-    "sectorblog.pagecache.PageCacheMiddleware",
+    "core.cache.pagecache.PageCacheMiddleware",
     "comments.linkbacks.middleware.LinkbackHeadersMiddleware",
     # Old WordPress permalinks and ?p=<id> links answer 301 (only on 404s and ?p= queries).
     "posts.redirects.WordPressRedirectMiddleware",
@@ -600,25 +600,24 @@ STORAGES["default"]["BACKEND"] = os.environ.get(
 MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("MEDIA_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 PREVIEW_RATE_PER_MINUTE = int(os.environ.get("PREVIEW_RATE_PER_MINUTE", "60"))
 PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", str(7 * 24 * 3600)))
-# --- Page cache and benchmark (sectorblog/pagecache.py, sectorblog/cachekeys.py, bench/) -------
+# --- Caches (core/cache/; every default is here, the modules read settings.X) -----------------
 # Full pages for anonymous readers. On by default everywhere, tests included: the suite runs the
 # way production runs (a test that needs it off says so, and why).
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # Reader-independent parts of pages (sidebar, article, comment thread, blank comment form) kept
 # in the cache under the content version, for the requests the page cache can't answer.
 FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", PAGE_CACHE)
-# Page-cache hits for anonymous readers answered before the middleware (sectorblog/fastpath.py).
+# Page-cache hits for anonymous readers answered before the middleware (core/cache/fastpath.py).
 FAST_PATH = env_bool("FAST_PATH", True)
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "600"))
 # Pages with a query string (searches, comment pages) one client may add per PAGE_CACHE_TIMEOUT:
-# a flood of made-up variants can't fill the cache (sectorblog/pagecache.py, cache_query).
+# a flood of made-up variants can't fill the cache (core/cache/pagecache.py, cache_query).
 PAGE_CACHE_VARIANTS_PER_CLIENT = int(os.environ.get("PAGE_CACHE_VARIANTS_PER_CLIENT", "30"))
 # (/ap/, /.well-known/ and /nodeinfo/ answer federation peers: counts that change without a
 # content-version bump, e.g. followers.)
 PAGE_CACHE_SKIP_PREFIXES = (
     "/admin/",
     "/accounts/",
-    "/bench/",
     "/healthz",
     "/ap/",
     "/.well-known/",
@@ -632,8 +631,7 @@ PAGE_CACHE_SKIP_ACCEPT = ("application/activity+json", "application/ld+json")
 PAGE_CACHE_NEAR_BYTES = int(os.environ.get("PAGE_CACHE_NEAR_BYTES", str(16 << 20)))
 # Where the content version lives when the cache is per-process (local memory). Default: VAR_DIR.
 PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE", "")
-# BENCH=1 adds /bench/floor (the minimal-view baseline) and honours X-Bench-Nocache: 1.
-BENCH = env_bool("BENCH", False)
+# `make bench` runs with bench/settings.py on top of these (its /bench/floor and X-Bench-Nocache).
 
 # --- Newsletter: subscriptions to new posts and weekly digests (newsletter/) -------------------
 # From address of newsletter emails (default DEFAULT_FROM_EMAIL).

@@ -29,7 +29,3 @@ if settings.DEBUG:
 
 handler404 = "core.errors.page_not_found"
 handler500 = "core.middleware.server_error"  # a 503 when the database caused it
-if settings.BENCH:
-    from sectorblog.benchview import floor
-
-    urlpatterns.insert(0, path("bench/floor", floor, name="bench-floor"))

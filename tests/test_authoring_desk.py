@@ -206,6 +206,8 @@ def test_preview_stylesheets_fix_the_sites_colour_scheme(client):
     assert "@media (prefers-color-scheme" not in dark_css + light_css
     assert "@media all {" in dark_css and "color-scheme: dark;" in dark_css
     assert "@media not all {" in light_css and "color-scheme: light;" in light_css
+    # Relative url()s (the fonts) point where the site's own stylesheet would find them.
+    assert "../" not in dark_css and 'url("/static/fonts/' in dark_css
     assert client.get("/admin/posts/post/preview/sepia.css").status_code == 404
 
 

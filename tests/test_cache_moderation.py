@@ -1,7 +1,7 @@
 """What moderation changes, readers see at once, with the page cache and fragment cache on.
 
 Every state change of a comment goes through the database, and every write to a table readers
-see renews the content version (sectorblog.cachekeys.ContentWriteWatcher), however the write was
+see renews the content version (core.cache.version.ContentWriteWatcher), however the write was
 made: save(), QuerySet.update() (the moderation services), django-comments-xtd's own updates, a
 raw cursor. Here a moderator clicks the real admin actions and on-page buttons, then an anonymous
 visitor (served by the page cache) and a signed-in reader (served the cached thread fragment)

@@ -1,4 +1,4 @@
-"""Query strings can't make the page cache grow without bound (sectorblog/pagecache.py).
+"""Query strings can't make the page cache grow without bound (core/cache/pagecache.py).
 
 Tracking parameters (utm_*, fbclid, gclid, …) share the page without them and never reach it;
 a parameter no view reads is answered but never stored; each client adds a bounded number of

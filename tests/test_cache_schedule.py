@@ -1,7 +1,7 @@
 """A scheduled post appears the moment its time comes, with the page cache on.
 
 No save happens at publication time: the content version carries the time of the next scheduled
-publication and is renewed once it has passed (sectorblog/cachekeys.py). These tests schedule a
+publication and is renewed once it has passed (core/cache/version.py). These tests schedule a
 post while a version already exists and pages are cached, as on a running site.
 """
 

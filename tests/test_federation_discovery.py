@@ -181,14 +181,14 @@ def test_the_page_cache_never_mixes_html_and_activitypub(client, site, settings,
 
 
 def test_the_fast_path_leaves_activitypub_requests_to_django(site, settings):
-    """The WSGI fast path (sectorblog/fastpath.py) must not answer a cached HTML page to a peer."""
+    """The WSGI fast path (core/cache/fastpath.py) must not answer a cached HTML page to a peer."""
     from io import BytesIO
 
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
 
-    from sectorblog.fastpath import FastPath
+    from core.cache.fastpath import FastPath
 
     settings.PAGE_CACHE = settings.FRAGMENT_CACHE = settings.FAST_PATH = True
     app = FastPath(WSGIHandler())

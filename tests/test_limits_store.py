@@ -1,5 +1,5 @@
-"""The shared store behind every limit (core/ratelimit.py): windows end, old counters go, slots
-are held once and freed. tests/test_limits_shared.py proves it across gunicorn workers."""
+"""The shared store behind every limit (core/ratelimit.py): windows end, old counters go.
+tests/test_limits_shared.py proves it across gunicorn workers."""
 
 from __future__ import annotations
 
@@ -72,30 +72,3 @@ def test_expired_counters_are_deleted_so_the_table_stays_small(settings, db):
         for n in range(3):  # each new window clears up to PURGE_BATCH expired counters
             ratelimit.limit_check(limits={f"new:{n}": 1}, seconds=10)
     assert sorted(RateCounter.objects.values_list("key", flat=True)) == ["new:0", "new:1", "new:2"]
-
-
-def test_a_slot_is_held_once_and_freed_on_release(store):
-    name = f"verify-{uuid.uuid4().hex}"
-    with ratelimit.slot_hold(name=name, limit=2, seconds=30) as first:
-        with (
-            ratelimit.slot_hold(name=name, limit=2, seconds=30) as second,
-            ratelimit.slot_hold(name=name, limit=2, seconds=30) as third,
-        ):
-            assert (first, second, third) == (True, True, False)
-        with ratelimit.slot_hold(name=name, limit=2, seconds=30) as again:
-            assert again  # the second and third were released
-
-
-def test_a_dead_holders_slot_comes_back_after_its_lease(store):
-    name = f"verify-{uuid.uuid4().hex}"
-    dead = ratelimit.slot_hold(name=name, limit=1, seconds=1)
-    assert dead.__enter__()  # a process that took the slot and died without releasing it
-    with ratelimit.slot_hold(name=name, limit=1, seconds=30) as blocked:
-        assert not blocked
-    with later(store, 1.2):
-        taken = ratelimit.slot_hold(name=name, limit=1, seconds=30)
-        assert taken.__enter__()
-        dead.__exit__(None, None, None)  # the late release must not free the new holder's slot
-        with ratelimit.slot_hold(name=name, limit=1, seconds=30) as third:
-            assert not third
-        taken.__exit__(None, None, None)

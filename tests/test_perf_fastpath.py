@@ -1,4 +1,4 @@
-"""sectorblog/fastpath.py: page-cache hits answered before Django's middleware, as gunicorn calls
+"""core/cache/fastpath.py: page-cache hits answered before Django's middleware, as gunicorn calls
 the application (`sectorblog.wsgi`), checked against what Django itself answers."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from comments.models import Comment
-from sectorblog.fastpath import PER_VISITOR, FastPath
+from core.cache.fastpath import PER_VISITOR, FastPath
 from tests import factories
 
 

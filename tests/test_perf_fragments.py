@@ -1,4 +1,4 @@
-"""Cached fragments (sectorblog/fragments.py): the parts of a page every reader shares.
+"""Cached fragments (core/cache/fragments.py): the parts of a page every reader shares.
 
 They serve the requests the page cache can't (signed-in readers, a page-cache miss), so these
 tests read pages as a signed-in reader or with the benchmark's bypass header, and check that every
@@ -17,8 +17,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench import settings as bench_settings
 from comments.models import Comment
-from sectorblog import fragments
+from core.cache import fragments
 from tests import factories
 
 BYPASS = {"HTTP_X_BENCH_NOCACHE": "1"}
@@ -29,7 +30,7 @@ COLD = {"HTTP_X_BENCH_NOCACHE": "cold"}
 def fragments_on(settings, tmp_path):
     settings.PAGE_CACHE = True
     settings.FRAGMENT_CACHE = True
-    settings.BENCH = True  # honours X-Bench-Nocache, as under `make bench`
+    settings.MIDDLEWARE = bench_settings.MIDDLEWARE  # honours X-Bench-Nocache, as under `make bench`
     settings.PAGE_CACHE_VERSION_FILE = str(tmp_path / "content-version")
 
 
@@ -229,7 +230,7 @@ def test_comment_feeds_follow_new_comments(client, site, make_comment):
 
 
 def test_author_name_change_shows_at_once_but_a_login_changes_nothing(reader, site, author):
-    from sectorblog.cachekeys import content_version
+    from core.cache.version import content_version
 
     author.profile.display_name = ""  # the byline falls back to the user's own name
     author.profile.save()
@@ -280,7 +281,7 @@ def test_query_pins_with_warm_fragments(client, site, make_comment, url, warm_qu
 
 def test_keys_change_with_the_deployed_code(settings, tmp_path, rf, db):
     """A shared cache keeps fragments and pages across a deploy: keys name the code's digest."""
-    from sectorblog.pagecache import PageCacheMiddleware
+    from core.cache.pagecache import PageCacheMiddleware
 
     (tmp_path / "templates").mkdir()
     (tmp_path / "posts").mkdir()

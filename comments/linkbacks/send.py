@@ -46,9 +46,9 @@ from comments.linkbacks.fetch import FetchError, fetch
 from comments.linkbacks.trackback import trackback_send
 from comments.linkbacks.webmention import webmention_send
 from comments.models import Comment, LinkbackAttempt
+from core.cache.version import content_version_bump
 from core.queue import on_commit_enqueue
 from posts.models import Post
-from sectorblog.cachekeys import content_version_bump
 
 logger = logging.getLogger(__name__)
 Attempt = LinkbackAttempt

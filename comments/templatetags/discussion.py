@@ -25,7 +25,8 @@ from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import thread_page
-from sectorblog import fragments
+from core.cache import fragments
+from core.cache.policy import fragments_bypassed
 
 register = template.Library()
 
@@ -92,7 +93,7 @@ class ThreadCacheNode(template.Node):
 
     def render(self, context) -> str:
         key = self.key.resolve(context)
-        if not key or getattr(context.get("request"), "bench_cold", False):
+        if not key or fragments_bypassed(context.get("request")):
             return self.nodelist.render(context)
         cache_key = f"sectorblog:thread:{key}"
         html = fragments.get(cache_key)  # a cache outage costs a render, never the page

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -45,8 +46,6 @@ class TagAdmin(admin.ModelAdmin):
     actions = ["merge_selected"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(posts_total=Count("posts", distinct=True))
 
     @admin.display(description=_("posts"), ordering="posts_total")

@@ -5,6 +5,7 @@ PostAdmin (posts/admin/post.py), which wires them in get_urls()."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from django.contrib import admin, messages
 from django.contrib.staticfiles import finders
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 
@@ -26,6 +28,7 @@ from posts.workflow import post_send_back
 
 MAX_NOTE_CHARS = 5000
 DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
+RELATIVE_URL = re.compile(r"""url\(\s*(['"]?)(?![a-z]+:|/)([^'")]+)\1\s*\)""")
 
 
 class PostViewsMixin:
@@ -114,6 +117,9 @@ class PostViewsMixin:
             css = handle.read()
         css = DARK_QUERY.sub("@media all" if scheme == "dark" else "@media not all", css)
         css = css.replace("color-scheme: light dark", f"color-scheme: {scheme}")
+        # Served from the admin's address: its relative url()s (the fonts) must not resolve there.
+        here = static("css/site.css")
+        css = RELATIVE_URL.sub(lambda m: f'url("{urljoin(here, m.group(2))}")', css)
         response = HttpResponse(css, content_type="text/css; charset=utf-8")
         response["Cache-Control"] = "private, max-age=300"
         return response

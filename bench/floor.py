@@ -1,7 +1,7 @@
 """The benchmark's floor: the cheapest page Django can answer through the site's middleware.
 
-Mounted at /bench/floor only when BENCH=1 (see `make bench`); it never touches the database, not
-even to open the request's transaction.
+Mounted at /bench/floor by bench/urls.py, under `make bench` only (bench/settings.py); it never
+touches the database, not even to open the request's transaction.
 """
 
 from django.db import transaction

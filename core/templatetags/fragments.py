@@ -1,8 +1,19 @@
-"""`{% fragment "name" part … %}…{% endfragment %}`: cache a block's HTML (sectorblog.fragments).
+"""`{% fragment "name" part … %}…{% endfragment %}`: cache a block's HTML (core.cache.fragments).
 
 The key is the content version, the language, the templates' digest, the name and the resolved
 parts; the block is rendered and stored on a miss. Put only reader-independent markup inside;
 a view sets `fragments_off` in the context for pages that must always render afresh (previews).
+
+Why not Django's `{% cache %}` with the content version as a vary-on argument: it would key the
+block the same way, but it
+- stores whatever the block rendered, a visitor's CSP nonce or CSRF field included, and serves it
+  to the next visitor (a broken script policy, another visitor's form token); this tag stores
+  nothing that carries either (core.cache.fragments.is_shareable);
+- turns a cache outage into a 500, where this tag renders the block (a cache outage costs a
+  render, never the page);
+- would need the version, deploy digest and public origin passed in by every template, where
+  this tag adds them to every key itself, and steps aside for previews (`fragments_off`) and
+  for a request that asked every cache to (core.cache.policy.BYPASS).
 """
 
 from __future__ import annotations
@@ -10,7 +21,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
-from sectorblog import fragments
+from core.cache import fragments
 
 register = template.Library()
 

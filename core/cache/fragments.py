@@ -1,6 +1,6 @@
-"""Cached fragments of pages, keyed by the content version (sectorblog.cachekeys).
+"""Cached fragments of pages, keyed by the content version (core.cache.version).
 
-The page cache (sectorblog.pagecache) stores whole pages for anonymous readers. A page it cannot
+The page cache (core.cache.pagecache) stores whole pages for anonymous readers. A page it cannot
 serve (a signed-in reader, a first request after any change, another language) is rendered by
 the view, and most of that work is the same on every page: the sidebar widgets, a post's article
 with its neighbours and related posts, a long comment thread. Those parts are stored here, under
@@ -28,12 +28,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.middleware.csp import get_nonce
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 
+from core.cache.policy import fragments_bypassed
+from core.cache.version import content_version
 from core.origin import public_origin
-from sectorblog.cachekeys import content_version
 
 logger = logging.getLogger(__name__)
 FRAGMENT_SECONDS = 24 * 3600
@@ -41,10 +43,9 @@ _digest: dict[str, str] = {}
 
 
 def enabled(request=None) -> bool:
-    """Whether fragments are used; `make bench` turns them off per request for its cold rows."""
-    if request is not None and getattr(request, "bench_cold", False):
-        return False
-    return getattr(settings, "FRAGMENT_CACHE", getattr(settings, "PAGE_CACHE", True))
+    """Whether fragments are used (FRAGMENT_CACHE), for this request unless a layer outside asked
+    every cache to step aside (core.cache.policy.BYPASS)."""
+    return settings.FRAGMENT_CACHE and not fragments_bypassed(request)
 
 
 def deploy_digest() -> str:
@@ -60,7 +61,9 @@ def deploy_digest() -> str:
                 sorted(base.glob("templates/**/*.html"))
                 + sorted(base.glob("locale/*/LC_MESSAGES/*.mo"))
                 + sorted(
-                    p for app in ("sectorblog", "posts", "comments") for p in (base / app).glob("**/*.py")
+                    p
+                    for app in ("core", "sectorblog", "posts", "comments")
+                    for p in (base / app).glob("**/*.py")
                 )
             )
             code = hashlib.blake2b(digest_size=8)
@@ -142,7 +145,7 @@ def is_shareable(html: str, request) -> bool:
     """False when the HTML carries something of this request's: its CSP nonce or a CSRF field."""
     if "csrfmiddlewaretoken" in html:
         return False
-    nonce = getattr(request, "_csp_nonce", None) if request is not None else None
+    nonce = get_nonce(request) if request is not None else None
     return not (nonce and str(nonce) in html)  # LazyNonce is false until something rendered it
 
 

@@ -2,13 +2,14 @@
 
 Pages and feeds answered to anonymous GET/HEAD requests are stored in Django's cache (Redis when
 REDIS_URL is set, local memory otherwise) under a key made of the content version
-(sectorblog.cachekeys), the deploy digest (sectorblog.fragments), the scheme, host, path and
+(core.cache.version), the deploy digest (core.cache.fragments), the scheme, host, path and
 query, and the language LocaleMiddleware resolved for the request. Any change to posts, taxonomy
 or the discussion bumps the content version, so every page is fresh on its next request.
 
-What is never stored: requests from signed-in users (or carrying flash messages), the admin,
-anything but GET/HEAD, responses other than 200, responses that set a cookie or touch the session,
-and responses marked private or no-store (staff previews).
+What is never stored (core.cache.policy decides, for this middleware and the fast path alike):
+requests from signed-in users (or carrying flash messages), the admin, anything but GET/HEAD;
+responses other than 200, responses that set a cookie or touch the session, and responses
+marked private or no-store (staff previews).
 
 Query strings can't make the cache grow without bound (`cache_query`):
 - marketing parameters (utm_*, fbclid, gclid, …) are dropped from the request before the view
@@ -26,7 +27,10 @@ Per-visitor parts of a page are cut out before storing and put back on every ser
 
 Conditional GET (RFC 9110 §13.1.2 If-None-Match, §13.1.3 If-Modified-Since): every served page
 has a weak ETag (the stored page's digest plus the visitor's CSRF cookie, so a browser's copy is
-only revalidated while its token still matches) and Last-Modified (when the page was stored).
+only revalidated while its token still matches) and Last-Modified: the view's own where it gives
+one (a feed: its newest item), else the time content last changed on the site (the content
+version's, core.cache.version.changed_at). Both come from the content, never from when or in
+which process the page was stored, so every worker answers the same validators.
 A 304 carries no CSP header, so the browser keeps the policy stored with its copy (RFC 9111
 §4.3.4), whose nonce matches that copy's body.
 
@@ -55,22 +59,24 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _does_token_match
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import escape_uri_path
 from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.csp import csp_override, csp_report_only_override
 
+from core.cache import policy
+from core.cache.fragments import deploy_digest
+from core.cache.version import changed_at, content_version
 from core.guards import client_ip
 from core.ratelimit import limit_check
-from sectorblog.cachekeys import content_version
-from sectorblog.fragments import deploy_digest
 
 logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 STORED_HEADERS_SKIP = {"set-cookie", "vary", "content-length"}
-BYPASS_HEADER = "HTTP_X_BENCH_NOCACHE"
 KEY_ENVIRON = "sectorblog.page_cache_key"
-MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 
 
 # --- Query strings ----------------------------------------------------------------------------
@@ -136,7 +142,7 @@ def _csrf_secret(request: HttpRequest) -> str:
     return request.META["CSRF_COOKIE"]
 
 
-def _masked_csrf_token(request: HttpRequest) -> str:
+def masked_csrf_token(request: HttpRequest) -> str:
     """What get_token(request) returns: a fresh mask, then the secret shifted by it."""
     secret = _csrf_secret(request)
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # as get_token: renew the cookie's expiry
@@ -144,6 +150,23 @@ def _masked_csrf_token(request: HttpRequest) -> str:
     pairs = zip(secret, mask, strict=True)
     cipher = "".join(CSRF_ALLOWED_CHARS[(_CSRF_INDEX[x] + _CSRF_INDEX[y]) % _CSRF_BASE] for x, y in pairs)
     return mask + cipher
+
+
+def token_matches(token: str, secret: str) -> bool:
+    """Whether `token` is `secret` masked as get_token() masks it (the mask, then each secret
+    character shifted by the mask's). Written out here, not taken from Django's private
+    _does_token_match; tests/test_cache_contract.py pins that Django's own get_token() tokens match."""
+    if len(token) != 2 * CSRF_SECRET_LENGTH or len(secret) != CSRF_SECRET_LENGTH:
+        return False
+    mask, cipher = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    try:
+        pairs = zip(cipher, mask, strict=True)
+        unmasked = "".join(
+            CSRF_ALLOWED_CHARS[(_CSRF_INDEX[x] - _CSRF_INDEX[y]) % _CSRF_BASE] for x, y in pairs
+        )
+    except KeyError:  # a character no token has
+        return False
+    return constant_time_compare(unmasked, secret)
 
 
 class NearCache:
@@ -156,9 +179,7 @@ class NearCache:
     """
 
     def __init__(self, max_bytes: int | None = None):
-        self.max_bytes = (
-            max_bytes if max_bytes is not None else getattr(settings, "PAGE_CACHE_NEAR_BYTES", 16 << 20)
-        )
+        self.max_bytes = max_bytes if max_bytes is not None else settings.PAGE_CACHE_NEAR_BYTES
         self.entries: OrderedDict[str, dict] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
@@ -230,15 +251,6 @@ def _gzip_member(parts: list, body: bytes, values: dict[int, bytes]) -> bytes:
     return b"".join(pieces)
 
 
-def skips_accept(accept: str) -> bool:
-    """True when the Accept header names a type the page cache never answers (the same URL
-    answers JSON-LD to ActivityPub peers): PAGE_CACHE_SKIP_ACCEPT."""
-    if not accept:
-        return False
-    lowered = accept.lower()
-    return any(kind in lowered for kind in getattr(settings, "PAGE_CACHE_SKIP_ACCEPT", ()))
-
-
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -253,8 +265,9 @@ class PageCacheMiddleware:
             query = self._cacheable_query(request)
             if query is None:
                 return self.get_response(request)
-            key = self._key(request, query)
-            # For sectorblog.fastpath, which learns from this hit's full response.
+            version = content_version()
+            key = self._key(request, query, version)
+            # For core.cache.fastpath, which learns from this hit's full response.
             request.META[KEY_ENVIRON] = key
             entry = self.lookup(key)
         except Exception as exc:  # noqa: BLE001 (an unreachable cache or database must not be a 500)
@@ -268,13 +281,13 @@ class PageCacheMiddleware:
             # Views answer HEAD as GET would; store only what a GET produced.
             return self.get_response(request)
         response = self.get_response(request)
-        entry = self._entry(request, response)
+        entry = self._entry(request, response, version)
         if entry is None:
             return response
         try:
             if query and not self._client_may_add_variant(request):
                 return response
-            cache.set(key, entry, timeout=getattr(settings, "PAGE_CACHE_TIMEOUT", 600))
+            cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
             self._near.put(key, entry)
         except Exception as exc:  # noqa: BLE001
             logger.warning("page cache unavailable: %s", exc)
@@ -308,38 +321,26 @@ class PageCacheMiddleware:
     def _client_may_add_variant(self, request: HttpRequest) -> bool:
         """Whether this client may store one more page with a query string. The window lasts as
         long as a stored page, so one client never has more than twice the limit stored."""
-        window = getattr(settings, "PAGE_CACHE_TIMEOUT", 600)
-        limit = getattr(settings, "PAGE_CACHE_VARIANTS_PER_CLIENT", 30)
-        return limit_check(limits={f"pagecache:variants:{client_ip(request)}": limit}, seconds=window)
+        limits = {f"pagecache:variants:{client_ip(request)}": settings.PAGE_CACHE_VARIANTS_PER_CLIENT}
+        return limit_check(limits=limits, seconds=settings.PAGE_CACHE_TIMEOUT)
 
     def _request_is_cacheable(self, request: HttpRequest) -> bool:
-        if not getattr(settings, "PAGE_CACHE", True):
-            return False
-        if request.method not in ("GET", "HEAD"):
-            return False
-        if getattr(settings, "BENCH", False) and request.META.get(BYPASS_HEADER):
-            # `make bench`: "1" skips this cache, "cold" also every fragment cache
-            # (sectorblog.fragments and the comment thread's), for a render from scratch.
-            request.bench_cold = request.META[BYPASS_HEADER] == "cold"
-            return False
-        if request.path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
-            return False
-        if skips_accept(request.META.get("HTTP_ACCEPT", "")):
-            return False
-        if MESSAGES_COOKIE in request.COOKIES:
-            return False
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        answer = policy.verdict(
+            method=request.method,
+            path=request.path,
+            accept=request.META.get("HTTP_ACCEPT", ""),
+            cookies=request.COOKIES,
+            environ=request.META,
+        )
+        if answer is policy.Verdict.IF_ANONYMOUS:
             # Only now is the session read (AuthenticationMiddleware's user is lazy).
             user = getattr(request, "user", None)
-            if user is None or user.is_authenticated:
-                return False
-            if "_messages" in request.session:
-                return False
-        return True
+            return user is not None and not user.is_authenticated and "_messages" not in request.session
+        return answer is policy.Verdict.YES
 
-    def _key(self, request: HttpRequest, query: str) -> str:
+    def _key(self, request: HttpRequest, query: str, version: str) -> str:
         lang = getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE
-        return self.key_for(request, lang, content_version(), query)
+        return self.key_for(request, lang, version, query)
 
     @staticmethod
     def key_for(request: HttpRequest, lang: str, version: str, query: str) -> str:
@@ -350,7 +351,7 @@ class PageCacheMiddleware:
         return f"page:{version}:{deploy_digest()}:{lang}:{digest}"
 
     # --- storing ------------------------------------------------------------------------------
-    def _entry(self, request: HttpRequest, response: HttpResponse) -> dict | None:
+    def _entry(self, request: HttpRequest, response: HttpResponse, version: str) -> dict | None:
         if response.status_code != 200 or response.streaming:
             return None
         if response.cookies:
@@ -376,18 +377,18 @@ class PageCacheMiddleware:
         compressible = len(body) >= GZIP_MIN_BYTES and not response.has_header("Content-Encoding")
         # A view's own validators (a feed's ETag and Last-Modified, which name its content's
         # state) stay what clients see, cached or not; the page cache makes them only for pages
-        # without (and for pages with a visitor's token, whose ETag must name the visitor).
+        # without (and the ETag for pages with a visitor's token, which must name the visitor).
         own = not (has_csrf or has_nonce)
+        modified = parse_http_date_safe(response.get("Last-Modified", "")) or changed_at(version)
         return {
             "body": body,
             "gzip": self._deflated_parts(body) if compressible else None,
             "headers": headers,
             "csrf": has_csrf,
             "nonce": has_nonce,
-            "stored": time.time(),
             "digest": hashlib.blake2b(body, digest_size=12).hexdigest(),
             "etag": response.get("ETag") if own else None,
-            "last_modified": parse_http_date_safe(response.get("Last-Modified", "")) if own else None,
+            "last_modified": modified or int(time.time()),  # the clock only for a foreign version
         }
 
     def _cut_csrf(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
@@ -398,7 +399,7 @@ class PageCacheMiddleware:
 
         def swap(match: re.Match) -> bytes:
             nonlocal found
-            if _does_token_match(match.group().decode(), secret):
+            if token_matches(match.group().decode(), secret):
                 found = True
                 return self.csrf_mark
             return match.group()
@@ -406,7 +407,7 @@ class PageCacheMiddleware:
         return TOKEN_RE.sub(swap, body), found
 
     def _cut_nonce(self, request: HttpRequest, body: bytes) -> tuple[bytes, bool]:
-        nonce = getattr(request, "_csp_nonce", None)
+        nonce = get_nonce(request)
         if not nonce:  # LazyNonce is false until something rendered it
             return body, False
         value = str(nonce).encode()
@@ -431,7 +432,9 @@ class PageCacheMiddleware:
         return parts
 
     # --- serving ------------------------------------------------------------------------------
-    def _etag(self, request: HttpRequest, entry: dict) -> str:
+    def etag(self, request: HttpRequest, entry: dict) -> str:
+        """The ETag a client sees for `entry`: the view's own, or the stored page's digest with
+        the visitor's CSRF cookie (a page with a token is only revalidated while it matches)."""
         if entry.get("etag"):
             return entry["etag"]
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if entry["csrf"] else ""
@@ -446,9 +449,8 @@ class PageCacheMiddleware:
         response = HttpResponse()
         for name, value in entry["headers"]:
             response[name] = value
-        response["ETag"] = self._etag(request, entry)
-        if "Last-Modified" not in response:
-            response["Last-Modified"] = http_date(int(entry["stored"]))
+        response["ETag"] = self.etag(request, entry)
+        response["Last-Modified"] = http_date(entry["last_modified"])
         if entry["csrf"] or entry["nonce"] or "public" not in response.get("Cache-Control", ""):
             # A page with this visitor's token or nonce: browsers may keep a copy but must
             # revalidate; shared caches must not keep it. Feeds, the same for everyone, keep
@@ -458,18 +460,17 @@ class PageCacheMiddleware:
         conditional = get_conditional_response(
             request,
             etag=response["ETag"],
-            last_modified=entry.get("last_modified") or int(entry["stored"]),
+            last_modified=entry["last_modified"],
             response=response,
         )
         if conditional is not response:
             # 304 or 412: keep the browser's stored CSP (whose nonce matches its copy) and send
             # no new CSRF cookie.
-            conditional._csp_config = {}
-            conditional._csp_ro_config = {}
-            return conditional
+            # (Django's public way to leave the CSP headers off one response: its view decorators.)
+            return csp_override({})(csp_report_only_override({})(lambda _request: conditional))(request)
         # The ETag above already names this request's CSRF secret (a first visit's new one too).
-        token = _masked_csrf_token(request).encode() if entry["csrf"] else b""
-        nonce = str(request._csp_nonce).encode() if entry["nonce"] else b""
+        token = masked_csrf_token(request).encode() if entry["csrf"] else b""
+        nonce = str(get_nonce(request)).encode() if entry["nonce"] else b""
         response.content, gzipped = self.body(
             entry, token, nonce, request.META.get("HTTP_ACCEPT_ENCODING", "")
         )

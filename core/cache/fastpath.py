@@ -1,6 +1,6 @@
 """Page-cache hits answered before Django's request handling, for anonymous readers.
 
-A page served from the page cache (sectorblog.pagecache) still passed through Django's handler
+A page served from the page cache (core.cache.pagecache) still passed through Django's handler
 and all twenty middleware, which cost more than the cache lookup itself: about 0.5 ms of CPU per
 request here, as much as a view returning a fixed string (the benchmark's floor). This WSGI
 wrapper answers such requests itself, at a fraction of that.
@@ -16,12 +16,12 @@ middleware would run:
 - a new CSP nonce, in the page and in the policy header in place of the recorded one;
 - the ETag (PageCacheMiddleware's), Content-Length and Content-Encoding.
 
-Anything it is unsure of goes to Django, which answers as before: methods other than GET, a
-session or messages cookie (a signed-in reader), conditional requests (Django sends the 304), a
-host Django would refuse, plain HTTP when SECURE_SSL_REDIRECT is on, the benchmark's bypass
-header, a content version that has expired or can't be read, no record yet, an entry gone from
-the cache, a request whose Accept header asks for what the page cache never answers (JSON-LD for
-ActivityPub peers, PAGE_CACHE_SKIP_ACCEPT), or any error. Nothing here touches the database, so
+Anything it is unsure of goes to Django, which answers as before: whatever the page cache's
+own rule (core.cache.policy.verdict, the one the middleware uses) does not call cacheable, or
+leaves to the session (a session cookie); methods other than GET; conditional requests (Django
+sends the 304); a host Django would refuse; plain HTTP when SECURE_SSL_REDIRECT is on; a content
+version that has expired or can't be read; no record yet; an entry gone from the cache; or any
+error. Nothing here touches the database, so
 cached pages stay up while it is down.
 
 `FAST_PATH=0` turns it off; it is off whenever PAGE_CACHE is.
@@ -42,8 +42,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.csp import generate_nonce
 from django.utils.translation import get_language_from_request
 
-from sectorblog import pagecache
-from sectorblog.cachekeys import content_version_if_current
+from core.cache import pagecache, policy
+from core.cache.version import content_version_if_current
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", 
 
 
 def enabled() -> bool:
-    return getattr(settings, "PAGE_CACHE", True) and getattr(settings, "FAST_PATH", True)
+    return settings.PAGE_CACHE and settings.FAST_PATH
 
 
 class FastPath:
@@ -92,15 +92,14 @@ class FastPath:
             return False
         if any(environ.get(name) for name in CONDITIONAL):
             return False
-        if getattr(settings, "BENCH", False) and environ.get(pagecache.BYPASS_HEADER):
-            return False
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(getattr(settings, "PAGE_CACHE_SKIP_PREFIXES", ("/admin/",))):
-            return False
-        if pagecache.skips_accept(environ.get("HTTP_ACCEPT", "")):
-            return False
-        cookies = environ.get("HTTP_COOKIE", "")
-        return not (settings.SESSION_COOKIE_NAME in cookies or pagecache.MESSAGES_COOKIE in cookies)
+        answer = policy.verdict(
+            method="GET",
+            path=environ.get("PATH_INFO", ""),
+            accept=environ.get("HTTP_ACCEPT", ""),
+            cookies=environ.get("HTTP_COOKIE", ""),  # the raw header: a substring errs on "no"
+            environ=environ,
+        )
+        return answer is policy.Verdict.YES  # a session cookie: only Django can read the session
 
     # --- answering ----------------------------------------------------------------------------
     def _answer(self, environ):
@@ -112,7 +111,7 @@ class FastPath:
         request = WSGIRequest(environ.copy())  # _eligible has ruled out session and messages cookies
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects
-        if getattr(settings, "DISALLOWED_USER_AGENTS", None):
+        if settings.DISALLOWED_USER_AGENTS:
             return None  # CommonMiddleware checks them
         version = content_version_if_current()
         if version is None:
@@ -134,8 +133,8 @@ class FastPath:
             return None
         self._csrf.process_request(request)  # the visitor's CSRF secret, as Django reads it
         nonce = generate_nonce()
-        token = pagecache._masked_csrf_token(request).encode() if entry["csrf"] else b""
-        etag = self.page_cache._etag(request, entry)
+        token = pagecache.masked_csrf_token(request).encode() if entry["csrf"] else b""
+        etag = self.page_cache.etag(request, entry)
         body, gzipped = self.page_cache.body(
             entry, token, nonce.encode() if entry["nonce"] else b"", accept_encoding
         )
