@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.management.color import no_style
@@ -438,8 +439,6 @@ def _restore(tar, tmp: Path, report: ArchiveReport, using: str, on_progress) -> 
         _store_media(media_written)
         report.media_files = len(media_written)
         report.digest = manifest["digest"]
-    from django.contrib.contenttypes.models import ContentType
-
     ContentType.objects.clear_cache()
 
 

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -518,8 +519,6 @@ class EmbedMeta(models.Model):
 
     @property
     def thumbnail_url(self) -> str:
-        from django.core.files.storage import default_storage
-
         return default_storage.url(self.thumbnail) if self.thumbnail else ""
 
 

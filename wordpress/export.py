@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -208,8 +209,6 @@ class _Ids:
 
 
 def _media_url(name: str) -> str:
-    from django.core.files.storage import default_storage
-
     return absolute_url(default_storage.url(name))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -63,8 +64,6 @@ def export_screen(request):
             end=data["end"],
             status=data["status"],
         )
-        from django.conf import settings
-
         name = f"{slugify(settings.SITE_NAME) or 'site'}.wordpress.{timezone.localdate():%Y-%m-%d}.xml"
         response = StreamingHttpResponse(
             (chunk.encode() for chunk in wxr_chunks(selection)),

@@ -46,7 +46,7 @@ def _from_origin(origin: str) -> Q:
 
 
 def _icon_png(data: bytes) -> bytes | None:
-    from PIL import Image
+    from PIL import Image  # Pillow loads on first use: most requests never draw an icon
 
     try:
         image = Image.open(BytesIO(data))
