@@ -9,10 +9,9 @@ set by the submit button pressed, so a forged `status=published` in a POST is si
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +33,7 @@ from posts.admin.rights import (
 from posts.admin.views import PostViewsMixin
 from posts.admin.widgets import MarkdownEditorWidget
 from posts.extensions import post_admin_inlines
-from posts.models import Post, PostAuthor, PostRevision
+from posts.models import Post, PostAuthor, PostRevision, published_filter
 from posts.revisions import revision_baseline, revision_record
 from posts.workflow import post_decided, post_submitted
 
@@ -82,14 +81,15 @@ class StatusListFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
+        # "Scheduled" is a published status whose time has not come: the publication rule's other half.
+        published = published_filter()
         filters = {
-            "draft": {"status": Post.Status.DRAFT},
-            "review": {"status": Post.Status.REVIEW},
-            "scheduled": {"status": Post.Status.PUBLISHED, "published_at__gt": now},
-            "published": {"status": Post.Status.PUBLISHED, "published_at__lte": now},
+            "draft": Q(status=Post.Status.DRAFT),
+            "review": Q(status=Post.Status.REVIEW),
+            "scheduled": Q(status=Post.Status.PUBLISHED) & ~published,
+            "published": published,
         }.get(self.value())
-        return queryset.filter(**filters) if filters else queryset
+        return queryset.filter(filters) if filters is not None else queryset
 
 
 class AuthoringMedia:
