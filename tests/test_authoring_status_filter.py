@@ -28,7 +28,9 @@ def listed(admin_client, state: str) -> set[str]:
     response = admin_client.get(f"/admin/posts/post/?state={state}")
     assert response.status_code == 200
     page = BeautifulSoup(response.content, "html.parser")
-    return {link.get_text(strip=True) for link in page.select("#result_list tbody a") if link.get_text(strip=True)}
+    return {
+        link.get_text(strip=True) for link in page.select("#result_list tbody a") if link.get_text(strip=True)
+    }
 
 
 @pytest.mark.parametrize(
