@@ -34,11 +34,11 @@ def volume(db, author):
             INSERT INTO posts_post (title, slug, body, body_html, excerpt, status, published_at,
                 created_at, updated_at, allow_comments, allow_pings, featured, is_page, language,
                 translation_group, featured_image, featured_image_alt, trackback_urls, word_count,
-                search_text)
+                search_text, featured_image_variants)
             SELECT 'Field note ' || g, 'field-note-' || g, 'Body', '<p>Body</p>', '',
                 CASE WHEN g %% 10 = 0 THEN 'draft' ELSE 'published' END,
                 now() - g * interval '1 hour', now(), now(), true, true, g %% 500 = 0, g %% 997 = 0,
-                'en', gen_random_uuid(), '', '', '', 1, 'Field note ' || g
+                'en', gen_random_uuid(), '', '', '', 1, 'Field note ' || g, '{}'
             FROM generate_series(1, %s) AS g
             """,
             [VOLUME],
