@@ -14,7 +14,9 @@ from PIL import Image
 
 from tests.interop.loopback import LoopbackHTTP, Reply
 
-pytestmark = pytest.mark.django_db
+# Transactional: the worker runs in-process and closes its database connection when its batch
+# ends, which on PostgreSQL would end a test wrapped in one transaction (SQLite ignores it).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def ico() -> bytes:

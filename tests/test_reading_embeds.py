@@ -16,7 +16,9 @@ from posts import embeds
 from tests.factories import PostFactory
 from tests.interop.loopback import LoopbackHTTP, Reply
 
-pytestmark = pytest.mark.django_db
+# Transactional: the worker runs in-process and closes its database connection when its batch
+# ends, which on PostgreSQL would end a test wrapped in one transaction (SQLite ignores it).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def png() -> bytes:
