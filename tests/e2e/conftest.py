@@ -157,6 +157,9 @@ def audit(page, label: str, html: str) -> tuple[list[dict], list[dict]]:
 
 
 def assert_no_horizontal_scroll(page) -> None:
+    # After a click that navigates, page.url changes when the new document commits, before it has
+    # a scrolling element: wait for it to load first.
+    page.wait_for_load_state("load")
     width, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
     assert width <= inner, f"{page.url} scrolls sideways at {inner}px: content is {width}px wide"
 
