@@ -322,6 +322,17 @@ class LiveSite:
         return self.request("POST", path, body=data, **kwargs)
 
 
+def redis_unavailable(url: str) -> str | None:
+    """Why a test variant that needs Redis at `url` cannot run here, or None when it answers."""
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001 (any failure means: no Redis here)
+        return f"no Redis at {url} ({exc.__class__.__name__}): the Redis variant needs one"
+    return None
+
+
 class Browser:
     """A client with its own cookie jar, like one visitor's browser (redirects not followed).
 

@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from tests.live import LiveSite, needs_gunicorn, which_database
+from tests.live import LiveSite, needs_gunicorn, redis_unavailable, which_database
 
 pytestmark = pytest.mark.skipif(needs_gunicorn() is not None, reason=str(needs_gunicorn()))
 
@@ -60,22 +60,12 @@ PostAuthor.objects.create(post=post, user=author, position=0)
 """
 
 
-def redis_unavailable() -> str | None:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001 (any failure means: no Redis here)
-        return f"no Redis at {REDIS_URL} ({exc.__class__.__name__}): the Redis variant needs one"
-    return None
-
-
 @pytest.fixture(scope="module", params=["no-redis", "redis"])
 def live(request, tmp_path_factory):
     env = {}
     prefix = ""
     if request.param == "redis":
-        if reason := redis_unavailable():
+        if reason := redis_unavailable(REDIS_URL):
             pytest.skip(reason)
         prefix = f"sb-cond-{uuid.uuid4().hex[:10]}"
         env = {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.live import Browser, LiveSite, needs_gunicorn, which_database
+from tests.live import Browser, LiveSite, needs_gunicorn, redis_unavailable, which_database
 
 pytestmark = pytest.mark.skipif(needs_gunicorn() is not None, reason=str(needs_gunicorn()))
 
@@ -71,22 +71,12 @@ print(json.dumps({
 """
 
 
-def redis_unavailable() -> str | None:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001 (any failure means: no Redis here)
-        return f"no Redis at {REDIS_URL} ({exc.__class__.__name__}): the Redis variant needs one"
-    return None
-
-
 @pytest.fixture(scope="module", params=["version-file", "redis"])
 def live(request, tmp_path_factory):
     env = {}
     prefix = ""
     if request.param == "redis":
-        if reason := redis_unavailable():
+        if reason := redis_unavailable(REDIS_URL):
             pytest.skip(reason)
         prefix = f"sb-live-{uuid.uuid4().hex[:10]}"
         env = {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}

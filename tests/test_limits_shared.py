@@ -20,20 +20,10 @@ from urllib.parse import urlencode
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.live import LiveSite, needs_gunicorn, which_database
+from tests.live import LiveSite, needs_gunicorn, redis_unavailable, which_database
 
 REDIS_DB_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BURST = 9  # requests sent at once: three per worker
-
-
-def redis_unavailable() -> str | None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_DB_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        return f"Redis at {REDIS_DB_URL} is not reachable ({exc})"
-    return None
 
 
 OPEN_POST = """
@@ -65,7 +55,7 @@ def site(request, tmp_path_factory):
         "TRUSTED_PROXY_COUNT": "1",  # so a test can speak for a reader at an address of its own
     }
     if request.param == "redis":
-        reason = redis_unavailable()
+        reason = redis_unavailable(REDIS_DB_URL)
         if reason:
             pytest.skip(reason)
         env.update(REDIS_URL=REDIS_DB_URL, CACHE_KEY_PREFIX=f"limits-{uuid.uuid4().hex[:8]}")

@@ -13,13 +13,14 @@ import time_machine
 
 from core import ratelimit
 from core.models import RateCounter
-from tests.test_limits_shared import REDIS_DB_URL, redis_unavailable
+from tests.live import redis_unavailable
+from tests.test_limits_shared import REDIS_DB_URL
 
 
 @pytest.fixture(params=["database", "redis"])
 def store(request, settings, db):
     if request.param == "redis":
-        reason = redis_unavailable()
+        reason = redis_unavailable(REDIS_DB_URL)
         if reason:
             pytest.skip(reason)
         settings.REDIS_URL = REDIS_DB_URL
