@@ -157,3 +157,33 @@ def test_a_page_rendered_while_a_comment_commits_is_not_kept():
     second = middleware(request)
     assert second["X-Page-Cache"] == "miss"  # the first render was not stored
     assert "Committed during the render" in second.content.decode()
+
+
+def test_a_pingback_renews_its_post_and_leaves_the_others_cached(site, settings):
+    """A real pingback: Python's xmlrpc.client, through the site's endpoint, from a loopback
+    blog whose page links to post A (the site fetches it and checks the link)."""
+    import xmlrpc.client
+
+    from tests.interop.loopback import LoopbackHTTP, Reply
+    from tests.test_linkbacks_pingback import ClientTransport
+
+    settings.SITE_DOMAIN = "testserver"
+    settings.LINKBACK_HOLD_FIRST_FROM_SOURCE = False
+    target = "http://testserver" + site["a"].get_absolute_url()
+    with LoopbackHTTP() as blog:
+        # Settings first: the deploy digest in every key covers them (a new setting, new pages).
+        settings.LINKBACK_ALLOWED_HOSTS = [blog.host]
+        client = Client()
+        showing_a, not_showing_a = pages(site)
+        warm(client, *showing_a, *not_showing_a)
+        blog.routes["/lima"] = Reply(
+            body=(
+                "<html><head><title>Notes from Lima</title></head><body><p>Read "
+                f'<a href="{target}">the borehole notes</a> on the sector blog.</p></body></html>'
+            ).encode()
+        )
+        proxy = xmlrpc.client.ServerProxy("http://testserver/xmlrpc.php", transport=ClientTransport(Client()))
+        assert "registered" in proxy.pingback.ping(blog.url("/lima"), target)
+    assert [cache_state(client, path) for path in not_showing_a] == ["hit"] * 4
+    assert "the borehole notes" in client.get(showing_a[0]).content.decode()
+    assert "Notes from Lima" in client.get("/comments/feed/").content.decode()
