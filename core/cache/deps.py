@@ -27,7 +27,7 @@ a change that committed after the render began (its tag renewed later still) mak
 stale, so a page rendered while a change commits is never kept as current.
 
 Where tags live: with a shared cache (Redis), in it (`tag:<name>`, no expiry); with the
-per-process local-memory cache, one small file per tag in a folder `cache-tags` beside the
+per-process local-memory cache, in one small file `cache-tags` (written under a lock) beside the
 version's file (core.cache.version: PAGE_CACHE_VERSION_FILE, by default under VAR_DIR). A tag
 with no value (never renewed, or lost with the cache) reads as unknown: a copy that needs it is
 not served, and storing a new copy first sets it to that copy's `as_of` (only if still absent),
@@ -38,7 +38,9 @@ machine, or NTP), as the version's lifetime already assumes.
 from __future__ import annotations
 
 import contextvars
+import fcntl
 import os
+import secrets
 import threading
 import time
 from collections.abc import Iterable
@@ -134,38 +136,69 @@ def _uses_files() -> bool:
     return isinstance(caches["default"], LocMemCache)
 
 
-def _tag_dir() -> Path:
+def _tags_file() -> Path:
     """Beside the content version's file (PAGE_CACHE_VERSION_FILE, default under VAR_DIR)."""
     configured = settings.PAGE_CACHE_VERSION_FILE
     return (Path(configured).parent if configured else Path(settings.VAR_DIR)) / "cache-tags"
 
 
-def _tag_path(tag: str) -> str:
-    return str(_tag_dir() / tag.replace(":", "-"))
+# The file: a first line with a generation (new on every write), then one line per
+# tag ("name value"). Readers read the first line, and the rest only when the generation is not
+# the one they parsed last: a check costs one small read, however many tags a page has.
+_HEAD_BYTES = 32
+_memo: dict[str, tuple[bytes, dict[str, int]]] = {}
+_memo_lock = threading.Lock()
 
 
-def _read_file(tag: str) -> int | None:
+def _parse(data: bytes) -> tuple[bytes, dict[str, int]]:
+    generation, _sep, rest = data.partition(b"\n")
+    found = {}
+    for line in rest.decode().splitlines():
+        name, _sep, value = line.partition(" ")
+        if value.isdigit():
+            found[name] = int(value)
+    return generation, found
+
+
+def _file_values() -> dict[str, int]:
+    path = str(_tags_file())
     try:
-        with open(_tag_path(tag), "rb") as f:
-            return int(f.read(40))
-    except (OSError, ValueError):
-        return None
+        with open(path, "rb") as f:
+            head = f.read(_HEAD_BYTES)
+            generation = head.partition(b"\n")[0]
+            memo = _memo.get(path)
+            if memo is not None and memo[0] == generation:
+                return memo[1]
+            data = head + f.read()
+    except FileNotFoundError:
+        return {}
+    parsed = _parse(data)
+    with _memo_lock:
+        _memo[path] = parsed
+    return parsed[1]
 
 
-def _write_file(tag: str, value: int, *, only_if_absent: bool = False) -> None:
-    folder = _tag_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{tag.replace(':', '-')}.{os.getpid()}.{threading.get_ident()}"
-    tmp.write_text(str(value))
-    if only_if_absent:
-        try:
-            os.link(tmp, _tag_path(tag))  # atomic, and fails when another process got there
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    else:
-        os.replace(tmp, _tag_path(tag))  # atomic: readers see the old value or the new one
+def _file_update(changes: dict[str, int], *, only_if_absent: bool = False) -> None:
+    """Write `changes` into the file under an exclusive lock (processes on one machine), as a
+    new generation; with `only_if_absent`, tags that have a value keep it."""
+    path = _tags_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(".cache-tags.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = dict(_file_values())  # parsed again only when another process wrote
+        if only_if_absent:
+            changes = {tag: value for tag, value in changes.items() if tag not in current}
+            if not changes:
+                return
+        current.update(changes)
+        # Unique, not a count: a file deleted and written again never repeats a generation.
+        generation = f"{time.time_ns():x}{secrets.token_hex(4)}"
+        lines = [generation, *(f"{tag} {value}" for tag, value in current.items())]
+        tmp = path.with_name(f".cache-tags.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text("\n".join(lines) + "\n")
+        os.replace(tmp, path)  # atomic: readers see the old generation or the new one
+        with _memo_lock:
+            _memo[str(path)] = (generation.encode(), current)
 
 
 class _Owed(threading.local):
@@ -195,8 +228,8 @@ def values(tags: Iterable[str]) -> dict[str, int]:
     if not tags:
         return {}
     if _uses_files():
-        found = {tag: _read_file(tag) for tag in tags}
-        return {tag: value for tag, value in found.items() if value is not None}
+        every = _file_values()
+        return {tag: every[tag] for tag in tags if tag in every}
     stored = cache.get_many([f"tag:{tag}" for tag in tags])
     return {key.removeprefix("tag:"): value for key, value in stored.items()}
 
@@ -205,8 +238,7 @@ def renew(tags: Iterable[str]) -> None:
     """Give each tag a new value (now): what depends on it is stale from here on."""
     value = now()
     if _uses_files():
-        for tag in tags:
-            _write_file(tag, value)
+        _file_update(dict.fromkeys(tags, value))
     else:
         cache.set_many({f"tag:{tag}": value for tag in tags}, timeout=None)
 
@@ -226,12 +258,12 @@ def storable(tags: Iterable[str], as_of: int) -> int | None:
     Tags without a value get `as_of`, unless another process set one meanwhile."""
     tags = list(tags)
     found = values(tags)
-    for tag in tags:
-        if tag not in found:
-            if _uses_files():
-                _write_file(tag, as_of, only_if_absent=True)
-            else:
-                cache.add(f"tag:{tag}", as_of, timeout=None)
+    absent = [tag for tag in tags if tag not in found]
+    if absent and _uses_files():
+        _file_update(dict.fromkeys(absent, as_of), only_if_absent=True)
+    elif absent:
+        for tag in absent:
+            cache.add(f"tag:{tag}", as_of, timeout=None)
     if len(found) < len(tags):
         found = values(tags)
         if len(found) < len(tags):
