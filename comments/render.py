@@ -28,7 +28,7 @@ from django.utils.translation import gettext
 
 from comments.models import Comment
 from comments.thread import Node
-from posts.templatetags.blog import human_datetime, machine_datetime
+from posts.templatetags.blog import HumanDatetimes, machine_datetime
 
 _PK = 2147483646  # a placeholder pk: URLs are reversed once per render, not once per comment
 
@@ -53,6 +53,8 @@ class ThreadWriter:
             self.next = escape(request.get_full_path()) if request is not None else ""
         self.kind_labels = {value: escape(label) for value, label in Comment.Kind.choices}
         self.origin_label = gettext("Original on %(server)s")
+        # human_datetime's text, each day's words formatted once per thread.
+        self.human_datetime = HumanDatetimes()
 
     # --- one comment -------------------------------------------------------------------------
     @staticmethod
@@ -77,7 +79,7 @@ class ThreadWriter:
             parts.append(f'  <span class="source">{escape(c.source_title)}</span>\n')
         parts.append(
             f'  <a class="permalink" href="#c{pk}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{escape(human_datetime(c.submit_date))}</time></a>\n"
+            f"{escape(self.human_datetime(c.submit_date))}</time></a>\n"
             "</header>\n"
             f'<div class="comment-body">{c.body_html}</div>'
         )
@@ -116,7 +118,7 @@ class ThreadWriter:
             f'<header class="comment-head">\n    {face}\n'
             f'    <span class="comment-author" id="c{pk}-by">{author}</span>{remote}\n'
             f'    <a class="permalink" href="{permalink}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{escape(human_datetime(c.submit_date))}</time></a>\n  </header>\n"
+            f"{escape(self.human_datetime(c.submit_date))}</time></a>\n  </header>\n"
         ]
         if in_reply_to is not None:
             # Drawn away from the reply it answers (the thread is deeper than it is drawn).

@@ -323,6 +323,45 @@ def human_datetime(when) -> str:
     return f"{formats.date_format(local, 'DATETIME_FORMAT')} {zone}".strip()
 
 
+# Format characters that depend on the day alone (not the time of day or the zone's offset).
+_DAY_FORMAT_CHARS = frozenset("bdDEFjlLmMnNoStwWyYz")
+
+
+class HumanDatetimes:
+    """`human_datetime` for the many dates of one render (a comment thread): the same text, with
+    the language's DATETIME_FORMAT read and split once and each day's part ("Dec. 7, 2026")
+    formatted once per day, so each date costs its time of day and zone only.
+    Make one per render, in the language and time zone of that render."""
+
+    def __init__(self):
+        self._pieces: list[tuple[str, str]] = []  # ("text" | "day" | "clock", text or format char)
+        for i, piece in enumerate(
+            dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
+        ):
+            if i % 2:
+                self._pieces.append(("day" if piece in _DAY_FORMAT_CHARS else "clock", piece))
+            elif piece:
+                self._pieces.append(("text", dateformat.re_escaped.sub(r"\1", piece)))
+        self._days: dict = {}
+
+    def __call__(self, when) -> str:
+        if not when:
+            return ""
+        local = timezone.localtime(when) if timezone.is_aware(when) else when
+        words = dateformat.DateFormat(local)
+        day = self._days.get(local.date())
+        if day is None:
+            day = self._days[local.date()] = {
+                char: str(getattr(words, char)()) for kind, char in self._pieces if kind == "day"
+            }
+        text = "".join(
+            char if kind == "text" else day[char] if kind == "day" else str(getattr(words, char)())
+            for kind, char in self._pieces
+        )
+        zone = str(words.T()) if timezone.is_aware(local) else ""
+        return f"{text} {zone}".strip()
+
+
 @register.filter(name="display_name")
 def display_name_filter(user) -> str:
     """`{{ user|display_name }}`: the one name a person is shown under (posts.models.display_name)."""
