@@ -140,16 +140,27 @@ def tag_cloud(size: int = TAG_CLOUD_SIZE):
 
 @register.inclusion_tag("includes/_monthly_archives.html")
 def monthly_archives():
-    """Months that have published posts, newest first, with counts (site time zone)."""
+    """Months that have published posts, newest first, with counts (site time zone). Links and
+    names ("April 2025") are made here: a {% url %} and a date filter per month in the template
+    cost several times more, and a site ten years old lists 120 months."""
     months = (
         Post.objects.published()
         .filter(is_page=False)
         .annotate(month=TruncMonth("published_at"))
-        .values("month")
+        .values_list("month")
         .annotate(count=Count("id"))
         .order_by("-month")
     )
-    return {"archive_months": [(row["month"], row["count"]) for row in months]}
+    return {
+        "archive_months": [
+            {
+                "url": reverse("posts:archive-month", args=[month.year, month.month]),
+                "name": formats.date_format(timezone.localtime(month), "YEAR_MONTH_FORMAT"),
+                "count": count,
+            }
+            for month, count in months
+        ]
+    }
 
 
 class _HeadingCollector(HTMLParser):
@@ -343,11 +354,14 @@ class HumanDatetimes:
             elif piece:
                 self._pieces.append(("text", dateformat.re_escaped.sub(r"\1", piece)))
         self._days: dict = {}
+        self._zone = timezone.get_current_timezone()
 
     def __call__(self, when) -> str:
-        if not when:
-            return ""
-        local = timezone.localtime(when) if timezone.is_aware(when) else when
+        return self.pair(when)[1] if when else ""
+
+    def pair(self, when) -> tuple[str, str]:
+        """(machine_datetime, human_datetime) of one datetime, aware or naive, never None."""
+        local = when.astimezone(self._zone) if timezone.is_aware(when) else when
         words = dateformat.DateFormat(local)
         day = self._days.get(local.date())
         if day is None:
@@ -359,7 +373,7 @@ class HumanDatetimes:
             for kind, char in self._pieces
         )
         zone = str(words.T()) if timezone.is_aware(local) else ""
-        return f"{text} {zone}".strip()
+        return _iso(local), f"{text} {zone}".strip()
 
 
 @register.filter(name="display_name")
