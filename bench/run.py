@@ -110,6 +110,8 @@ def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 30
     while time.time() < deadline:
+        if proc.poll() is not None:  # it could not bind: another server's answers are not ours
+            sys.exit(f"bench: gunicorn exited (status {proc.returncode}); is port {port} taken?")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                 if r.status == 200:
@@ -383,7 +385,7 @@ def main() -> None:
     server = start_gunicorn(env, args.port, access_log)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        singles = single_cold(base, post_path, args)
+        singles = single_cold(base, post_path, args, server.pid)
         results = bench(base, post_path, args, loadgen, access_log, server.pid)
         workers = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
     finally:
@@ -421,7 +423,7 @@ def targets(base: str, post_path: str) -> list[dict]:
     return out
 
 
-def single_cold(base: str, post_path: str, args) -> list[dict]:
+def single_cold(base: str, post_path: str, args, server_pid: int) -> list[dict]:
     """The cold pages one request at a time (bench/cold.py): median and p90 of `--single` requests,
     before any load, so nothing queued behind another request counts."""
     from bench.cold import pages, single_requests
@@ -432,7 +434,7 @@ def single_cold(base: str, post_path: str, args) -> list[dict]:
         if only and page["key"] not in only:
             continue
         log(f"{page['name']}: {args.single} requests one at a time")
-        page["single"] = single_requests(base, page["path"], args.single)
+        page["single"] = single_requests(base, page["path"], args.single, server_pid=server_pid)
         rows.append(page)
     return rows
 
