@@ -13,14 +13,20 @@ What it does, in order:
    mounts /bench/floor and honours the X-Bench-Nocache header: "1" bypasses the
    page cache (what a page-cache miss costs, fragment caches warm), "cold" every cache (a render
    from scratch, as after a deploy);
-4. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
+4. measures the cold pages one request at a time (bench/cold.py): `--single` (100) sequential
+   requests each for the 155-comment post, home and /feed/ with every cache off
+   (X-Bench-Nocache: cold), reporting the median, p90 and best wall time seen by the client and
+   gunicorn's CPU time per request (`--single 0` skips them);
+5. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
    two baselines (a minimal Django view; WhiteNoise serving a static file), home and the
    155-comment post cached (the post also with gzip, as browsers ask for it), uncached and cold,
-   /feed/ (skipped while it answers 404), a search and a comment POST. Load comes from `wrk`
-   (Debian package `wrk`; installed with apt-get when missing and running as root) or, without
-   it, from the asyncio generator in bench/loadgen.py (`--loadgen python` forces it);
-5. prints a table with requests/s, p50/p99 latency, 5xx count (from gunicorn's access log) and
-   each target's ratio to both baselines, records the workers' RSS, and writes everything to
+   /feed/ cached, uncached and cold (skipped while it answers 404), a search and a comment POST.
+   Load comes from `wrk` (Debian package `wrk`; installed with apt-get when missing and running
+   as root) or, without it, from the asyncio generator in bench/loadgen.py (`--loadgen python`
+   forces it);
+6. prints the single-request table, then a table with requests/s, p50/p99 latency, 5xx count
+   (from gunicorn's access log) and each target's ratio to both baselines, records the workers'
+   RSS, and writes everything (the single-request rows under "single_cold") to
    var/bench/bench-<time>.json.
 
 REDIS_URL, if set, is passed on, so the page cache is shared by the workers.

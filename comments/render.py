@@ -3,12 +3,13 @@
 The same markup lives, readable, in templates/comments/thread/ (thread.html, node.html,
 comment.html, linkback.html, source.html, mentions.html); tests/test_discussion_render.py checks
 that both give the same HTML, apart from whitespace between tags. Pages use this module because
-the templates are several times slower on a long thread: `bench/thread_render.py`, one page of
-the benchmark's 155-comment post (155 comments and 5 mentions), median of 20 runs on the 2-core
-machine, other work running beside it (2026-12-07):
+the templates are many times slower on a long thread: `bench/thread_render.py`, one page of
+the benchmark's 155-comment post (155 comments and 5 mentions), median of 30 runs on the 2-core
+machine, other work running beside it (load average near 10; 2026-12-07, after issue 24's cold
+work: each day's words formatted once, rows instead of model instances; before it, 24.5 ms):
 
-    python (comments/render.py)      47 ms   (best 37 ms)
-    templates (comments/thread/)    188 ms   (best 131 ms)
+    python (comments/render.py)       8 ms   (best 2.5 ms)
+    templates (comments/thread/)    156 ms   (best 117 ms)
 
 Everything a comment shows is still escaped: names, addresses and titles with `escape()`, and the
 body is the sanitised HTML stored when the comment was saved. Change the templates and this module
