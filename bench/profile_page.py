@@ -1,5 +1,8 @@
 """Profile one page uncached, in-process, on the benchmark database: `bench/profile_page.py /path/`.
 
+`--cold` skips every cache (X-Bench-Nocache: cold), as the cold rows of `make bench` do; without
+it only the page cache steps aside and the fragments are reused.
+
 Uses the settings `make bench` gives gunicorn (DEBUG=0, PostgreSQL from DATABASE_URL or the
 bench default) and the standard library's cProfile. Prints the SQL each request ran with its
 time, then the functions with the most cumulative time over `--repeat` requests.
@@ -12,6 +15,7 @@ import cProfile
 import os
 import pstats
 import secrets
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -41,14 +45,25 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--cold", action="store_true", help="skip the fragment caches too")
     args = parser.parse_args()
     setup_django()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_X_BENCH_NOCACHE="1")
+    client = Client(HTTP_X_BENCH_NOCACHE="cold" if args.cold else "1")
     assert client.get(args.path).status_code == 200
+    timings = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        client.get(args.path)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    print(
+        f"{args.repeat} requests unprofiled: median {statistics.median(timings):.1f} ms,"
+        f" best {timings[0]:.1f} ms"
+    )
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         client.get(args.path)

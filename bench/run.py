@@ -13,14 +13,20 @@ What it does, in order:
    mounts /bench/floor and honours the X-Bench-Nocache header: "1" bypasses the
    page cache (what a page-cache miss costs, fragment caches warm), "cold" every cache (a render
    from scratch, as after a deploy);
-4. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
+4. measures the cold pages one request at a time (bench/cold.py): `--single` (100) sequential
+   requests each for the 155-comment post, home and /feed/ with every cache off
+   (X-Bench-Nocache: cold), reporting the median, p90 and best wall time seen by the client and
+   gunicorn's CPU time per request (`--single 0` skips them);
+5. runs a load generator for `--seconds` (10) at 16 and 64 connections against each target:
    two baselines (a minimal Django view; WhiteNoise serving a static file), home and the
    155-comment post cached (the post also with gzip, as browsers ask for it), uncached and cold,
-   /feed/ (skipped while it answers 404), a search and a comment POST. Load comes from `wrk`
-   (Debian package `wrk`; installed with apt-get when missing and running as root) or, without
-   it, from the asyncio generator in bench/loadgen.py (`--loadgen python` forces it);
-5. prints a table with requests/s, p50/p99 latency, 5xx count (from gunicorn's access log) and
-   each target's ratio to both baselines, records the workers' RSS, and writes everything to
+   /feed/ cached, uncached and cold (skipped while it answers 404), a search and a comment POST.
+   Load comes from `wrk` (Debian package `wrk`; installed with apt-get when missing and running
+   as root) or, without it, from the asyncio generator in bench/loadgen.py (`--loadgen python`
+   forces it);
+6. prints the single-request table, then a table with requests/s, p50/p99 latency, 5xx count
+   (from gunicorn's access log) and each target's ratio to both baselines, records the workers'
+   RSS, and writes everything (the single-request rows under "single_cold") to
    var/bench/bench-<time>.json.
 
 REDIS_URL, if set, is passed on, so the page cache is shared by the workers.
@@ -110,6 +116,8 @@ def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 30
     while time.time() < deadline:
+        if proc.poll() is not None:  # it could not bind: another server's answers are not ours
+            sys.exit(f"bench: gunicorn exited (status {proc.returncode}); is port {port} taken?")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                 if r.status == 200:
@@ -303,6 +311,45 @@ def status_counts(access_log: Path, offset: int) -> tuple[dict[str, int], int]:
     return counts, end
 
 
+def prepare(*, fresh: bool = False, skip_setup: bool = False) -> tuple[dict, str]:
+    """The bench database ready (created, migrated, static files collected, seeded, unless
+    `skip_setup`), the environment gunicorn runs with, and the 155-comment post's path."""
+    db_url = os.environ.get("DATABASE_URL") or DEFAULT_DB
+    if not db_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench: DATABASE_URL must point at PostgreSQL (postgres://user:pass@host:5432/db)")
+    run_var = OUT_DIR / "var"
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "VAR_DIR": str(run_var),
+        "EMAIL_URL": f"file://{run_var / 'mail'}",
+        "LOG_LEVEL": "ERROR",
+    }
+    env.pop("TESTING", None)
+    if not skip_setup:
+        ensure_database(db_url, fresh)
+        log("migrating and seeding (1,000 posts, 155 comments + 5 pingbacks on one post)")
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
+        started = time.time()
+        manage(env, "seed_demo", "--posts", "1000", "--comments", "155", "--pingbacks", "5")
+        log(f"seeded in {time.time() - started:.1f} s")
+    post_path = manage(
+        env,
+        "shell",
+        "-v0",
+        "-c",
+        "from posts.models import Post; print(Post.objects.get(slug='a-long-discussion').get_absolute_url())",
+        capture=True,
+    ).split()[-1]
+    return env, post_path
+
+
 # --- main -----------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -320,41 +367,16 @@ def main() -> None:
         default=None,
         help="override gunicorn.conf.py's max_requests (0 = never replace a worker)",
     )
+    parser.add_argument(
+        "--single",
+        type=int,
+        default=100,
+        help="sequential cold requests per page for the single-request medians (0 = skip them)",
+    )
     args = parser.parse_args()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
 
-    db_url = os.environ.get("DATABASE_URL") or DEFAULT_DB
-    if not db_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench: DATABASE_URL must point at PostgreSQL (postgres://user:pass@host:5432/db)")
-    ensure_database(db_url, args.fresh)
-    run_var = OUT_DIR / "var"
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "VAR_DIR": str(run_var),
-        "EMAIL_URL": f"file://{run_var / 'mail'}",
-        "LOG_LEVEL": "ERROR",
-    }
-    env.pop("TESTING", None)
-    log("migrating and seeding (1,000 posts, 155 comments + 5 pingbacks on one post)")
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    started = time.time()
-    manage(env, "seed_demo", "--posts", "1000", "--comments", "155", "--pingbacks", "5")
-    log(f"seeded in {time.time() - started:.1f} s")
-    post_path = manage(
-        env,
-        "shell",
-        "-v0",
-        "-c",
-        "from posts.models import Post; print(Post.objects.get(slug='a-long-discussion').get_absolute_url())",
-        capture=True,
-    ).split()[-1]
+    env, post_path = prepare(fresh=args.fresh)
 
     loadgen = ensure_wrk(args.loadgen)
     access_log = OUT_DIR / "access.log"
@@ -369,12 +391,13 @@ def main() -> None:
     server = start_gunicorn(env, args.port, access_log)
     base = f"http://127.0.0.1:{args.port}"
     try:
+        singles = single_cold(base, post_path, args, server.pid)
         results = bench(base, post_path, args, loadgen, access_log, server.pid)
         workers = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    report(results, workers, loadgen, args, post_path)
+    report(results, singles, workers, loadgen, args, post_path)
 
 
 def targets(base: str, post_path: str) -> list[dict]:
@@ -390,6 +413,7 @@ def targets(base: str, post_path: str) -> list[dict]:
         {"name": "post 155 comments, cold", "key": "post-cold", "path": post_path, "headers": COLD},
         {"name": "/feed/, cached", "key": "feed-cached", "path": "/feed/"},
         {"name": "/feed/, uncached", "key": "feed-uncached", "path": "/feed/", "headers": BYPASS},
+        {"name": "/feed/, cold", "key": "feed-cold", "path": "/feed/", "headers": COLD},
         {"name": "search, uncached", "key": "search-uncached", "path": "/search/?q=water", "headers": BYPASS},
     ]
     post = comment_post_target(base, post_path)
@@ -403,6 +427,22 @@ def targets(base: str, post_path: str) -> list[dict]:
         }
     )
     return out
+
+
+def single_cold(base: str, post_path: str, args, server_pid: int) -> list[dict]:
+    """The cold pages one request at a time (bench/cold.py): median and p90 of `--single` requests,
+    before any load, so nothing queued behind another request counts."""
+    from bench.cold import pages, single_requests
+
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    rows = []
+    for page in pages(post_path) if args.single else []:
+        if only and page["key"] not in only:
+            continue
+        log(f"{page['name']}: {args.single} requests one at a time")
+        page["single"] = single_requests(base, page["path"], args.single, server_pid=server_pid)
+        rows.append(page)
+    return rows
 
 
 def bench(base: str, post_path: str, args, loadgen: str, access_log: Path, server_pid: int) -> list[dict]:
@@ -448,9 +488,13 @@ def bench(base: str, post_path: str, args, loadgen: str, access_log: Path, serve
     return results
 
 
-def report(results: list[dict], workers: dict, loadgen: str, args, post_path: str) -> None:
+def report(
+    results: list[dict], singles: list[dict], workers: dict, loadgen: str, args, post_path: str
+) -> None:
+    from bench.cold import table
+
     by_key = {r["key"]: r for r in results}
-    lines = []
+    lines = [*table(singles), ""] if singles else []
     header = (
         f"{'target':<30} {'conn':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5}"
         f" {'÷floor':>7} {'÷static':>8} {'cpu ms':>7} {'load':>5}"
@@ -497,6 +541,7 @@ def report(results: list[dict], workers: dict, loadgen: str, args, post_path: st
                 "post_path": post_path,
                 "cpu_count": os.cpu_count(),
                 "results": results,
+                "single_cold": singles,
                 "worker_rss_mb": workers,
                 "table": lines,
             },

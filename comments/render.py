@@ -3,12 +3,13 @@
 The same markup lives, readable, in templates/comments/thread/ (thread.html, node.html,
 comment.html, linkback.html, source.html, mentions.html); tests/test_discussion_render.py checks
 that both give the same HTML, apart from whitespace between tags. Pages use this module because
-the templates are several times slower on a long thread: `bench/thread_render.py`, one page of
-the benchmark's 155-comment post (155 comments and 5 mentions), median of 20 runs on the 2-core
-machine, other work running beside it (2026-12-07):
+the templates are many times slower on a long thread: `bench/thread_render.py`, one page of
+the benchmark's 155-comment post (155 comments and 5 mentions), median of 30 runs on the 2-core
+machine, other work running beside it (load average near 10; 2026-12-07, after issue 24's cold
+work: each day's words formatted once, rows instead of model instances; before it, 24.5 ms):
 
-    python (comments/render.py)      47 ms   (best 37 ms)
-    templates (comments/thread/)    188 ms   (best 131 ms)
+    python (comments/render.py)       8 ms   (best 2.5 ms)
+    templates (comments/thread/)    156 ms   (best 117 ms)
 
 Everything a comment shows is still escaped: names, addresses and titles with `escape()`, and the
 body is the sanitised HTML stored when the comment was saved. Change the templates and this module
@@ -20,17 +21,24 @@ thread and `{% mentions_html %}` calls `ThreadWriter.mentions` for "Mentioned el
 
 from __future__ import annotations
 
+import html
+
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from comments.models import Comment
-from comments.thread import Node
-from posts.templatetags.blog import human_datetime, machine_datetime
+from comments.thread import Node, ThreadComment
+from posts.templatetags.blog import HumanDatetimes
 
 _PK = 2147483646  # a placeholder pk: URLs are reversed once per render, not once per comment
+
+
+def escape(text) -> str:
+    """django.utils.html.escape's text, without its wrapper for lazy strings: every value here is
+    a plain string, and this runs several times per comment."""
+    return html.escape(str(text))
 
 
 def _url_maker(name: str):
@@ -53,16 +61,22 @@ class ThreadWriter:
             self.next = escape(request.get_full_path()) if request is not None else ""
         self.kind_labels = {value: escape(label) for value, label in Comment.Kind.choices}
         self.origin_label = gettext("Original on %(server)s")
+        # human_datetime's text, each day's words formatted once per thread.
+        self.human_datetime = HumanDatetimes()
 
     # --- one comment -------------------------------------------------------------------------
+    def time(self, when) -> str:
+        machine, human = self.human_datetime.pair(when)
+        return f'<time datetime="{machine}">{escape(human)}</time>'
+
     @staticmethod
-    def icon(c: Comment) -> str:
+    def icon(c: ThreadComment) -> str:
         if not c.source_icon:
             return ""
         src = escape(c.source_icon)
         return f'<img class="favicon" src="{src}" alt="" width="16" height="16" loading="lazy">'
 
-    def linkback_body(self, c: Comment) -> str:
+    def linkback_body(self, c: ThreadComment) -> str:
         pk = c.pk
         parts = [
             '<header class="comment-head linkback">\n'
@@ -76,14 +90,13 @@ class ThreadWriter:
         elif c.source_title:
             parts.append(f'  <span class="source">{escape(c.source_title)}</span>\n')
         parts.append(
-            f'  <a class="permalink" href="#c{pk}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{escape(human_datetime(c.submit_date))}</time></a>\n"
+            f'  <a class="permalink" href="#c{pk}">{self.time(c.submit_date)}</a>\n'
             "</header>\n"
             f'<div class="comment-body">{c.body_html}</div>'
         )
         return "".join(parts)
 
-    def comment_body(self, c: Comment, in_reply_to: Comment | None = None) -> str:
+    def comment_body(self, c: ThreadComment, in_reply_to: ThreadComment | None = None) -> str:
         pk = c.pk
         name = escape(c.user_name)
         avatar = getattr(c, "avatar", None) or {}
@@ -115,8 +128,7 @@ class ThreadWriter:
         parts = [
             f'<header class="comment-head">\n    {face}\n'
             f'    <span class="comment-author" id="c{pk}-by">{author}</span>{remote}\n'
-            f'    <a class="permalink" href="{permalink}"><time datetime="{machine_datetime(c.submit_date)}">'
-            f"{escape(human_datetime(c.submit_date))}</time></a>\n  </header>\n"
+            f'    <a class="permalink" href="{permalink}">{self.time(c.submit_date)}</a>\n  </header>\n'
         ]
         if in_reply_to is not None:
             # Drawn away from the reply it answers (the thread is deeper than it is drawn).
@@ -164,7 +176,7 @@ class ThreadWriter:
         out.append("</ol>")
         return mark_safe("".join(out))  # noqa: S308 (every value above is escaped or sanitised)
 
-    def mentions(self, comments: list[Comment]) -> SafeString:
+    def mentions(self, comments: list[ThreadComment]) -> SafeString:
         items = [
             f'<li id="c{c.pk}" class="comment mention kind-{escape(c.kind)}">\n'
             f'  <article aria-labelledby="c{c.pk}-by">\n{self.linkback_body(c)}\n  </article>\n</li>'

@@ -227,6 +227,10 @@ class Post(models.Model):
 
     objects = PostQuerySet.as_manager()
 
+    # A search result's matching passage (posts.search.attach_snippets sets it), empty elsewhere.
+    # Defined here because a template's lookup of a missing attribute costs a dir() of the post.
+    search_snippet = ""
+
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name = _("post")

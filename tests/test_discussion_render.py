@@ -100,3 +100,30 @@ def test_linkbacks_drawn_in_the_thread_match_too(discussion, settings):
     (python_html, template_html), _mentions = both(discussion, comments_open=True, can_moderate=False)
     assert python_html.count("comment-head linkback") == 3
     assert normalised(python_html) == normalised(template_html)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"])
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+def test_the_threads_dates_read_as_human_datetime_writes_them(zone, lang):
+    """The thread formats each day's words once (HumanDatetimes); every date still reads exactly
+    as the human_datetime filter writes it: midnight, noon, across DST changes (an ambiguous
+    hour drops the zone's name), naive times, and many days in one render."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from posts.templatetags.blog import HumanDatetimes, human_datetime
+
+    start = dt.datetime(2026, 3, 7, tzinfo=dt.UTC)
+    whens = [start + dt.timedelta(minutes=37 * n) for n in range(0, 60 * 24 * 300 // 37, 11)]
+    whens += [
+        dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC),  # 1:30 twice in New York
+        dt.datetime(2026, 6, 1, 9, 5),
+        None,
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)), translation.override(lang):
+        dates = HumanDatetimes()
+        assert [dates(when) for when in whens] == [human_datetime(when) for when in whens]

@@ -176,8 +176,11 @@ def render_discussion(context, post):
         "mentions": page.mentions,
         "page": page,
         "counts": page.counts,
-        # Moderators get a fresh render: their thread carries per-request forms.
-        "thread_key": "" if can_moderate else thread_fingerprint(page, comments_open=is_open),
+        # Moderators get a fresh render: their thread carries per-request forms. Without the
+        # fragment cache there is nowhere to keep it, so no digest either.
+        "thread_key": ""
+        if can_moderate or not fragments.enabled(request)
+        else thread_fingerprint(page, comments_open=is_open),
     }
 
 
