@@ -25,7 +25,7 @@ last is answered (a closed loop, as `make bench`'s rows), for `--seconds` (60). 
 browsers do (Accept: text/html…, Accept-Encoding: gzip, a CSRF cookie from an earlier visit):
 - 75 % post pages, over the 200 newest posts with Zipf popularity (`--zipf`, s = 1.0: the newest
   post is asked for twice as often as the second, ten times as often as the tenth; the first
-  ten get 40 % of post views);
+  ten get half of the post views);
 - 10 % the home page;
 - 10 % archives: home pages 2-4, each category, tag and author page, the three newest months;
 - 5 % feeds: /feed/ (3 %), /comments/feed/ (1 %), category feeds (1 %).

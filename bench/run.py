@@ -22,6 +22,8 @@ What it does, in order:
 5. prints a table with requests/s, p50/p99 latency, 5xx count (from gunicorn's access log) and
    each target's ratio to both baselines, records the workers' RSS, and writes everything to
    var/bench/bench-<time>.json.
+6. then runs the busy-discussion scenario, bench/busy.py (its own database, server and table;
+   options from the BUSY_ARGS environment variable), unless `--only` leaves out the key "busy".
 
 REDIS_URL, if set, is passed on, so the page cache is shared by the workers.
 """
@@ -34,6 +36,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -375,6 +378,10 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     report(results, workers, loadgen, args, post_path)
+    if not args.only or "busy" in args.only.split(","):
+        # The busy-discussion scenario (issue 24), on its own database and server: bench/busy.py.
+        busy_args = shlex.split(os.environ.get("BUSY_ARGS", ""))
+        subprocess.run([sys.executable, str(ROOT / "bench" / "busy.py"), *busy_args], cwd=ROOT, check=False)
 
 
 def targets(base: str, post_path: str) -> list[dict]:
