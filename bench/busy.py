@@ -37,8 +37,8 @@ Writes (the busy run only), through the public endpoints, on posts picked unifor
 (`--writes-follow-readers`: with the readers' popularity instead):
 - a comment every `--comment-every` (2) seconds: a returning commenter's browser loads the post
   page (getting the CSRF cookie and the form's token), posts the form with Referer and Origin,
-  and follows the redirect to its published comment. Sixteen commenters take turns, each from
-  its own loopback address (127.0.0.20-35) and email, so flood control (15 s per address and per
+  and follows the redirect to its published comment. Thirty commenters take turns, each from
+  its own loopback address (127.0.0.20-49) and email, so flood control (15 s per address and per
   email) lets each through; each confirmed its address once during set-up (the confirmation
   link, followed in the same browser, sets the trusted-address cookie), so its comments are
   published at once, not held for email confirmation;
@@ -110,7 +110,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
 SHARES = {"post": 0.75, "home": 0.10, "archive": 0.10, "feed": 0.05}
 ACCEPT_HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) sectorblog-bench-busy"
-COMMENTERS = 16
+COMMENTERS = 30  # each posts every COMMENTERS x 2 s, well outside the 15 s flood window
 COMMENTER_IPS = [f"127.0.0.{20 + i}" for i in range(COMMENTERS)]
 BLOG_IP_BASE = 101
 LINKBACK_HOST_LIMIT = 10  # settings.LINKBACK_RATE_PER_SOURCE_HOST's default, per 10 minutes
@@ -507,43 +507,47 @@ def pingback(base: str, blogs: Blogs, ip: str, post_path: str) -> str:
 
 # --- writes during the busy run ----------------------------------------------------------------
 class Writes:
-    """A comment every `comment_every` s and a pingback every `pingback_every` s, on schedule
-    (a late write does not push the next one back), until stopped."""
+    """A comment every `comment_every` s and a pingback every `pingback_every` s, each in a thread
+    of its own started on schedule, so a slow answer delays neither the next write nor the rate
+    (an overloaded site gets them all, as it would from real visitors), until stopped."""
 
     def __init__(self, base, commenters, blogs, posts, weights, comment_every, pingback_every):
         self.base, self.commenters, self.blogs, self.posts = base, commenters, blogs, posts
         self.weights = weights
-        self.comment_every, self.pingback_every = comment_every, pingback_every
         self.stop = threading.Event()
+        self.lock = threading.Lock()
         self.results: dict[str, list[tuple[str, float]]] = {"comment": [], "pingback": []}
         self.rng = random.Random(2026)
+        self.writers: list[threading.Thread] = []
         self.threads = [
-            threading.Thread(target=self._loop, args=("comment", comment_every, 0.0), name="comments"),
-            threading.Thread(target=self._loop, args=("pingback", pingback_every, 1.0), name="pingbacks"),
+            threading.Thread(target=self._clock, args=("comment", comment_every, 0.0), name="comments"),
+            threading.Thread(target=self._clock, args=("pingback", pingback_every, 1.0), name="pingbacks"),
         ]
 
-    def _pick(self) -> str:
-        return self.rng.choices(self.posts, weights=self.weights)[0]
-
-    def _loop(self, kind: str, every: float, offset: float) -> None:
+    def _clock(self, kind: str, every: float, offset: float) -> None:
         started = time.monotonic() + offset
-        turn = itertools.count()
         for n in itertools.count():
             if self.stop.wait(max(0.0, started + n * every - time.monotonic())):
                 return
-            path = self._pick()
-            began = time.perf_counter()
-            try:
-                if kind == "comment":
-                    who = self.commenters[next(turn) % len(self.commenters)]
-                    outcome = who.comment(
-                        path, f"Busy comment {secrets.token_hex(6)}: what we saw this week."
-                    )
-                else:
-                    ip = self.blogs.ips[next(turn) % len(self.blogs.ips)]
-                    outcome = pingback(self.base, self.blogs, ip, path)
-            except (OSError, http.client.HTTPException) as exc:
-                outcome = f"{type(exc).__name__}: {exc}"
+            with self.lock:
+                path = self.rng.choices(self.posts, weights=self.weights)[0]
+            if kind == "comment":
+                who = self.commenters[n % len(self.commenters)]
+                text = f"Busy comment {secrets.token_hex(6)}: what we saw this week."
+                args = (kind, who.comment, path, text)
+            else:
+                args = (kind, pingback, self.base, self.blogs, self.blogs.ips[n % len(self.blogs.ips)], path)
+            writer = threading.Thread(target=self._write, args=args, name=kind)
+            self.writers.append(writer)
+            writer.start()
+
+    def _write(self, kind: str, call, *args) -> None:
+        began = time.perf_counter()
+        try:
+            outcome = call(*args)
+        except (OSError, http.client.HTTPException) as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        with self.lock:
             self.results[kind].append((outcome, time.perf_counter() - began))
 
     def start(self) -> None:
@@ -552,7 +556,7 @@ class Writes:
 
     def finish(self) -> dict:
         self.stop.set()
-        for thread in self.threads:
+        for thread in self.threads + self.writers:
             thread.join(timeout=60)
         out = {}
         for kind, results in self.results.items():
