@@ -75,6 +75,7 @@ import random
 import resource
 import secrets
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -302,6 +303,14 @@ def site_setup(payload: dict) -> dict:
             comment_approve(comment=comment)
             approved += 1
     return {"keys": keys, "approved": approved}
+
+
+def tasks_due(payload: dict) -> dict:
+    """Background tasks due now or running: set-up's (confirmation emails, site icons) must be done
+    before the read-only run, or their writes would renew the content version during it."""
+    from django_tasks_db.models import DBTaskResult
+
+    return {"due": DBTaskResult.objects.ready().count() + DBTaskResult.objects.running().count()}
 
 
 CALL = (
@@ -606,7 +615,13 @@ def others(before: dict, after: dict, ours: set[int], seconds: float) -> list[di
             continue
         used = cpu - before.get(pid, (0.0, ""))[0]
         if used >= 0.05 * seconds:
-            rows.append({"pid": pid, "cpu_percent": round(100 * used / seconds, 1), "cmd": cmd[:110]})
+            rows.append(
+                {
+                    "pid": pid,
+                    "cpu_percent": round(100 * used / seconds, 1),
+                    "cmd": " ".join(cmd.split())[:110],
+                }
+            )
     return sorted(rows, key=lambda r: -r["cpu_percent"])[:8]
 
 
@@ -630,8 +645,8 @@ def ancestors_ours(root_pids: set[int]) -> set[int]:
     return ours
 
 
-def run_readers(base, script: Path, readers: int, seconds: int, threads: int) -> dict:
-    cmd = ["wrk", "-t", str(threads), "-c", str(readers), "-d", f"{seconds}s", "--timeout", "10s",
+def run_readers(base, script: Path, readers: int, seconds: int, threads: int, timeout: int) -> dict:
+    cmd = ["wrk", "-t", str(threads), "-c", str(readers), "-d", f"{seconds}s", "--timeout", f"{timeout}s",
            "-s", str(script), base + "/"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()
@@ -650,22 +665,35 @@ def measure(
 ) -> tuple[dict, int]:
     """One run of the readers (with the writes, if given): its figures, and the access log's offset."""
     log(f"{name}: {args.readers} readers for {args.seconds} s" + (", with writes" if writes else ""))
+
+    def worker_cpu() -> float:
+        cpu = proc_cpu()
+        return sum(cpu.get(pid, (0.0, ""))[0] for pid in ancestors_ours({task_worker.pid}))
+
+    def self_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
     ours = ancestors_ours({os.getpid(), server.pid, task_worker.pid})
-    procs_before, cpu_before = proc_cpu(), machine_cpu()
-    server_before = server_cpu_seconds(server.pid)
-    worker_before = sum(proc_cpu().get(pid, (0.0, ""))[0] for pid in ancestors_ours({task_worker.pid}))
-    self_before = resource.getrusage(resource.RUSAGE_SELF)
+    procs_before, machine_before = proc_cpu(), machine_cpu()
+    before = {"gunicorn": server_cpu_seconds(server.pid), "task_worker": worker_cpu(), "writers": self_cpu()}
     started = time.monotonic()
     if writes:
         writes.start()
-    readers = run_readers(base, script, args.readers, args.seconds, args.wrk_threads)
-    written = writes.finish() if writes else None
+    readers = run_readers(base, script, args.readers, args.seconds, args.wrk_threads, args.timeout)
     elapsed = time.monotonic() - started
-    self_after = resource.getrusage(resource.RUSAGE_SELF)
+    after = {"gunicorn": server_cpu_seconds(server.pid), "task_worker": worker_cpu(), "writers": self_cpu()}
+    procs_after, machine_after = proc_cpu(), machine_cpu()
+    ours |= ancestors_ours({os.getpid(), server.pid, task_worker.pid})
+    written = writes.finish() if writes else None  # the writes still in flight complete
     time.sleep(0.5)  # the access log catches up
     counts, offset = status_counts(access_log, offset)
-    procs_after, cpu_after = proc_cpu(), machine_cpu()
-    ours |= ancestors_ours({os.getpid(), server.pid, task_worker.pid})
+    # CPU used during the run, in cores (CPU seconds per second); "rest" is everything else on the
+    # machine: PostgreSQL and Redis (for us and for others) and other people's work.
+    cores = {key: round((after[key] - before[key]) / elapsed, 2) for key in after}
+    cores["wrk"] = round(readers["wrk_cpu_seconds"] / elapsed, 2)
+    cores["machine"] = round((machine_after[0] - machine_before[0]) / os.sysconf("SC_CLK_TCK") / elapsed, 2)
+    cores["rest"] = round(cores["machine"] - sum(v for k, v in cores.items() if k != "machine"), 2)
     duration = readers["duration_us"] / 1e6
     requests = readers["requests"]
     result = {
@@ -681,26 +709,10 @@ def measure(
         "writes": written,
         "server_status_counts": counts,
         "5xx": sum(n for code, n in counts.items() if code.startswith("5")),
-        "server_cpu_ms_per_reader_request": round(
-            (server_cpu_seconds(server.pid) - server_before) * 1000 / requests, 3
-        )
-        if requests
-        else None,
-        "task_worker_cpu_seconds": round(
-            sum(proc_cpu().get(pid, (0.0, ""))[0] for pid in ancestors_ours({task_worker.pid}))
-            - worker_before,
-            2,
+        "server_cpu_ms_per_reader_request": (
+            round((after["gunicorn"] - before["gunicorn"]) * 1000 / requests, 2) if requests else None
         ),
-        "wrk_cpu_percent": round(100 * readers["wrk_cpu_seconds"] / elapsed, 1),
-        "writer_cpu_percent": round(
-            100
-            * (self_after.ru_utime + self_after.ru_stime - self_before.ru_utime - self_before.ru_stime)
-            / elapsed,
-            1,
-        ),
-        "machine_cpu_busy_percent": round(
-            100 * (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1]), 1
-        ),
+        "cores": cores,
         "load_average": os.getloadavg(),
         "others": others(procs_before, procs_after, ours, elapsed),
     }
@@ -712,6 +724,12 @@ def busy_database_url(url: str) -> str:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     return url if name.endswith("busy") else parts._replace(path=f"/{name}_busy").geturl()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def flush_redis(url: str) -> None:
@@ -790,8 +808,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--writes-follow-readers", action="store_true", help="write on popular posts more")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of reading before measuring")
     parser.add_argument("--only", choices=["both", "read-only", "busy"], default="both")
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=30,
+        help="seconds before wrk gives up on a request (gunicorn's own timeout); wrk leaves those "
+        "out of its latencies and counts them as errors",
+    )
     parser.add_argument("--redis-url", default=os.environ.get("BUSY_REDIS_URL") or DEFAULT_REDIS)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     args = parser.parse_args(argv)
@@ -832,7 +857,11 @@ def main(argv: list[str] | None = None) -> None:
 
     access_log = OUT_DIR / "busy-access.log"
     access_log.write_bytes(b"")
-    server = start_gunicorn(env, args.port, access_log)
+    port = args.port or free_port()
+    server = start_gunicorn(env, port, access_log)
+    time.sleep(1)
+    if server.poll() is not None:  # /healthz was answered by another server on that port
+        sys.exit(f"busy: gunicorn could not listen on port {port}")
     task_worker = subprocess.Popen(
         [sys.executable, "manage.py", "worker", "--no-reload", "--interval", "1"],
         cwd=ROOT,
@@ -841,10 +870,16 @@ def main(argv: list[str] | None = None) -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{args.port}"
+    base = f"http://127.0.0.1:{port}"
     results = []
     try:
         commenters = set_up_writers(base, env, blogs, facts["posts"]) if args.only != "read-only" else []
+        for _attempt in range(30):
+            due = django_call(env, "tasks_due", {})["due"]
+            if not due:
+                break
+            log(f"set-up: waiting for the task worker ({due} tasks due)")
+            time.sleep(2)
         mix = reader_mix(facts, args.zipf)
         script = OUT_DIR / "busy.lua"
         cookie = reader_cookie(base)
@@ -852,7 +887,7 @@ def main(argv: list[str] | None = None) -> None:
         warm_up(base, [path for path, _w, _k in mix], cookie)
         if args.warmup:
             log(f"warm-up: {args.warmup} s of reading")
-            run_readers(base, script, args.readers, args.warmup, args.wrk_threads)
+            run_readers(base, script, args.readers, args.warmup, args.wrk_threads, args.timeout)
         offset = access_log.stat().st_size
         if args.only in ("both", "read-only"):
             result, offset = measure("read-only", base, script, args, server, task_worker, access_log, offset)
@@ -881,20 +916,21 @@ def report(results: list[dict], workers: dict, args, facts: dict, mix, blogs: Bl
     lines = []
     header = (
         f"{'run':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'hits':>6} {'errors':>6} {'5xx':>4}"
-        f" {'comments ok/fail':>16} {'pings ok/fail':>13} {'cpu ms':>6} {'wrk cpu':>7}"
-        f" {'machine':>7} {'load':>5}"
+        f" {'comments ok/fail':>16} {'pings ok/fail':>13} {'cpu ms':>6} {'gunicorn':>8} {'wrk':>5}"
+        f" {'rest':>5} {'load':>5}"
     )
     lines += [header, "-" * len(header)]
     for r in results:
         w = r["writes"] or {}
         c, p = w.get("comment"), w.get("pingback")
         errors = sum(r["readers"]["errors"].values()) + r["readers"]["4xx"] + r["readers"]["5xx"]
+        cores = r["cores"]
         lines.append(
             f"{r['name']:<10} {r['rps']:>8.1f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['hit_rate']:>6.1%}"
             f" {errors:>6} {r['5xx']:>4} {(f'{c["published"]}/{c["failed"]}' if c else '-'):>16}"
             f" {(f'{p["published"]}/{p["failed"]}' if p else '-'):>13}"
-            f" {r['server_cpu_ms_per_reader_request']:>6.2f} {r['wrk_cpu_percent']:>6.1f}%"
-            f" {r['machine_cpu_busy_percent']:>6.1f}% {r['load_average'][0]:>5.1f}"
+            f" {r['server_cpu_ms_per_reader_request']:>6.2f} {cores['gunicorn']:>8.2f} {cores['wrk']:>5.2f}"
+            f" {cores['rest']:>5.2f} {r['load_average'][0]:>5.1f}"
         )
     by_name = {r["name"]: r for r in results}
     summary = {}
@@ -919,8 +955,12 @@ def report(results: list[dict], workers: dict, args, facts: dict, mix, blogs: Bl
         "5xx = gunicorn's access log (writes included)"
     )
     lines.append(
-        "cpu ms = gunicorn CPU per reader request (writes' cost included); wrk cpu = the load generator's "
-        "share of one CPU; machine = all CPUs busy"
+        "errors include requests wrk gave up on after --timeout s (left out of its latencies); "
+        "cpu ms = gunicorn CPU per reader request (writes' cost included)"
+    )
+    lines.append(
+        "gunicorn, wrk, rest = CPU cores busy during the run: the site's workers, the load generator, "
+        "everything else (PostgreSQL, Redis, other work; the task worker's and writers' are in the JSON)"
     )
     conf = gunicorn_settings()
     lines.append(

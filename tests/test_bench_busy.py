@@ -9,7 +9,7 @@ import pytest
 from bench.busy import SHARES, Blogs, lua_script, reader_mix
 from comments.linkbacks.services import linkback_verify
 
-TARGET = "http://127.0.0.1:8766/2026/12/05/share-your-field-notes/"
+TARGET = "http://127.0.0.1:8000/2026/12/05/share-your-field-notes/"
 
 
 def test_blog_pages_pass_the_sites_pingback_verification(settings):
