@@ -51,12 +51,16 @@ Writes (the busy run only), through the public endpoints, on posts picked unifor
 A write succeeds when it is published: the comment's redirect leads to its page, the ping
 answers without a fault. Anything else is a failure, recorded with its reason.
 
-Order: set-up, `--warmup` (5) s of reading (not recorded), the read-only run, then the busy run.
-It prints, for each run, readers' requests/s, p50/p99 latency, the hit rate, reader errors, 5xx
+Order: set-up, then the background tasks it queued (confirmation emails, site icons: their
+writes would renew the content version during the read-only run), every reader URL once,
+`--warmup` (5) s of reading (not recorded), the read-only run, then the busy run.
+It prints, for each run, readers' requests/s, p50/p99 latency, the hit rate, reader errors
+(requests wrk gave up on after `--timeout`, 30 s, are errors and left out of its latencies), 5xx
 (gunicorn's access log, writes included), writes published/failed, gunicorn's CPU per reader
-request, wrk's own CPU (the loader must not be the bottleneck) and the machine's; then the
-busy/read-only throughput ratio against the issue's target (>= 70 %, busy p99 < 50 ms), and
-the processes outside the benchmark that used the CPU meanwhile. Everything goes to
+request, and the CPU cores used during the run by gunicorn, by wrk (the loader must not be the
+bottleneck) and by everything else on the machine; then the busy/read-only throughput ratio
+against the issue's target (>= 70 %, busy p99 < 50 ms), and the processes outside the benchmark
+that used the CPU meanwhile. Everything goes to
 var/bench/busy-<UTC time>.json.
 """
 
