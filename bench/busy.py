@@ -51,9 +51,10 @@ Writes (the busy run only), through the public endpoints, on posts picked unifor
 A write succeeds when it is published: the comment's redirect leads to its page, the ping
 answers without a fault. Anything else is a failure, recorded with its reason.
 
-Order: set-up, then the background tasks it queued (confirmation emails, site icons: their
-writes would renew the content version during the read-only run), every reader URL once,
-`--warmup` (5) s of reading (not recorded), the read-only run, then the busy run.
+Order: set-up, then the background tasks it queued (confirmation emails, site icons; a write
+of theirs to a content table would renew the content version during the read-only run), every
+reader URL once, `--warmup` (5) s of reading (not recorded), the read-only run, then the busy
+run. Each run adds about 70 comments and pingbacks: `--fresh` for before/after comparisons.
 It prints, for each run, readers' requests/s, p50/p99 latency, the hit rate, reader errors
 (requests wrk gave up on after `--timeout`, 30 s, are errors and left out of its latencies), 5xx
 (gunicorn's access log, writes included), writes published/failed, gunicorn's CPU per reader
