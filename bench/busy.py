@@ -48,8 +48,9 @@ Writes (the busy run only), through the public endpoints, on posts picked unifor
   page while the caller waits and publishes the pingback. Each blog sent one ping during set-up
   that a moderator approved (a site's first linkback is held), and blogs take turns so that none
   passes the site's per-host and per-address linkback limits (10 and 20 per 10 minutes).
-A write succeeds when it is published: the comment's redirect leads to its page, the ping
-answers without a fault. Anything else is a failure, recorded with its reason.
+A write succeeds when it is published: the comment's redirect leads to its page (not to "check
+your email" or "held"); the ping is answered without a fault (stored, and public since its blog
+was approved). Anything else is a failure, recorded with its reason.
 
 Order: set-up, then the background tasks it queued (confirmation emails, site icons; a write
 of theirs to a content table would renew the content version during the read-only run), every
