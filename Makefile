@@ -16,13 +16,14 @@ PYTHON_CANDIDATES := python3 python3.13 python3.12 \
 	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)
 find_python = $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(p))))
 
-.PHONY: help run test test-e2e lint format bench bench-newsletter bench-export soak cluster-demo lock clean
+.PHONY: help run test test-e2e lint format bench bench-busy bench-newsletter bench-export soak cluster-demo lock clean
 
 help:
 	@echo "make run    serve the demo site on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	@echo "make test   run the test suite (against DATABASE_URL if set, SQLite otherwise)"
 	@echo "make lint   ruff check, ruff format --check and lint-imports (the layers)"
 	@echo "make bench  load-test the site against PostgreSQL (see README)"
+	@echo "make bench-busy  readers while a comment arrives every 2 s and a pingback every 10 s, against read-only"
 	@echo "make bench-newsletter  one post to 1,000 then 10,000 subscribers through a loopback SMTP server"
 	@echo "make bench-export  export and import a 1,000-post site with 10,000 then 50,000 comments: time, peak RSS"
 	@echo "make soak   60 s of reading, commenting and a pingback flood; fails on 5xx or lost comments"
@@ -76,9 +77,16 @@ format: $(VENV)/.installed
 
 # Load test against PostgreSQL with gunicorn in production mode (see bench/run.py's docstring).
 # DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/sectorblog_bench);
-# BENCH_ARGS passes options, e.g. BENCH_ARGS="--fresh --seconds 5 --loadgen python".
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--fresh --seconds 5 --loadgen python". It ends with
+# the busy-discussion scenario (bench/busy.py); BUSY_ARGS passes its options.
 bench: $(VENV)/.installed
-	$(PY) bench/run.py $(BENCH_ARGS)
+	BUSY_ARGS="$(BUSY_ARGS)" $(PY) bench/run.py $(BENCH_ARGS)
+
+# The busy-discussion scenario alone (bench/busy.py, issue 24): 64 readers over 200 posts while a
+# comment arrives every 2 s and a pingback every 10 s, then without writes; PostgreSQL and Redis
+# (redis://127.0.0.1:6379/11, flushed). BENCH_ARGS="--seconds 20" shortens each run.
+bench-busy: $(VENV)/.installed
+	$(PY) bench/busy.py $(BENCH_ARGS)
 
 # One post delivered to 1,000 then 10,000 subscribers by the real worker through aiosmtpd on
 # loopback: wall time, emails per second, the worker's peak RSS (bench/newsletter.py).

@@ -28,6 +28,8 @@ What it does, in order:
    (from gunicorn's access log) and each target's ratio to both baselines, records the workers'
    RSS, and writes everything (the single-request rows under "single_cold") to
    var/bench/bench-<time>.json.
+7. then runs the busy-discussion scenario, bench/busy.py (its own database, server and table;
+   options from the BUSY_ARGS environment variable), unless `--only` leaves out the key "busy".
 
 REDIS_URL, if set, is passed on, so the page cache is shared by the workers.
 """
@@ -40,6 +42,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -398,6 +401,10 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     report(results, singles, workers, loadgen, args, post_path)
+    if not args.only or "busy" in args.only.split(","):
+        # The busy-discussion scenario (issue 24), on its own database and server: bench/busy.py.
+        busy_args = shlex.split(os.environ.get("BUSY_ARGS", ""))
+        subprocess.run([sys.executable, str(ROOT / "bench" / "busy.py"), *busy_args], cwd=ROOT, check=False)
 
 
 def targets(base: str, post_path: str) -> list[dict]:
