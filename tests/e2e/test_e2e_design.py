@@ -195,7 +195,8 @@ def test_the_author_page_loads_the_webp_copy_of_the_photo_the_worker_made(
     page = open_page(device_scale_factor=2)
     page.route(live_server.url + settings.MEDIA_URL + "**", serve_media)
     page.on("response", lambda r: loaded.append((r.url, r.status, r.headers.get("content-type", ""))))
-    page.goto(live_server.url + "/author/ada/")
+    response = page.goto(live_server.url + "/author/ada/")
+    assert run_vnu(response.text()) == []  # the <picture>, srcset and sizes are valid HTML
     photo = page.locator(".author-card picture img.author-photo")
     photo.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
