@@ -139,3 +139,22 @@ def test_photos_uploaded_before_the_worker_made_copies_are_queued_by_the_command
     # A second run finds nothing left to do.
     call_command("queue_image_variants", stdout=(again := io.StringIO()))
     assert "0 queued in all" in again.getvalue()
+
+
+def test_a_cached_author_page_shows_the_copies_once_the_worker_has_made_them(
+    client, django_capture_on_commit_callbacks
+):
+    # The page and fragment caches on, as in production: the worker's write renews the pages.
+    user = UserFactory(username="ada")
+    PostFactory(authors=[user])
+    with django_capture_on_commit_callbacks(execute=True):
+        user.profile.avatar = picture(300, 300)
+        user.profile.save()
+    assert soup(client, "/author/ada/").select_one(".author-card picture") is None
+    cached = client.get("/author/ada/")
+    assert cached["X-Page-Cache"] == "hit" and b"<picture" not in cached.content
+    run_worker()
+    fresh = client.get("/author/ada/")
+    assert fresh["X-Page-Cache"] == "miss"
+    source = BeautifulSoup(fresh.content, "html.parser").select_one(".author-card picture source")
+    assert source["srcset"].endswith("-224x224.webp 224w")  # 336 px is wider than the upload
