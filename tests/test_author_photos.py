@@ -139,6 +139,8 @@ def test_photos_uploaded_before_the_worker_made_copies_are_queued_by_the_command
     # A second run finds nothing left to do.
     call_command("queue_image_variants", stdout=(again := io.StringIO()))
     assert "0 queued in all" in again.getvalue()
+    call_command("queue_image_variants", "--all", stdout=(everything := io.StringIO()))
+    assert "author photos: 1 queued" in everything.getvalue()
 
 
 def test_a_cached_author_page_shows_the_copies_once_the_worker_has_made_them(

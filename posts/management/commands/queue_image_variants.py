@@ -16,9 +16,13 @@ from posts.models import AuthorProfile, MediaImage, Post
 from posts.tasks import image_variants_make, image_variants_needed
 
 KINDS = (
-    ("avatar", AuthorProfile.objects.exclude(avatar=""), "author photos"),
-    ("featured", Post.objects.exclude(featured_image=""), "featured images"),
-    ("library", MediaImage.objects.exclude(image=""), "media-library images"),
+    ("avatar", AuthorProfile.objects.exclude(avatar="").only("avatar", "avatar_variants"), "author photos"),
+    (
+        "featured",
+        Post.objects.exclude(featured_image="").only("featured_image", "featured_image_variants"),
+        "featured images",
+    ),
+    ("library", MediaImage.objects.exclude(image="").only("image", "variants"), "media-library images"),
 )
 
 
