@@ -29,11 +29,21 @@ class CommentsConfig(AppConfig):
         list_annotation_register("mention_count", lambda: public_response_count(mentions=True))
         post_admin_inline_register(LinkbackAttemptInline)
         # Every table of the discussion (and of the two apps it builds on) renews the content
-        # version when written (core/cache/watcher.py), but for two that readers never see and
+        # version when written (core/cache/watcher.py), but for three that readers never see and
         # that strangers or the task worker write often: a webmention waiting for its check,
-        # the record of one outbound notification.
+        # the record of one outbound notification, an author's queue of comment notices.
+        # A comment's own rows (in the three tables of its model, and its flags) are written inside
+        # core.cache.deps.changing(post) by comments.models: they renew that post's discussion
+        # tags, not the whole site's content version.
         watcher.register_content(
-            self.label, quiet_models=("comments.IncomingWebmention", "comments.LinkbackAttempt")
+            self.label,
+            quiet_models=("comments.IncomingWebmention", "comments.LinkbackAttempt", "comments.AuthorNotice"),
+            scoped_models=(
+                "comments.Comment",
+                "django_comments.Comment",
+                "django_comments_xtd.XtdComment",
+                "django_comments.CommentFlag",  # a comment's flags go with it when it is deleted
+            ),
         )
         watcher.register_content("django_comments")
         watcher.register_content("django_comments_xtd")

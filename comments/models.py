@@ -16,8 +16,10 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
-from django_comments_xtd.models import XtdComment
+from django_comments.managers import CommentManager
+from django_comments_xtd.models import XtdComment, XtdCommentManager
 
+from core.cache import deps
 from core.markup import plain_text, render_markdown, sanitize
 from posts.models import Post
 
@@ -29,6 +31,27 @@ def remote_html(raw_html: str) -> str:
     hashtags as plain links (their h-card and hashtag spans dropped, so no styling hooks or
     hidden text from the sender survive). Idempotent."""
     return _SPAN_TAG.sub("", sanitize(raw_html or "", "comment"))
+
+
+class DiscussionQuerySet(models.QuerySet):
+    """Updates and deletes of comments say which posts' discussions they change, so that only
+    the pages showing those are renewed (core.cache.deps); one query finds the posts."""
+
+    def _posts(self) -> list:
+        return list(self.order_by().values_list("post_id", flat=True).distinct())
+
+    def update(self, **kwargs):
+        with deps.changing(*self._posts()):
+            return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def delete(self):
+        with deps.changing(*self._posts()):
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 class Comment(XtdComment):
@@ -52,6 +75,10 @@ class Comment(XtdComment):
         FEDIVERSE = "fediverse", _("Fediverse reply")
 
     LINKBACK_KINDS = (Kind.PINGBACK, Kind.TRACKBACK, Kind.WEBMENTION)
+
+    # xtd's managers, whose updates and deletes name the posts they change (DiscussionQuerySet).
+    objects = XtdCommentManager.from_queryset(DiscussionQuerySet)()
+    norel_objects = CommentManager.from_queryset(DiscussionQuerySet)()
 
     post = models.ForeignKey(
         "posts.Post",
@@ -212,6 +239,19 @@ class Comment(XtdComment):
                 email=self.user_email or "",
                 text=self.comment,
             )
+        # Every statement of the save (xtd's thread numbering too) changes this post's discussion.
+        with deps.changing(self.post_id):
+            self._save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        with deps.changing(self.post_id):
+            return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
+
+    def _save(self, *args, **kwargs):
         if self.pk is None and self.parent_id:
             # xtd computes `order` with read-then-update; concurrent replies to one thread got
             # the same order. Lock the thread's root row so replies are numbered one at a time.

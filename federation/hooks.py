@@ -14,7 +14,7 @@ from django.utils import timezone
 from comments import signals as comment_signals
 from comments.extensions import register_thread_header
 from comments.models import Comment
-from core.cache.version import content_version_bump
+from core.cache.version import discussions_changed
 from federation import tasks
 from federation.actors import author_by_username, blog_actor, post_actors, published_authors
 from federation.delivery import post_deleted
@@ -92,14 +92,18 @@ def follow_section(request) -> dict | None:
     return {"blog_handle": blog_actor().handle, "authors": authors}
 
 
+def reaction_changed(*, instance: Reaction, using: str, **_signal_kwargs) -> None:
+    discussions_changed(instance.post_id, using=using)
+
+
 def connect() -> None:
     post_save.connect(post_saved, sender=Post, dispatch_uid="federation.post_saved")
     pre_delete.connect(post_deleting, sender=Post, dispatch_uid="federation.post_deleting")
     comment_signals.comment_published.connect(comment_published, dispatch_uid="federation.answer")
     comment_signals.comment_withdrawn.connect(comment_withdrawn, dispatch_uid="federation.withdraw")
-    # Likes and boosts show on the post page: renew cached pages when they change.
-    post_save.connect(content_version_bump, sender=Reaction, dispatch_uid="federation.reaction-save")
-    post_delete.connect(content_version_bump, sender=Reaction, dispatch_uid="federation.reaction-delete")
+    # Likes and boosts show above the post's thread: renew the pages that show its discussion.
+    post_save.connect(reaction_changed, sender=Reaction, dispatch_uid="federation.reaction-save")
+    post_delete.connect(reaction_changed, sender=Reaction, dispatch_uid="federation.reaction-delete")
     register_thread_header(reactions_row)
 
     follow_section_register(

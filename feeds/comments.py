@@ -150,6 +150,9 @@ class PostCommentFeed(CommentFeed):
     def feed_language(self, post: Post) -> str:
         return post.language
 
+    def discussion_shown(self, post: Post) -> tuple:
+        return (post.pk,)
+
     def feed_url(self, post: Post) -> str:
         return post.get_absolute_url() + "feed/"
 

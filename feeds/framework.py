@@ -37,7 +37,7 @@ from django.utils.functional import Promise
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
-from core.cache import fragments
+from core.cache import deps, fragments
 from core.cache.version import changed_at, content_version
 from core.origin import absolute_url, public_origin
 
@@ -203,6 +203,8 @@ class SiteFeed(Feed):
             obj = self.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as exc:
             raise Http404(_("There is no such feed.")) from exc
+        self.obj = obj
+        self._declare_discussion()
         token, modified = self._remembered("feed-state", lambda: self.feed_state(obj))
         fingerprint = "\x1f".join(
             [
@@ -221,7 +223,7 @@ class SiteFeed(Feed):
         )
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
         etag = quote_etag(digest)
-        timestamp = last_modified(modified)
+        timestamp = last_modified(modified, self.discussion_tags(obj))
         response = get_conditional_response(request, etag=etag, last_modified=timestamp)
         if response is None:
             with translation.override(self.feed_language(obj)):
@@ -236,10 +238,34 @@ class SiteFeed(Feed):
         return response
 
     def _remembered(self, name: str, compute):
-        """`compute()`, kept under the content version for this feed's URL and language: every
-        change to what a feed lists renews the version, so a warm feed runs no query for it."""
+        """`compute()`, kept under the content version for this feed's URL and language (and the
+        discussion tags it shows): every change to what a feed lists renews one or the other, so
+        a warm feed runs no query for it."""
         request = getattr(self, "request", None)
-        return fragments.remember(name, (request.path if request else "", self.lang), compute, request)
+
+        def declared():
+            self._declare_discussion()
+            return compute()
+
+        return fragments.remember(name, (request.path if request else "", self.lang), declared, request)
+
+    def discussion_shown(self, obj) -> tuple | None:
+        """The posts whose discussions this feed shows, for core.cache.deps: () for none (a feed
+        of posts), or None for any post's (the default: a feed of the whole site's comments)."""
+        return None
+
+    def discussion_tags(self, obj) -> tuple[str, ...]:
+        shown = self.discussion_shown(obj)
+        if shown is None:
+            return (deps.ANY,)
+        return tuple(deps.discussion_tag(pk) for pk in shown)
+
+    def _declare_discussion(self) -> None:
+        shown = self.discussion_shown(getattr(self, "obj", None))
+        if shown:
+            deps.discussion(*shown)
+        elif shown is not None:
+            deps.declare()
 
     def feed_language(self, obj) -> str:
         return self.lang or settings.LANGUAGE_CODE
@@ -291,19 +317,22 @@ class SiteFeed(Feed):
         }
 
 
-def last_modified(newest: float | None) -> int:
+def last_modified(newest: float | None, tags=(deps.ANY,)) -> int:
     """A feed's Last-Modified, from its content: the newest publication or update among its
     items (`newest`), the same from every worker however its copy was cached.
 
     Where item dates can't tell every change (a comment feed: approving an old comment shows it
     without a new date), the feed passes None and gets the time content last changed on the
-    site (core.cache.version.changed_at), also the same everywhere: a change elsewhere costs an
-    If-Modified-Since reader a full response, never a stale one. Either way the ETag names the
-    exact state, and If-None-Match wins when both are sent (RFC 9110 section 13.2.2).
+    site (core.cache.version.changed_at) or in the discussions it shows (`tags`,
+    core.cache.deps), also the same everywhere: a change elsewhere costs an If-Modified-Since
+    reader a full response, never a stale one. Either way the ETag names the exact state, and
+    If-None-Match wins when both are sent (RFC 9110 section 13.2.2).
     """
     if newest is not None:
         return int(newest)
-    return changed_at(content_version()) or int(time.time())
+    # A comment renews its post's discussion tags (core.cache.deps), not the content version.
+    changed = max(changed_at(content_version()) or 0, deps.newest(tags) or 0)
+    return changed or int(time.time())
 
 
 class AtomMixin:

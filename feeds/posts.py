@@ -59,6 +59,9 @@ class PostFeed(SiteFeed):
     def narrow(self, queryset: QuerySet[Post], obj) -> QuerySet[Post]:
         return queryset
 
+    def discussion_shown(self, obj) -> tuple:
+        return ()  # posts only: a comment anywhere leaves the feed as it is
+
     def feed_state(self, obj) -> tuple[str, float | None]:
         state = self.post_queryset(obj).aggregate(
             count=Count("pk"), newest=Max("published_at"), changed=Max("updated_at")
@@ -109,7 +112,7 @@ class PostFeed(SiteFeed):
         if missing:
             fetched = self.item_queryset(obj).filter(pk__in=missing)
             built = {item.pk: self.item_entry(item) for item in fetched}
-            fragments.put_many({keys[pk]: entry for pk, entry in built.items()})
+            fragments.put_many({keys[pk]: entry for pk, entry in built.items()}, tags=())
             found.update({keys[pk]: entry for pk, entry in built.items()})
         return [found[keys[pk]] for pk in ids if keys[pk] in found]
 

@@ -22,7 +22,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from core.cache import fragments
+from core.cache import deps, fragments
 from core.origin import public_origin
 from posts.extensions import list_annotations
 from posts.follow import follow_page
@@ -77,6 +77,9 @@ def _list(
 ):
     """Render one page of a post list, with path-form pagination links and SEO metadata."""
     url_kwargs = url_kwargs or {}
+    # Each card says whose discussion (comment count) it shows: a comment on a post that is not
+    # on this page leaves the page cached (core.cache.deps).
+    deps.declare()
     if page == 1:
         # /page/1/ is the list itself: one URL per page for readers and search engines.
         return HttpResponsePermanentRedirect(_page_url(url_name, url_kwargs, 1, query))
@@ -312,6 +315,7 @@ def _published_post_and_translations(request, year, month, day, slug):
     start, end, _first = _date_range(year, month, day)
 
     def find():
+        deps.declare()  # the post, its authors and taxonomy: nothing of its discussion
         posts = _post_queryset().published()
         post = posts.filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
         return None if post is None else (post, _translations(post))
@@ -329,6 +333,8 @@ def detail(request, year, month, day, slug):
         translations = _translations(post)
     # Read by the linkbacks middleware to advertise this post's Pingback and Webmention endpoints.
     request.viewed_post = post
+    # Of the discussion, the page shows this post's alone: a comment elsewhere leaves it cached.
+    deps.discussion(post.pk)
     origin = public_origin()
     alternates = []
     if translations:

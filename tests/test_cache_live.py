@@ -2,6 +2,8 @@
 path and the fragment cache on, the content version in the file the workers share (no REDIS_URL)
 or in Redis. Each backend gets one site (migrated, seeded with the demo content) for the module.
 
+- A comment renews only what shows it: its post's page, the lists and feeds with that post's
+  comments or count; another post, a list without the post and the site feed stay cached.
 - Moderation reaches anonymous readers at once: a moderator's admin actions, a signed-in
   reader's cached thread, and a write from a third process (manage.py shell).
 - Query-string floods are bounded: tracking parameters share one page, unknown parameters are
@@ -63,8 +65,12 @@ def comment(text, **fields):
     return made.pk
 
 
+other = Post.objects.published().filter(is_page=False).exclude(pk=post.pk).order_by("published_at").first()
+other.tags.add(Tag.objects.create(name="Quiet live", slug="quiet-live"))  # a list without `post`
+
 print(json.dumps({
     "post": post.get_absolute_url(),
+    "other": other.get_absolute_url(),
     "remove": comment("LIVE-REMOVE-ME about the borehole", is_public=True),
     "approve": comment("LIVE-APPROVE-ME about the kiosk", is_public=False, hold_reason="links"),
 }))
@@ -147,6 +153,46 @@ def test_moderation_reaches_every_worker_and_the_signed_in_thread_at_once(live):
     )
     assert all("LIVE-APPROVE-ME" not in r.text for r in anonymous_reads(live, post))
     assert "LIVE-APPROVE-ME" not in reader.get(live.url(post))[1]
+
+
+def all_hits(site: LiveSite, path: str) -> bool:
+    return all(r.header("X-Page-Cache") == "hit" for r in anonymous_reads(site, path))
+
+
+def test_a_comment_renews_only_the_pages_that_show_it(live):
+    """Every cache on, two gunicorn workers: a reader's comment on post A (through the form)
+    leaves post B, a list without A and the site feed as page-cache hits on every worker, and
+    A's page, the home page (which lists A with its count) and both comment feeds show it."""
+    post, other = live.data["post"], live.data["other"]
+    unrelated = (other, "/tag/quiet-live/", "/feed/")
+    showing = (post, post + "feed/", "/comments/feed/")
+    count_before = card_count(live.get("/").text, post)
+    for path in (*unrelated, *showing, "/"):
+        for _ in range(4):  # until every worker has its copy (each has its own with the file)
+            if all_hits(live, path):
+                break
+        assert all_hits(live, path), path
+    reader = Browser()
+    reader.login(live.origin + "/", "rafa", PASSWORD)
+    text = f"LIVE-TARGETED-{uuid.uuid4().hex[:8]} about the water point"
+    status, _html, _headers = reader.comment(live.origin + "/", post, text)
+    assert status == 302, status
+
+    for path in unrelated:
+        assert all_hits(live, path), f"{path} was renewed by a comment on another post"
+    for path in showing:
+        after = anonymous_reads(live, path)
+        assert all(text in r.text for r in after), path
+        assert any(r.header("X-Page-Cache") == "miss" for r in after), path
+    home = anonymous_reads(live, "/")
+    assert {card_count(r.text, post) for r in home} == {count_before + 1}
+    assert any(r.header("X-Page-Cache") == "miss" for r in home)
+
+
+def card_count(html: str, post: str) -> int:
+    """The comment count on the post's card in a list page ("3 comments")."""
+    link = BeautifulSoup(html, "html.parser").select_one(f'.post-card a[href="{post}#comments"]')
+    return int(link.get_text().split()[0])
 
 
 @pytest.mark.parametrize("language", sorted(TERMS))

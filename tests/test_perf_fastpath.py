@@ -9,6 +9,7 @@ import io
 from http.cookies import SimpleCookie
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
@@ -16,6 +17,7 @@ from django.db import close_old_connections
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.utils import timezone
+from django.utils.http import http_date
 
 from comments.models import Comment
 from core.cache.fastpath import PER_VISITOR, FastPath
@@ -188,6 +190,22 @@ def test_a_change_is_seen_at_once(app, post, make_comment):
     fresh = app(url)
     assert fresh.via_django and fresh["X-Page-Cache"] == "miss"
     assert b"We keep a parts kit at the health post." in fresh.html
+
+
+def test_after_a_comment_the_fast_path_serves_the_new_copy_and_its_last_modified(app, post, make_comment):
+    """The page's copy is replaced under the same key (its discussion tag changed, not the site's
+    content version): the headers the fast path learned from the old copy must not name its date."""
+    url = post.get_absolute_url()
+    warm(app, url)
+    later = timezone.now() + dt.timedelta(minutes=7)
+    with time_machine.travel(later, tick=False):
+        make_comment(post, user_name="Tomás", comment="A spare-parts kit at the health post.")
+        miss = app(url)  # renewed: Django renders and stores the new copy
+        fast = app(url)  # the fast path already knows this key: it serves the new copy
+    assert miss.via_django and miss["X-Page-Cache"] == "miss"
+    assert not fast.via_django
+    assert b"A spare-parts kit at the health post." in fast.html
+    assert fast["Last-Modified"] == miss["Last-Modified"] == http_date(int(later.timestamp()))
 
 
 def test_each_language_is_recorded_on_its_own(app, post):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bench import settings as bench_settings
 from comments.models import Comment
-from core.cache import fragments
+from core.cache import deps, fragments
 from tests import factories
 
 BYPASS = {"HTTP_X_BENCH_NOCACHE": "1"}
@@ -193,13 +193,15 @@ def test_html_with_a_nonce_or_csrf_field_is_never_stored(rf, db):
     request._csp_nonce = "n0nce-abc"
     key = fragments.fragment_key("probe", ("x",))
     script = "<script nonce='n0nce-abc'></script>"
-    fragments.put(key, script, request, html=script)
-    assert fragments.get(key) is None
-    html = '<input type="hidden" name="csrfmiddlewaretoken" value="abc">'
-    fragments.put(key, html, request, html=html)
-    assert fragments.get(key) is None
-    fragments.put(key, "<p>shared</p>", request, html="<p>shared</p>")
-    assert fragments.get(key) == "<p>shared</p>"
+    with deps.recording():  # as a page renders: what it shows is recorded
+        deps.declare()
+        fragments.put(key, script, request, html=script)
+        assert fragments.get(key) is None
+        html = '<input type="hidden" name="csrfmiddlewaretoken" value="abc">'
+        fragments.put(key, html, request, html=html)
+        assert fragments.get(key) is None
+        fragments.put(key, "<p>shared</p>", request, html="<p>shared</p>")
+        assert fragments.get(key) == "<p>shared</p>"
 
 
 def test_feed_items_come_from_the_cache_and_follow_edits(client, site):

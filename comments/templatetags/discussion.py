@@ -25,7 +25,7 @@ from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import thread_page
-from core.cache import fragments
+from core.cache import deps, fragments
 from core.cache.policy import fragments_bypassed
 
 register = template.Library()
@@ -99,7 +99,7 @@ class ThreadCacheNode(template.Node):
         html = fragments.get(cache_key)  # a cache outage costs a render, never the page
         if html is None:
             html = self.nodelist.render(context)
-            fragments.put(cache_key, html)
+            fragments.put(cache_key, html, tags=())  # the key is a digest of what it shows
         version_key = context.get("thread_version_key")
         if version_key:
             fragments.put(version_key, {"html": str(html), "counts": context.get("counts")})
@@ -141,9 +141,13 @@ def render_discussion(context, post):
         else None,
     }
     # Rows that other apps show above the thread (e.g. the fediverse's likes and boosts).
-    common["thread_header"] = fragments.remember(
-        "thread-header", (post.pk,), lambda: str(thread_header_html(post)), request
-    )
+    deps.discussion(post.pk)
+
+    def header() -> str:
+        deps.discussion(post.pk)  # the fediverse's likes and boosts of this post
+        return str(thread_header_html(post))
+
+    common["thread_header"] = fragments.remember("thread-header", (post.pk,), header, request)
     # Until the content version changes, the thread's HTML and count come from one cache read,
     # without a query: the digest key below still saves the render after unrelated changes.
     version_key = None

@@ -3,6 +3,9 @@
 - `version`: the content version, one value that changes whenever anything a public page shows
   changes, and the watcher that renews it after every write to a table an app registered as
   content (`register_content`).
+- `deps`: dependency tags. A comment renews its post's discussion tags, not the version; pages and
+  fragments record which posts' discussions they show, and are served only while those are as
+  they were (`changing`, `discussion`, `{% shows_discussion %}`).
 - `policy`: whether a request may be served from or stored in the page cache (one rule, used by
   the fast path and the middleware alike), and the request flag a layer outside may set to make
   the caches step aside for one request (`BYPASS`).

@@ -40,6 +40,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.csp import generate_nonce
+from django.utils.http import http_date
 from django.utils.translation import get_language_from_request
 
 from core.cache import pagecache, policy
@@ -48,8 +49,9 @@ from core.cache.version import content_version_if_current
 logger = logging.getLogger(__name__)
 
 RECORDS = 4096  # keys × encodings remembered per process, least recently used first out
-# Headers made per visitor; every other header is replayed as recorded.
-PER_VISITOR = {"set-cookie", "etag", "content-length", "content-encoding", "date", "server"}
+# Headers made per visitor, or per stored copy (a page's copy is replaced under the same key when
+# a discussion it shows changes: core.cache.deps); every other header is replayed as recorded.
+PER_VISITOR = {"set-cookie", "etag", "content-length", "content-encoding", "date", "server", "last-modified"}
 _NONCE = re.compile(r"'nonce-([A-Za-z0-9_\-]+)'")
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
@@ -146,6 +148,7 @@ class FastPath:
                 value = _NONCE.sub(f"'nonce-{nonce}'", value)
             headers.append((name, value))
         headers.append(("ETag", etag))
+        headers.append(("Last-Modified", http_date(entry["last_modified"])))
         if gzipped:
             headers.append(("Content-Encoding", "gzip"))
         headers.append(("Content-Length", str(len(body))))

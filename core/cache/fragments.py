@@ -33,6 +33,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 
+from core.cache import deps
 from core.cache.policy import fragments_bypassed
 from core.cache.version import content_version
 from core.origin import public_origin
@@ -131,11 +132,32 @@ def fragment_key(name: str, parts) -> str | None:
     return f"frag:{version}:{get_language()}:{deploy_digest()}:{name}:{vary}"
 
 
+# Stored fragments carry what they show of the discussion (core.cache.deps): (MARK, value, tags,
+# as_of). A read checks the tags and adds them to the page being rendered.
+MARK = "deps1"
+
+
+def _unwrap(stored, fresh: dict[str, int] | None = None):
+    """The value of a stored fragment, or None when a discussion it shows changed since."""
+    if not (isinstance(stored, tuple) and len(stored) == 4 and stored[0] == MARK):
+        return None  # written by older code
+    _mark, value, tags, as_of = stored
+    if tags:
+        if fresh is None:
+            ok = deps.fresh(tags, as_of)
+        else:
+            ok = all(tag in fresh and fresh[tag] <= as_of for tag in tags)
+        if not ok:
+            return None
+        deps.depend(tags)
+    return value
+
+
 def get(key: str | None):
     if key is None:
         return None
     try:
-        return cache.get(key)
+        return _unwrap(cache.get(key))
     except Exception:  # noqa: BLE001 (a cache outage costs a render, never the page)
         logger.warning("fragment cache unavailable", exc_info=True)
         return None
@@ -149,39 +171,73 @@ def is_shareable(html: str, request) -> bool:
     return not (nonce and str(nonce) in html)  # LazyNonce is false until something rendered it
 
 
-def put(key: str | None, value, request=None, html: str | None = None) -> None:
+def _wrapped(value, recorder: deps.Recorder | None, tags) -> tuple | None:
+    """`value` as stored, with its tags: `tags` when given (() for a key that names its content,
+    such as a digest), else what `recorder` saw while it was made. None when it must not be
+    stored: a change committed while it was made, or nothing recorded what it shows."""
+    if tags is not None:
+        return (MARK, value, tuple(tags), 0)
+    if recorder is None:
+        return None
+    final = recorder.final_tags()
+    if deps.storable(final, recorder.as_of) is None:
+        return None
+    return (MARK, value, tuple(sorted(final)), recorder.as_of)
+
+
+def put(
+    key: str | None,
+    value,
+    request=None,
+    html: str | None = None,
+    *,
+    recorder: deps.Recorder | None = None,
+    tags=None,
+) -> None:
+    """Store a fragment. Its dependencies are `tags` if given, else those `recorder` (by default
+    the page being rendered) collected."""
     if key is None or (html is not None and not is_shareable(html, request)):
         return
     try:
-        cache.set(key, value, FRAGMENT_SECONDS)
+        stored = _wrapped(value, recorder or deps.current(), tags)
+        if stored is not None:
+            cache.set(key, stored, FRAGMENT_SECONDS)
     except Exception:  # noqa: BLE001
         logger.warning("fragment cache unavailable", exc_info=True)
 
 
 def remember(name: str, parts, compute, request=None):
     """`compute()`, kept as fragment `name` for `parts` while fragments are on; a None result is
-    not stored (it is computed again next time)."""
+    not stored (it is computed again next time). What compute() shows of the discussion is
+    recorded while it runs (core.cache.deps.discussion or declare; nothing said: any comment)."""
     if not enabled(request):
         return compute()
     key = fragment_key(name, parts)
     value = get(key)
     if value is None:
-        value = compute()
+        with deps.recording() as recorder:
+            value = compute()
         if value is not None:
-            put(key, value)
+            put(key, value, recorder=recorder)
     return value
 
 
 def get_many(keys: list[str]) -> dict:
+    """The fragments found under `keys` and still current."""
     try:
-        return cache.get_many(keys)
+        stored = cache.get_many(keys)
+        tags = {tag for entry in stored.values() if isinstance(entry, tuple) for tag in entry[2]}
+        fresh = deps.values(tags)
+        found = {key: _unwrap(entry, fresh) for key, entry in stored.items()}
+        return {key: value for key, value in found.items() if value is not None}
     except Exception:  # noqa: BLE001
         logger.warning("fragment cache unavailable", exc_info=True)
         return {}
 
 
-def put_many(values: dict) -> None:
+def put_many(values: dict, *, tags) -> None:
+    """Store fragments that all show the same part of the discussion (`tags`; () for none)."""
     try:
-        cache.set_many(values, FRAGMENT_SECONDS)
+        cache.set_many({key: _wrapped(value, None, tags) for key, value in values.items()}, FRAGMENT_SECONDS)
     except Exception:  # noqa: BLE001
         logger.warning("fragment cache unavailable", exc_info=True)

@@ -67,7 +67,7 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csp import csp_override, csp_report_only_override
 
-from core.cache import policy
+from core.cache import deps, policy
 from core.cache.fragments import deploy_digest
 from core.cache.version import changed_at, content_version
 from core.guards import client_ip
@@ -200,8 +200,9 @@ class NearCache:
         if not self._enabled() or len(entry["body"]) > self.max_bytes // 4:
             return
         with self.lock:
-            if key in self.entries:
-                return
+            old = self.entries.pop(key, None)
+            if old is not None:  # a newer copy of a page whose dependencies changed
+                self.size -= len(old["body"])
             self.entries[key] = entry
             self.size += len(entry["body"])
             while self.size > self.max_bytes and self.entries:
@@ -261,6 +262,12 @@ class PageCacheMiddleware:
 
     # --- the request side ---------------------------------------------------------------------
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # What the page shows of the discussion is recorded while it renders (core.cache.deps),
+        # as of now: before the version is read and before any query.
+        with deps.recording(nested=False) as recorder:
+            return self._respond(request, recorder)
+
+    def _respond(self, request: HttpRequest, recorder: deps.Recorder) -> HttpResponse:
         try:
             query = self._cacheable_query(request)
             if query is None:
@@ -285,6 +292,8 @@ class PageCacheMiddleware:
         if entry is None:
             return response
         try:
+            if not self._depends(entry, recorder):
+                return response  # a change committed while it rendered: answered, not stored
             if query and not self._client_may_add_variant(request):
                 return response
             cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
@@ -295,12 +304,33 @@ class PageCacheMiddleware:
         return self._serve(request, entry, hit=False)
 
     def lookup(self, key: str) -> dict | None:
+        """The stored page under `key`, while every discussion it shows is as it was then."""
         entry = self._near.get(key)
-        if entry is None:
-            entry = cache.get(key)
-            if entry is not None:
-                self._near.put(key, entry)
+        if entry is not None and self._fresh(entry):
+            return entry
+        # Not here, or this process's copy is older than a change to what it shows: another
+        # process may have stored the new copy under the same key.
+        entry = cache.get(key)
+        if entry is None or not self._fresh(entry):
+            return None
+        self._near.put(key, entry)
         return entry
+
+    @staticmethod
+    def _fresh(entry: dict) -> bool:
+        return not entry.get("tags") or deps.fresh(entry["tags"], entry["as_of"])
+
+    @staticmethod
+    def _depends(entry: dict, recorder: deps.Recorder) -> bool:
+        """Give `entry` the tags its page depends on; False when it must not be stored. The
+        page's Last-Modified is the newest change among the version and its tags."""
+        tags = recorder.final_tags()
+        newest = deps.storable(tags, recorder.as_of)
+        if newest is None:
+            return False
+        entry["tags"], entry["as_of"] = tuple(sorted(tags)), recorder.as_of
+        entry["last_modified"] = max(entry["last_modified"], newest // 1_000_000_000)
+        return True
 
     def _cacheable_query(self, request: HttpRequest) -> str | None:
         """The query string the key uses (see cache_query), or None when this request is neither

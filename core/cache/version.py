@@ -36,6 +36,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from core.cache import deps
 from core.routers import remember_primary_position, replica_aliases
 
 CACHE_KEY = "content-version"
@@ -164,7 +165,9 @@ def content_version_if_current() -> str | None:
     return value[0]
 
 
-def content_changed(*, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = True) -> None:
+def content_changed(
+    *, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = True, tags: frozenset[str] | None = None
+) -> None:
     """Make every cached page and fragment stale: the one function every content write reaches
     (through core.cache.watcher).
 
@@ -175,6 +178,9 @@ def content_changed(*, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = T
     per transaction, however many statements it runs. `schedule_changed` (a write to the posts
     table) looks up the next scheduled publication at once, inside the transaction, so a post
     scheduled by it sets the renewed version's lifetime.
+
+    With `tags` (a write core.cache.deps can attribute: one post's discussion), those dependency
+    tags are renewed instead of the version, at the same moments.
     """
     connection = connections[using]
     if replica_aliases() and not _queued(connection, remember_primary_position):
@@ -183,10 +189,19 @@ def content_changed(*, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = T
         transaction.on_commit(remember_primary_position, using=using)
     if not settings.PAGE_CACHE:
         return  # nothing reads the version
+    if tags is not None:
+        if not connection.in_atomic_block:
+            deps.renew(tags)
+            return
+        deps.owe(tags)
+        _owed.commit_tags = _owed.commit_tags | tags
+        if not _queued(connection, _renew_after_commit):
+            transaction.on_commit(_renew_after_commit, using=using)
+        return
     if not connection.in_atomic_block:
         _renew()
         return
-    _owed.renew = True
+    _owed.renew = _owed.commit_renew = True
     if schedule_changed:
         _owed.until = _next_scheduled_publication(using)  # this transaction's own rows included
     if not _queued(connection, _renew_after_commit):
@@ -196,6 +211,9 @@ def content_changed(*, using: str = DEFAULT_DB_ALIAS, schedule_changed: bool = T
 class _Owed(threading.local):
     renew = False  # this thread's open transaction changed content since the version was read
     until: float | None = None  # the next scheduled publication it saw, when it wrote posts
+    # What the commit renews, whatever was renewed early for this thread's own reads.
+    commit_renew = False
+    commit_tags: frozenset[str] = frozenset()
 
 
 _owed = _Owed()
@@ -218,6 +236,13 @@ def expire() -> None:
     _store((_fresh_version(), 0.0))
 
 
+def discussions_changed(*post_ids, using: str = DEFAULT_DB_ALIAS) -> None:
+    """These posts' discussions changed through a table the write watcher does not watch (an app
+    above comments, with its own signals): renew their dependency tags (core.cache.deps), as a
+    comment's own write does."""
+    content_changed(using=using, tags=deps.changed_tags(post_ids))
+
+
 def content_version_bump(**_signal_kwargs) -> None:
     """content_changed() under its older name (also usable as a signal receiver). Writes reach
     content_changed() by themselves now; there is no need to call either."""
@@ -232,5 +257,11 @@ def _queued(connection, callback) -> bool:
 
 
 def _renew_after_commit() -> None:
-    _owed.renew, _owed.until = False, None
-    _renew()
+    tags, renew = _owed.commit_tags, _owed.commit_renew
+    _owed.commit_tags = frozenset()
+    _owed.commit_renew = False
+    if tags:
+        deps.renew(tags)
+    if renew:
+        _owed.renew, _owed.until = False, None
+        _renew()

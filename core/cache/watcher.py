@@ -11,6 +11,8 @@ Apps declare their own tables in AppConfig.ready(), so this module names none of
 Every table of a registered app counts, so a table the app adds later is watched without a word;
 `quiet_models` are its tables that readers never see and that strangers or the task worker write
 often; `quiet_columns` are columns readers never see (an UPDATE setting only those is no change).
+`scoped_models` are tables whose writes the app attributes to posts' discussions
+(core.cache.deps.changing): inside such a block they renew those tags, not the version.
 `schedule=True` marks a table whose rows carry publication times: a write to it also looks up the
 next scheduled publication (core.cache.version.register_schedule).
 """
@@ -24,9 +26,10 @@ from django.db import DatabaseError, connections
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 
-from core.cache import version
+from core.cache import deps, version
 
 _apps: dict[str, tuple[str, ...]] = {}  # app label -> quiet model labels
+_scoped: set[str] = set()  # model labels whose writes core.cache.deps.changing() can attribute
 _models: set[str] = set()
 _quiet_columns: set[str] = set()
 _schedule_labels: set[str] = set()  # app or model labels whose tables hold publication times
@@ -41,9 +44,14 @@ _UPDATE_SET = re.compile(r"\s*UPDATE\s+\S+\s+SET\s+(.*?)\s+WHERE\s", re.IGNORECA
 _ASSIGNED = re.compile(r'"?(\w+)"?\s*=')
 
 
-def register_content(app_label: str, *, quiet_models=(), schedule: bool = False) -> None:
-    """Every table of app `app_label` feeds pages, feeds or sidebars (but `quiet_models`)."""
+def register_content(app_label: str, *, quiet_models=(), scoped_models=(), schedule: bool = False) -> None:
+    """Every table of app `app_label` feeds pages, feeds or sidebars (but `quiet_models`).
+
+    A write to one of `scoped_models` (model labels, of any app) made inside a
+    core.cache.deps.changing() block renews that block's dependency tags instead of the content
+    version; outside such a block it renews the version, like any content write."""
     _apps[app_label] = tuple(quiet_models)
+    _scoped.update(scoped_models)
     if schedule:
         _schedule_labels.add(app_label)
     watcher.forget()
@@ -66,6 +74,10 @@ def content_tables() -> frozenset[str]:
     }
     tables.update(apps.get_model(label)._meta.db_table for label in _models)
     return frozenset(tables - quiet)
+
+
+def _scoped_tables() -> frozenset[str]:
+    return frozenset(apps.get_model(label)._meta.db_table for label in _scoped)
 
 
 def _schedule_tables() -> frozenset[str]:
@@ -92,6 +104,7 @@ class ContentWriteWatcher:
     def __init__(self) -> None:
         self._names: re.Pattern | None = None
         self._schedule: frozenset[str] = frozenset()
+        self._scoped: frozenset[str] = frozenset()
 
     def forget(self) -> None:
         """Read the registered tables again on the next write."""
@@ -101,6 +114,7 @@ class ContentWriteWatcher:
         if self._names is None:
             names = sorted(content_tables(), key=len, reverse=True)
             self._schedule = _schedule_tables()
+            self._scoped = _scoped_tables()
             self._names = re.compile(r"(?<![\w$])(" + "|".join(map(re.escape, names)) + r")(?![\w$])")
         return self._names
 
@@ -109,8 +123,11 @@ class ContentWriteWatcher:
         if not self.paused and isinstance(sql, str) and _is_write(sql):
             named = set(self._tables().findall(sql))
             if named and not _only_quiet_columns(sql):
+                tags = deps.changing_tags() if named <= self._scoped else None
                 version.content_changed(
-                    using=context["connection"].alias, schedule_changed=bool(named & self._schedule)
+                    using=context["connection"].alias,
+                    schedule_changed=bool(named & self._schedule),
+                    tags=tags,
                 )
         return result
 

@@ -1,5 +1,9 @@
 """`{% fragment "name" part … %}…{% endfragment %}`: cache a block's HTML (core.cache.fragments).
 
+`{% shows_discussion post.pk %}` inside a block says which posts' discussions it shows, and
+`{% shows_discussion %}` that it shows none; the block is then kept when a comment lands on any
+other post (core.cache.deps).
+
 The key is the content version, the language, the templates' digest, the name and the resolved
 parts; the block is rendered and stored on a miss. Put only reader-independent markup inside;
 a view sets `fragments_off` in the context for pages that must always render afresh (previews).
@@ -21,7 +25,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
-from core.cache import fragments
+from core.cache import deps, fragments
 
 register = template.Library()
 
@@ -38,8 +42,9 @@ class FragmentNode(template.Node):
         key = fragments.fragment_key(self.name, [part.resolve(context) for part in self.parts])
         html = fragments.get(key)
         if html is None:
-            html = self.nodelist.render(context)
-            fragments.put(key, str(html), context.get("request"), html=html)
+            with deps.recording() as recorder:
+                html = self.nodelist.render(context)
+            fragments.put(key, str(html), context.get("request"), html=html, recorder=recorder)
         return mark_safe(html)
 
 
@@ -51,3 +56,16 @@ def do_fragment(parser, token):
     nodelist = parser.parse(("endfragment",))
     parser.delete_first_token()
     return FragmentNode(nodelist, bits[1][1:-1], [parser.compile_filter(bit) for bit in bits[2:]])
+
+
+@register.simple_tag
+def shows_discussion(*post_ids) -> str:
+    """`{% shows_discussion post.pk … %}`: the page or fragment being rendered shows these posts'
+    discussions (a count, a thread), and no other; `{% shows_discussion %}` says it shows none
+    beyond what its parts say. Without it, a fragment is renewed by any comment on any post
+    (core.cache.deps)."""
+    if post_ids:
+        deps.discussion(*post_ids)
+    else:
+        deps.declare()
+    return ""

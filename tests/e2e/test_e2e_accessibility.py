@@ -6,6 +6,8 @@ mode. Each audited page prints "[quality] <page>: axe violations=N vnu errors=M"
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from posts.models import Post
@@ -147,8 +149,9 @@ def test_skip_link_is_first_visible_on_focus_and_lands_in_main(open_page, live_s
     box = skip.bounding_box()
     assert box["x"] >= 0 and box["y"] >= 0 and box["width"] > 0, box
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
-    assert page.evaluate("document.activeElement.id") == "main"
+    # The fragment navigation settles after the key event: wait for it rather than race it.
+    page.wait_for_url(re.compile(r"#main$"), timeout=5000)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'main'", timeout=5000)
     # The next Tab continues inside the content, past the header's links.
     page.keyboard.press("Tab")
     assert page.evaluate("!!document.activeElement.closest('main')")
