@@ -39,12 +39,12 @@ class PostsConfig(AppConfig):
     def ready(self) -> None:
         from core.cache import version, watcher
         from posts import converters  # app-loading order, as every ready() import
-        from posts.models import MediaImage, Post, next_scheduled_publication
+        from posts.models import AuthorProfile, MediaImage, Post, next_scheduled_publication
         from posts.tasks import image_variants_queue
 
         converters.register()  # once per process, before any URLconf is loaded
         post_migrate.connect(sync_site, sender=self)
-        for model in (Post, MediaImage):
+        for model in (Post, MediaImage, AuthorProfile):
             post_save.connect(
                 image_variants_queue, sender=model, dispatch_uid=f"image-variants-{model.__name__}"
             )

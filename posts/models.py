@@ -37,6 +37,8 @@ class AuthorProfile(models.Model):
     bio = models.TextField(_("short bio"), blank=True, max_length=2000)
     website = models.URLField(_("website"), blank=True, max_length=500)
     avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    # The square copies the worker made of `avatar` (posts/images.py, "author photos").
+    avatar_variants = models.JSONField(default=dict, blank=True, editable=False)
 
     class CommentNotifications(models.TextChoices):
         ALL = "all", _("Every comment on my posts")

@@ -90,8 +90,11 @@ def notify_authors_of_decision(post_id: int, by_id: int | None, decision: str, n
 @task
 def image_variants_make(*, model: str, pk: int) -> str:
     """Make the narrower and WebP copies of a media-library image ("library") or of a post's
-    featured image ("featured"), and record them; posts showing a library image are rendered
-    again so their bodies list the new copies. Returns "made", "unreadable" or "gone"."""
+    featured image ("featured"), or the square copies of an author photo ("avatar"), and record
+    them; posts showing a library image are rendered again so their bodies list the new copies.
+    Returns "made", "unreadable" or "gone"."""
+    if model == "avatar":
+        return _photo_variants_make(pk)
     if model == "library":
         row = MediaImage.objects.filter(pk=pk).first()
         name = row.image.name if row else ""
@@ -112,13 +115,35 @@ def image_variants_make(*, model: str, pk: int) -> str:
     return "made" if info else "unreadable"
 
 
-def image_variants_queue(sender, instance, **kwargs) -> None:
-    """post_save: a new upload (library image or featured image) gets its copies made by the
-    worker after the transaction commits."""
+def _photo_variants_make(pk: int) -> str:
+    name = AuthorProfile.objects.filter(pk=pk).values_list("avatar", flat=True).first()
+    if not name:
+        return "gone"
+    info = images.make_photo_variants(name)
+    meta = images.photo_meta_of(name, info) if info else {"name": name}
+    # Recorded only if the photo is still the one made from; the write renews the page cache.
+    AuthorProfile.objects.filter(pk=pk, avatar=name).update(avatar_variants=meta)
+    return "made" if info else "unreadable"
+
+
+def _image_and_meta(instance) -> tuple[str, str, dict]:
+    """(task model name, stored file name, recorded variants) of a row that holds an upload."""
     if isinstance(instance, MediaImage):
-        model, name, meta = "library", instance.image.name, instance.variants
-    else:
-        model, name, meta = "featured", instance.featured_image.name, instance.featured_image_variants
-    if name and (meta or {}).get("name") != name:
-        pk = instance.pk
+        return "library", instance.image.name, instance.variants
+    if isinstance(instance, AuthorProfile):
+        return "avatar", instance.avatar.name, instance.avatar_variants
+    return "featured", instance.featured_image.name, instance.featured_image_variants
+
+
+def image_variants_needed(instance) -> bool:
+    """Whether the row's upload has no variants recorded for it (made or found unreadable)."""
+    _model, name, meta = _image_and_meta(instance)
+    return bool(name) and (meta or {}).get("name") != name
+
+
+def image_variants_queue(sender, instance, **kwargs) -> None:
+    """post_save: a new upload (library image, featured image, author photo) gets its copies made
+    by the worker after the transaction commits."""
+    if image_variants_needed(instance):
+        model, pk = _image_and_meta(instance)[0], instance.pk
         transaction.on_commit(lambda: image_variants_make.enqueue(model=model, pk=pk))

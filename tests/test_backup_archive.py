@@ -262,3 +262,21 @@ def test_foreign_keys_hold_after_restore(small_archive):
     call_command("import_site", str(small_archive), stdout=io.StringIO())
     connection.check_constraints()
     assert Comment.objects.filter(kind="webmention").count() == 1
+
+
+def test_both_commands_list_each_table_at_verbosity_2(tmp_path):
+    build_everything()
+    path = tmp_path / "site.tar.gz"
+    quiet, loud = io.StringIO(), io.StringIO()
+    call_command("export_site", str(path), stdout=quiet)
+    assert "  posts.post: " not in quiet.getvalue()
+    call_command("export_site", str(path), verbosity=2, stdout=loud)
+    assert f"  posts.post: {Post.objects.count()}" in loud.getvalue()
+    assert loud.getvalue().splitlines()[-3:] == quiet.getvalue().splitlines()[-3:]  # the same report
+
+    wipe()
+    restored = io.StringIO()
+    call_command("import_site", str(path), verbosity=2, stdout=restored)
+    lines = restored.getvalue().splitlines()
+    assert f"  posts.post: {Post.objects.count()}" in lines
+    assert lines[-3] == f"Restored {path}" and lines[-2:] == quiet.getvalue().splitlines()[-2:]

@@ -196,3 +196,23 @@ def test_theme_unit_test_data_exports_with_its_own_counts(tmp_path):
     assert ours["items_by_type_and_status"] == kept
     for key in ("comments_by_type", "comments_by_approved", "comments_with_parent"):
         assert ours[key] == original[key], key
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_on_a_terminal_only(tmp_path):
+    build_rich_site()
+    total = Post.objects.count()
+    path = tmp_path / "export.xml"
+    err = _TTY()
+    call_command("export_wxr", "--output", str(path), stdout=io.StringIO(), stderr=err)
+    bar = err.getvalue()
+    # Drawn in place on standard error (standard output may be the file), one line, ended.
+    assert bar.startswith("\r[") and bar.endswith(f"100%  {total}/{total} posts\n")
+    assert "[#########################] 100%" in bar and bar.count("\n") == 1
+    piped = io.StringIO()
+    call_command("export_wxr", "--output", str(path), stdout=io.StringIO(), stderr=piped)
+    assert piped.getvalue() == ""

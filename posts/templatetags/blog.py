@@ -404,3 +404,18 @@ def featured_image(post, sizes: str, eager: bool = False, css_class: str = "", d
         lazy=lazy,
         css_class=css_class,
     )
+
+
+@register.simple_tag
+def author_photo(profile, size: int, eager: bool = False):
+    """An author's photo `size` CSS pixels square, from the square WebP and original-format copies
+    the worker made (posts/images.py), else the upload itself. Lazy unless `eager` (the author
+    page, where it is above the fold)."""
+    name = profile.avatar.name
+    return images.photo_html(
+        profile.avatar.url,
+        info=images.photo_info_from(profile.avatar_variants, name),
+        size=int(size),
+        lazy=not eager,
+        css_class="u-photo author-photo",
+    )

@@ -165,3 +165,55 @@ def test_an_embed_asks_nothing_of_the_provider_before_the_click_and_is_sandboxed
     outside = [url for url in requests if not url.startswith(live_server.url)]
     assert outside == ["https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"], outside
     print(f"\n[embed] requests to other hosts before the click: 0, after: {outside}")
+
+
+def test_the_author_page_loads_the_webp_copy_of_the_photo_the_worker_made(
+    open_page, live_server, transactional_db, settings, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from tests.e2e.conftest import run_worker
+    from tests.factories import PostFactory, UserFactory
+
+    user = UserFactory(username="ada", first_name="Ada", last_name="Obi")
+    PostFactory(authors=[user])
+    buffer = BytesIO()
+    Image.new("RGB", (900, 700), (180, 90, 40)).save(buffer, "JPEG")
+    with django_capture_on_commit_callbacks(execute=True):
+        user.profile.avatar = ContentFile(buffer.getvalue(), name="ada.jpg")
+        user.profile.save()
+    run_worker()  # the real worker makes the square WebP and JPEG copies
+
+    # The live server serves no media (DEBUG is off, as in production, where the storage or the
+    # proxy does): the browser's /media/ requests are answered from the storage the worker wrote.
+    media_root = Path(settings.MEDIA_ROOT)
+    loaded: list[tuple[str, int, str]] = []
+
+    def serve_media(route):
+        path = media_root / urlsplit(route.request.url).path.removeprefix(settings.MEDIA_URL)
+        if path.is_file():
+            route.fulfill(path=str(path))
+        else:
+            route.fulfill(status=404, body="")
+
+    page = open_page(device_scale_factor=2)
+    page.route(live_server.url + settings.MEDIA_URL + "**", serve_media)
+    page.on("response", lambda r: loaded.append((r.url, r.status, r.headers.get("content-type", ""))))
+    response = page.goto(live_server.url + "/author/ada/")
+    assert run_vnu(response.text()) == []  # the <picture>, srcset and sizes are valid HTML
+    photo = page.locator(".author-card picture img.author-photo")
+    photo.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    current = photo.evaluate("img => img.currentSrc")
+    # A 112 px box on a 2x screen: the 224 px WebP copy, and nothing else of the photo is fetched.
+    assert current.endswith("/media/avatars/ada-224x224.webp"), current
+    # 224 image pixels at density 2 (the w descriptor over the 112px slot): 112 CSS pixels.
+    assert photo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [112, 112]
+    photos = [(url, status, kind) for url, status, kind in loaded if "/media/avatars/" in url]
+    assert photos == [(current, 200, "image/webp")], photos
+    print(f"\n[author photo] the author page loaded {urlsplit(current).path} and no other copy")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress_bar
 from posts.models import Category
 from wordpress.export import ExportFilter, ExportReport, wxr_chunks
 
@@ -56,21 +56,20 @@ class Command(BaseCommand):
             raise CommandError("--start is after --end")
         report = ExportReport()
         output = options["output"]
-        progress = self._progress if output and sys.stderr.isatty() else None
         if output:
             path = Path(output)
             partial = path.with_name(path.name + ".part")
             try:
-                with partial.open("w", encoding="utf-8", newline="\n") as out:
+                with (
+                    partial.open("w", encoding="utf-8", newline="\n") as out,
+                    progress_bar(self.stderr, unit="posts") as progress,
+                ):
                     for chunk in wxr_chunks(selection, report=report, on_progress=progress):
                         out.write(chunk)
                 partial.replace(path)
             except BaseException:
                 partial.unlink(missing_ok=True)
                 raise
-            finally:
-                if progress is not None:
-                    self.stderr.write("")
             self.stdout.write(self.style.SUCCESS(f"Exported to {path}"))
             for line in report.lines():
                 self.stdout.write(line)
@@ -79,13 +78,3 @@ class Command(BaseCommand):
                 self.stdout.write(chunk, ending="")
             for line in report.lines():
                 self.stderr.write(line)
-
-    _last_percent = -1
-
-    def _progress(self, done: int, total: int) -> None:
-        percent = 100 if not total else min(100, done * 100 // total)
-        if percent == self._last_percent:
-            return
-        self._last_percent = percent
-        self.stderr.write(f"\r[{'#' * (percent // 4):<25}] {percent:3d}%  {done}/{total} posts", ending="")
-        self.stderr.flush()

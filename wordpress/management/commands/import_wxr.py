@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress_bar
 from wordpress.importer import wxr_import
 from wordpress.reader import WXRError
 
@@ -48,22 +49,19 @@ class Command(BaseCommand):
             if not sep or not old.strip() or not new.strip():
                 raise CommandError(f"--author-map expects OLD=NEW, got {pair!r}")
             author_map[old.strip()] = new.strip()
-        progress = self._progress if self.stdout.isatty() else None
         try:
-            report = wxr_import(
-                path=path,
-                dry_run=options["dry_run"],
-                author_map=author_map,
-                default_author=options["default_author"],
-                on_progress=progress,
-            )
+            with progress_bar(self.stdout) as progress:
+                report = wxr_import(
+                    path=path,
+                    dry_run=options["dry_run"],
+                    author_map=author_map,
+                    default_author=options["default_author"],
+                    on_progress=progress,
+                )
         except WXRError as exc:
             raise CommandError(f"{path}: {exc}") from None
         except LookupError as exc:
             raise CommandError(str(exc.args[0] if exc.args else exc)) from None
-        finally:
-            if progress is not None:
-                self.stdout.write("")
         title = f"{'Dry run (nothing written)' if report.dry_run else 'Imported'}: {path.name}"
         self.stdout.write(self.style.SUCCESS(title) + (f" from {report.source}" if report.source else ""))
         self.stdout.write(report.table())
@@ -80,14 +78,3 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(f"  {line}"))
             if len(report.warnings) > MAX_WARNING_LINES:
                 self.stdout.write(f"  … and {len(report.warnings) - MAX_WARNING_LINES} more")
-
-    _last_percent = -1
-
-    def _progress(self, done: int, total: int) -> None:
-        percent = 100 if not total else min(100, done * 100 // total)
-        if percent == self._last_percent:
-            return
-        self._last_percent = percent
-        bar = "#" * (percent // 4)
-        self.stdout.write(f"\r[{bar:<25}] {percent:3d}%", ending="")
-        self.stdout.flush()
