@@ -30,6 +30,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from comments.bulk import threads_insert
+from comments.linkbacks.icons import source_icons_queue
 from comments.models import Comment
 from core.markup import plain_text
 from posts.importing import ImportNotes, importing
@@ -713,8 +715,27 @@ class Importer:
     # --- comments ---------------------------------------------------------------------------
 
     def _comments(self, post, item: Item) -> None:
+        """The item's comments, each reply after its parent (threads in pre-order). A post whose
+        comments are all new here (a first import) has its threads written in bulk; one with
+        comments from an earlier run goes comment by comment, updating those in place."""
         if not item.comments:
             return
+        entries = []
+        for record in self._thread_walk(item):
+            found = self._comment_kind_and_key(post, record)
+            if found is not None:
+                entries.append((record, *found))
+        existing, stale = self._recorded_comments([key for _record, _kind, key in entries])
+        if existing:
+            placed: dict[str, tuple[int, int]] = {}  # wp id -> (our pk, level)
+            for record, kind, key in entries:
+                self._comment(post, record, kind, key, existing.get(key), placed)
+        else:
+            self._new_comments(post, entries, stale)
+
+    def _thread_walk(self, item: Item) -> list[CommentRecord]:
+        """The item's comments in thread order: each top-level comment, then its replies (oldest
+        first), depth first. A reply to a comment the post does not have is kept at top level."""
         by_id = {c.wp_id: c for c in item.comments if c.wp_id}
         children: dict[str, list[CommentRecord]] = {}
         for comment in item.comments:
@@ -728,55 +749,134 @@ class Importer:
             children.setdefault(parent, []).append(comment)
         for siblings in children.values():
             siblings.sort(key=lambda c: (c.date_gmt or c.date, int(c.wp_id) if c.wp_id.isdigit() else 0))
-        placed: dict[str, tuple[int, int, str]] = {}  # wp id -> (our pk, level, wp parent id)
+        walk = []
         stack = list(reversed(children.get("0", [])))
         while stack:
             comment = stack.pop()
-            self._comment(post, comment, placed)
+            walk.append(comment)
             stack.extend(reversed(children.get(comment.wp_id, [])))
+        return walk
 
-    def _comment(self, post, record: CommentRecord, placed: dict) -> None:
-        found = self._comment_kind_and_key(post, record)
-        if found is None:
-            return
-        kind, key = found
+    def _recorded_comments(self, keys: list[str]) -> tuple[dict[str, Comment], set[str]]:
+        """The comments earlier runs imported under these keys, and the keys whose comment has
+        since been deleted here (their provenance rows are reused)."""
+        records: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            records.update(
+                ImportRecord.objects.filter(
+                    source=self.source, kind="comment", wp_id__in=keys[start : start + 500]
+                ).values_list("wp_id", "object_id")
+            )
+        pks = [int(pk) for pk in records.values() if pk.isdigit()]
+        comments = Comment.objects.in_bulk(pks) if pks else {}
+        found = {key: comments[int(pk)] for key, pk in records.items() if int(pk or 0) in comments}
+        return found, set(records) - set(found)
+
+    def _comment(self, post, record: CommentRecord, kind: str, key: str, existing, placed: dict) -> None:
+        """One comment of a post that already has some from an earlier run: saved through the
+        model, which places a new reply among the thread's existing rows."""
         values = self._comment_values(post, record, kind)
-        existing = self._recorded("comment", key, Comment)
         if existing is not None:
             changed = _update_fields(existing, values)
             self.report.count(kind, "updated" if changed else "skipped")
-            placed[record.wp_id] = (existing.pk, existing.level, record.parent_id)
+            placed[record.wp_id] = (existing.pk, existing.level)
             return
-        if (
-            kind not in ("comment", "fediverse")
-            and Comment.objects.filter(post=post, source_url=values["source_url"])
-            .exclude(kind="comment")
-            .exists()
-        ):
-            self.report.warn(
-                kind, f"{kind} {record.wp_id} from {values['source_url']!r} repeats an earlier one; skipped"
-            )
-            self.report.count(kind, "skipped")
+        if self._repeated_linkback(post, record, kind, values):
             return
         # The reply keeps its true parent at any depth; how deep a thread is drawn is the
         # renderer's business (COMMENTS_MAX_THREAD_LEVEL), as in WordPress.
-        parent_pk, parent_level, _grandparent = placed.get(record.parent_id, (0, -1, ""))
+        parent_pk, parent_level = placed.get(record.parent_id, (0, -1))
         if parent_pk and parent_level >= self.max_stored_level:
-            self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+            self._too_deep(record, kind)
             parent_pk = 0
+        comment = self._new_comment(post, kind, key, values)
+        comment.parent_id = parent_pk
+        comment.save()
+        placed[record.wp_id] = (comment.pk, comment.level)
+        self._remember("comment", key, comment)
+        self.report.count(kind, "imported")
+
+    def _repeated_linkback(self, post, record: CommentRecord, kind: str, values: dict) -> bool:
+        """Whether a pingback, trackback or webmention repeats one the post has (reported)."""
+        if kind in ("comment", "fediverse"):
+            return False
+        earlier = Comment.objects.filter(post=post, source_url=values["source_url"]).exclude(kind="comment")
+        if not earlier.exists():
+            return False
+        self._skip_repeat(record, kind, values["source_url"])
+        return True
+
+    def _skip_repeat(self, record: CommentRecord, kind: str, source_url: str) -> None:
+        self.report.warn(kind, f"{kind} {record.wp_id} from {source_url!r} repeats an earlier one; skipped")
+        self.report.count(kind, "skipped")
+
+    def _too_deep(self, record: CommentRecord, kind: str) -> None:
+        self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+
+    def _new_comment(self, post, kind: str, key: str, values: dict) -> Comment:
         digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
-        comment = Comment(
+        return Comment(
             content_type=self.post_type,
             object_pk=str(post.pk),
+            post_id=post.pk,
             site=self.site,
-            parent_id=parent_pk,
             duplicate_key=digest if kind == "comment" else "",
             **values,
         )
-        comment.save()
-        placed[record.wp_id] = (comment.pk, comment.level, record.parent_id)
-        self._remember("comment", key, comment)
-        self.report.count(kind, "imported")
+
+    def _new_comments(self, post, entries: list[tuple[CommentRecord, str, str]], stale: set[str]) -> None:
+        """A post's comments, none imported before: built in thread order and written in bulk
+        (comments.bulk), with their provenance rows. Nothing is sent and no check runs: these
+        comments were moderated and announced on the old blog."""
+        sources: set[str] | None = None  # the post's linkback sources, read when first needed
+        added: set[str] = set()  # and those of this batch
+        new: list[Comment] = []
+        parents: list[int | None] = []
+        keys: list[str] = []
+        placed: dict[str, tuple[int, int]] = {}  # wp id -> (index in `new`, level)
+        for record, kind, key in entries:
+            values = self._comment_values(post, record, kind)
+            if kind not in ("comment", "fediverse"):
+                if sources is None:
+                    sources = set(
+                        Comment.objects.filter(post=post)
+                        .exclude(kind="comment")
+                        .values_list("source_url", flat=True)
+                    )
+                if values["source_url"] in sources or values["source_url"] in added:
+                    self._skip_repeat(record, kind, values["source_url"])
+                    continue
+            if kind != "comment":
+                added.add(values.get("source_url", ""))
+            parent = placed.get(record.parent_id)
+            if parent is not None and parent[1] >= self.max_stored_level:
+                self._too_deep(record, kind)
+                parent = None
+            placed[record.wp_id] = (len(new), parent[1] + 1 if parent else 0)
+            parents.append(parent[0] if parent else None)
+            new.append(self._new_comment(post, kind, key, values))
+            keys.append(key)
+        threads_insert(new, parents)
+        comment_type = ContentType.objects.get_for_model(Comment)
+        fresh = []
+        for key, comment in zip(keys, new, strict=True):
+            if key in stale:
+                ImportRecord.objects.filter(source=self.source, kind="comment", wp_id=key).update(
+                    content_type=comment_type, object_id=str(comment.pk)
+                )
+            else:
+                fresh.append(
+                    ImportRecord(
+                        source=self.source,
+                        kind="comment",
+                        wp_id=key,
+                        content_type=comment_type,
+                        object_id=str(comment.pk),
+                    )
+                )
+            self.report.count(comment.kind, "imported")
+        ImportRecord.objects.bulk_create(fresh, batch_size=500)
+        source_icons_queue(new)
 
     def _comment_kind_and_key(self, post, record: CommentRecord) -> tuple[str, str] | None:
         """The comment's kind and its import key (a repeated WordPress ID gets `#n`), or None to
