@@ -47,6 +47,7 @@ from posts.models import (
 )
 from posts.oldurls import normalize_path
 from wordpress.content import comment_markdown, linkback_excerpt, plain_title, post_body_markdown
+from wordpress.media import ImageImport
 from wordpress.reader import (
     LINKBACK_FIELDS,
     META_AUTHORS,
@@ -97,6 +98,7 @@ REPORT_KINDS = (
     "pingback",
     "trackback",
     "redirect",
+    "image",
 )
 OUTCOMES = ("imported", "updated", "skipped", "warnings")
 
@@ -111,6 +113,7 @@ class ImportReport:
     source: str = ""
     notifications: ImportNotes = field(default_factory=ImportNotes)
     authors: list[str] = field(default_factory=list)
+    media: str = ""  # why images were not downloaded ("--no-media", "dry run"), or ""
 
     def count(self, kind: str, outcome: str) -> None:
         row = self.counts.setdefault(kind, dict.fromkeys(OUTCOMES, 0))
@@ -138,6 +141,15 @@ class ImportReport:
             row = self.counts[kind]
             lines.append(f"{kind:<{width}}  " + "  ".join(f"{row[o]:>8}" for o in OUTCOMES))
         return "\n".join(lines)
+
+    def media_lines(self) -> list[str]:
+        """Whether images were downloaded, and if not, why."""
+        if not self.media:
+            return []
+        return [
+            f"Images were not downloaded ({self.media}): featured images are not set, and posts "
+            "show library images from the old site's addresses."
+        ]
 
     def notification_lines(self) -> list[str]:
         """What the import did not send, and why: it is a move, not a new publication."""
@@ -168,16 +180,20 @@ def wxr_import(
     author_map: dict[str, str] | None = None,
     default_author: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    media: bool = True,
 ) -> ImportReport:
     """Import a WXR file in one transaction; with `dry_run` the transaction is rolled back.
+    With `media` (and not a dry run), featured images and the library images posts show are
+    downloaded from the old site (wordpress/media.py).
 
     Raises WXRError (nothing written) for malformed or non-WXR input, and LookupError when a user
     named by `author_map` or `default_author` does not exist.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, media="--no-media" if not media else "dry run" if dry_run else "")
     with transaction.atomic(), importing() as notes:
         report.notifications = notes
         importer = Importer(report=report, author_map=author_map or {}, default_author=default_author)
+        importer.images = ImageImport(report=report, enabled=media and not dry_run)
         for record in read_wxr(path, on_progress=on_progress):
             importer.handle(record, file_name=Path(path).name)
             # With DEBUG on, Django keeps every query's SQL; a long import must not hoard them.
@@ -263,6 +279,7 @@ class Importer:
         self.comment_ids: dict[str, int] = {}  # WordPress comment ID -> times seen in this file
         self.post_type = ContentType.objects.get_for_model(Post)
         self.site = Site.objects.get_current()
+        self.images = ImageImport(report=report, enabled=False)
         self.max_stored_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL  # xtd refuses deeper
 
     def _existing_user(self, username: str):
@@ -565,6 +582,7 @@ class Importer:
         if "#" not in key:
             self.posts_by_wp_id[item.wp_id] = post.pk
         self._redirects(post, item, key)
+        self.images.post_read(post, item)
         self._comments(post, item)
 
     def _post_values(
@@ -981,6 +999,7 @@ class Importer:
             changed = _update_fields(media, values)
             outcome = "updated" if changed else "skipped"
         self.report.count("attachment", outcome)
+        self.images.attachment_read(media, item, key)
         if values["wp_parent_id"]:
             self.attachments.append(
                 (media.pk, str(values["wp_parent_id"]), item.link, item.wp_id if "#" not in key else "")
@@ -1028,3 +1047,4 @@ class Importer:
                 path = normalize_path(url) if url else None
                 if path:
                     self._redirect(path, post=post)
+        self.images.finish(source=self.source, recorded=self._recorded, remember=self._remember)
