@@ -253,6 +253,36 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
+class SeenIds:
+    """WordPress IDs seen so far, and how often each repeated, in memory that does not grow with
+    every comment of a large blog: numeric IDs as bits (one byte per eight IDs up to the highest),
+    repeats and other IDs in small dicts."""
+
+    BITMAP_LIMIT = 1 << 27  # IDs above this (16 MB of bits) are kept in the dict instead
+
+    def __init__(self):
+        self.bits = bytearray()
+        self.others: dict[str, int] = {}  # non-numeric or huge IDs -> times seen
+        self.repeats: dict[int, int] = {}  # numeric IDs seen more than once -> extra times
+
+    def see(self, wp_id: str) -> int:
+        """Note one more occurrence of `wp_id`; how many times it was seen before."""
+        if not wp_id.isdigit() or len(wp_id) > 10 or int(wp_id) >= self.BITMAP_LIMIT:
+            before = self.others.get(wp_id, 0)
+            self.others[wp_id] = before + 1
+            return before
+        number = int(wp_id)
+        byte, bit = divmod(number, 8)
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits))))
+        if not self.bits[byte] & (1 << bit):
+            self.bits[byte] |= 1 << bit
+            return 0
+        before = 1 + self.repeats.get(number, 0)
+        self.repeats[number] = before
+        return before
+
+
 _SLUG_OK = re.compile(r"^[-\w]+$")
 _STATUS_KINDS = {"publish", "future", "draft", "pending", "private", "trash"}
 
@@ -276,7 +306,7 @@ class Importer:
         self.seen: dict[tuple[str, str], list[int]] = {}
         self.posts_by_wp_id: dict[str, int] = {}  # ids only: memory must not grow with the file
         self.attachments: list[tuple[int, str, str, str]] = []
-        self.comment_ids: dict[str, int] = {}  # WordPress comment ID -> times seen in this file
+        self.comment_ids = SeenIds()  # WordPress comment IDs seen in this file
         self.post_type = ContentType.objects.get_for_model(Post)
         self.site = Site.objects.get_current()
         self.images = ImageImport(report=report, enabled=False)
@@ -917,8 +947,7 @@ class Importer:
             self.report.warn(kind, "a comment without wp:comment_id was skipped")
             return None
         key = record.wp_id
-        repeats = self.comment_ids.get(key, 0)
-        self.comment_ids[key] = repeats + 1
+        repeats = self.comment_ids.see(key)
         if repeats:
             key = f"{record.wp_id}#{repeats + 1}"
             self.report.warn(
