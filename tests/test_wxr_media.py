@@ -137,8 +137,13 @@ def test_featured_and_library_images_are_downloaded_with_alt_text_and_copies(
     again = run_import(path)
     assert len(old_blog.requests) == before + 1  # the missing file is tried again, only it
     assert [line.split()[1:] for line in again.splitlines() if line.startswith("image ")] == [
-        ["0", "0", "2", "1"]
+        ["0", "0", "1", "1"]
     ]
+    assert [line.split()[1:] for line in again.splitlines() if line.startswith("post ")] == [
+        ["0", "0", "2", "0"]
+    ]
+    post.refresh_from_db()
+    assert library.image.url in post.body and old_blog.host not in post.body
     assert MediaImage.objects.count() == 1
 
 

@@ -604,6 +604,7 @@ class Importer:
             self._remember("post", key, post)
             outcome = "imported"
         else:
+            values["body"] = self.images.local_body(values["body"], self.source)
             changed = _update_fields(post, values)
             outcome = "updated" if changed else "skipped"
         if self._post_taxonomy(post, item) | self._post_author(post, item, kind, label):

@@ -23,7 +23,7 @@ from django.utils.text import get_valid_filename
 
 from comments.linkbacks import fetch
 from posts.media import validate_library_image
-from posts.models import MediaImage, MediaReference, Post
+from posts.models import ImportRecord, MediaImage, MediaReference, Post
 
 DEADLINE_SECONDS = 30.0
 _EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
@@ -129,6 +129,33 @@ class ImageImport:
         if "#" not in key:
             self.by_wp_id[item.wp_id] = media.pk
         self.by_url.setdefault(original_url(media.original_url), (media.pk, key))
+
+    def local_body(self, body: str, source: str) -> str:
+        """`body` (a post's Markdown as the file has it) with each library image that an earlier
+        run stored here shown from the local copy, as that run left the post: so a second run of
+        the same file finds the post unchanged. Costs queries only for a post showing images."""
+        shown = {address: original_url(urljoin(source + "/", address)) for address in embedded_images(body)}
+        if not shown:
+            return body
+        found = MediaReference.objects.filter(original_url__in=set(shown.values()))
+        references = dict(found.values_list("pk", "original_url"))
+        records = ImportRecord.objects.filter(source=source)
+        keys = dict(
+            records.filter(kind="attachment", object_id__in=[str(pk) for pk in references]).values_list(
+                "object_id", "wp_id"
+            )
+        )
+        stored = dict(records.filter(kind="image", wp_id__in=keys.values()).values_list("wp_id", "object_id"))
+        images = MediaImage.objects.in_bulk([int(pk) for pk in stored.values() if pk.isdigit()])
+        local = {}
+        for pk, url in references.items():
+            image = images.get(int(stored.get(keys.get(str(pk), ""), "0") or 0))
+            if image is not None:
+                local[url] = image.image.url
+        for address, url in shown.items():
+            if url in local:
+                body = body.replace(address, local[url])
+        return body
 
     def finish(self, *, source: str, recorded, remember) -> None:
         """Download and attach. `recorded(kind, key, model)` and `remember(kind, key, obj)` are
