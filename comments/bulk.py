@@ -27,6 +27,7 @@ from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 
 from comments.models import Comment
+from posts.models import Post
 
 BATCH_SIZE = 500
 
@@ -90,7 +91,7 @@ def threads_insert(comments: list[Comment], parents: Sequence[int | None]) -> No
     for comment in comments:
         if comment.pk is not None:
             raise ValueError("threads_insert() adds new comments only")
-        if comment.post_id is None and comment.object_pk:
+        if comment.post_id is None and comment.object_pk and comment.content_type.model_class() is Post:
             comment.post_id = int(comment.object_pk)
         comment.submit_date = comment.submit_date or now
         comment.body_html = comment.render_body()
