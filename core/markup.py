@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import xml.etree.ElementTree as etree
 from html.parser import HTMLParser
 from typing import Literal
@@ -179,16 +180,30 @@ def render_markdown(text: str, profile: Profile = "post") -> str:
     if profile == "comment":
         text = _escape_raw_html(text)
     text = _defuse_brackets(text)
-    md = markdown.Markdown(
-        extensions=[*_EXTENSIONS[profile], _BareUrlExtension()],
-        extension_configs=_EXTENSION_CONFIGS,
-        output_format="html",
-    )
+    md = _converter(profile)
     try:
-        raw = md.convert(text)
+        raw = md.reset().convert(text)
     except RecursionError:
+        _converters.__dict__.pop(profile, None)  # left mid-document: the next call builds a new one
         raw = _plain_paragraphs(text)
     return sanitize(raw, profile)
+
+
+# Building a Markdown instance (loading and registering its extensions) costs more than
+# converting a comment, so each thread keeps one per profile and resets it between documents.
+_converters = threading.local()
+
+
+def _converter(profile: Profile) -> markdown.Markdown:
+    md = getattr(_converters, profile, None)
+    if md is None:
+        md = markdown.Markdown(
+            extensions=[*_EXTENSIONS[profile], _BareUrlExtension()],
+            extension_configs=_EXTENSION_CONFIGS,
+            output_format="html",
+        )
+        setattr(_converters, profile, md)
+    return md
 
 
 def sanitize(raw_html: str, profile: Profile = "post") -> str:

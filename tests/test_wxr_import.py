@@ -24,7 +24,7 @@ UTC = dt.UTC
 
 def run_import(path: Path, *args: str, tty: bool = False) -> str:
     out = _TTY() if tty else io.StringIO()
-    call_command("import_wxr", str(path), *args, stdout=out)
+    call_command("import_wxr", str(path), "--no-media", *args, stdout=out)
     return out.getvalue()
 
 

@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data" / "wxr"
 
 @pytest.fixture
 def blog(db):
-    call_command("import_wxr", str(DATA / "blog.xml"), stdout=io.StringIO())
+    call_command("import_wxr", str(DATA / "blog.xml"), "--no-media", stdout=io.StringIO())
     return Post.objects.get(slug="lessons-from-the-borehole")
 
 

@@ -59,7 +59,7 @@ def _date(value: str) -> dt.datetime | None:
 def test_theme_unit_test_data_matches_wordpress_importer(db, client):
     _need(THEME)
     out = io.StringIO()
-    call_command("import_wxr", str(THEME), stdout=out)
+    call_command("import_wxr", str(THEME), "--no-media", stdout=out)
     Comment = apps.get_model("comments", "Comment")
 
     # Counts WordPress's own importer produces.
@@ -126,7 +126,7 @@ def test_theme_unit_test_data_matches_wordpress_importer(db, client):
     # Importing again changes nothing.
     before = (Post.objects.count(), Comment.objects.count(), Redirect.objects.count())
     second = io.StringIO()
-    call_command("import_wxr", str(THEME), stdout=second)
+    call_command("import_wxr", str(THEME), "--no-media", stdout=second)
     assert (Post.objects.count(), Comment.objects.count(), Redirect.objects.count()) == before
     lines = second.getvalue().splitlines()
     rows = lines[3 : lines.index("")] if "" in lines else lines[3:]
@@ -138,7 +138,7 @@ def test_other_shared_exports_import_without_error(db, name):
     path = SHARED / name
     _need(path)
     out = io.StringIO()
-    call_command("import_wxr", str(path), stdout=out)
+    call_command("import_wxr", str(path), "--no-media", stdout=out)
     expected = sum(1 for wp, item in _items(path) if item.findtext(wp + "post_type") in ("post", "page"))
     skipped_repeats = out.getvalue().count("repeats an earlier item; skipped")
     assert Post.objects.count() == expected - skipped_repeats

@@ -30,6 +30,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from comments.bulk import threads_insert
+from comments.linkbacks.icons import source_icons_queue
 from comments.models import Comment
 from core.markup import plain_text
 from posts.importing import ImportNotes, importing
@@ -45,6 +47,7 @@ from posts.models import (
 )
 from posts.oldurls import normalize_path
 from wordpress.content import comment_markdown, linkback_excerpt, plain_title, post_body_markdown
+from wordpress.media import ImageImport
 from wordpress.reader import (
     LINKBACK_FIELDS,
     META_AUTHORS,
@@ -95,6 +98,7 @@ REPORT_KINDS = (
     "pingback",
     "trackback",
     "redirect",
+    "image",
 )
 OUTCOMES = ("imported", "updated", "skipped", "warnings")
 
@@ -109,6 +113,7 @@ class ImportReport:
     source: str = ""
     notifications: ImportNotes = field(default_factory=ImportNotes)
     authors: list[str] = field(default_factory=list)
+    media: str = ""  # why images were not downloaded ("--no-media", "dry run"), or ""
 
     def count(self, kind: str, outcome: str) -> None:
         row = self.counts.setdefault(kind, dict.fromkeys(OUTCOMES, 0))
@@ -136,6 +141,15 @@ class ImportReport:
             row = self.counts[kind]
             lines.append(f"{kind:<{width}}  " + "  ".join(f"{row[o]:>8}" for o in OUTCOMES))
         return "\n".join(lines)
+
+    def media_lines(self) -> list[str]:
+        """Whether images were downloaded, and if not, why."""
+        if not self.media:
+            return []
+        return [
+            f"Images were not downloaded ({self.media}): featured images are not set, and posts "
+            "show library images from the old site's addresses."
+        ]
 
     def notification_lines(self) -> list[str]:
         """What the import did not send, and why: it is a move, not a new publication."""
@@ -166,16 +180,20 @@ def wxr_import(
     author_map: dict[str, str] | None = None,
     default_author: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    media: bool = True,
 ) -> ImportReport:
     """Import a WXR file in one transaction; with `dry_run` the transaction is rolled back.
+    With `media` (and not a dry run), featured images and the library images posts show are
+    downloaded from the old site (wordpress/media.py).
 
     Raises WXRError (nothing written) for malformed or non-WXR input, and LookupError when a user
     named by `author_map` or `default_author` does not exist.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, media="--no-media" if not media else "dry run" if dry_run else "")
     with transaction.atomic(), importing() as notes:
         report.notifications = notes
         importer = Importer(report=report, author_map=author_map or {}, default_author=default_author)
+        importer.images = ImageImport(report=report, enabled=media and not dry_run)
         for record in read_wxr(path, on_progress=on_progress):
             importer.handle(record, file_name=Path(path).name)
             # With DEBUG on, Django keeps every query's SQL; a long import must not hoard them.
@@ -235,6 +253,36 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
+class SeenIds:
+    """WordPress IDs seen so far, and how often each repeated, in memory that does not grow with
+    every comment of a large blog: numeric IDs as bits (one byte per eight IDs up to the highest),
+    repeats and other IDs in small dicts."""
+
+    BITMAP_LIMIT = 1 << 27  # IDs above this (16 MB of bits) are kept in the dict instead
+
+    def __init__(self):
+        self.bits = bytearray()
+        self.others: dict[str, int] = {}  # non-numeric or huge IDs -> times seen
+        self.repeats: dict[int, int] = {}  # numeric IDs seen more than once -> extra times
+
+    def see(self, wp_id: str) -> int:
+        """Note one more occurrence of `wp_id`; how many times it was seen before."""
+        if not wp_id.isdigit() or len(wp_id) > 10 or int(wp_id) >= self.BITMAP_LIMIT:
+            before = self.others.get(wp_id, 0)
+            self.others[wp_id] = before + 1
+            return before
+        number = int(wp_id)
+        byte, bit = divmod(number, 8)
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits))))
+        if not self.bits[byte] & (1 << bit):
+            self.bits[byte] |= 1 << bit
+            return 0
+        before = 1 + self.repeats.get(number, 0)
+        self.repeats[number] = before
+        return before
+
+
 _SLUG_OK = re.compile(r"^[-\w]+$")
 _STATUS_KINDS = {"publish", "future", "draft", "pending", "private", "trash"}
 
@@ -258,9 +306,10 @@ class Importer:
         self.seen: dict[tuple[str, str], list[int]] = {}
         self.posts_by_wp_id: dict[str, int] = {}  # ids only: memory must not grow with the file
         self.attachments: list[tuple[int, str, str, str]] = []
-        self.comment_ids: dict[str, int] = {}  # WordPress comment ID -> times seen in this file
+        self.comment_ids = SeenIds()  # WordPress comment IDs seen in this file
         self.post_type = ContentType.objects.get_for_model(Post)
         self.site = Site.objects.get_current()
+        self.images = ImageImport(report=report, enabled=False)
         self.max_stored_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL  # xtd refuses deeper
 
     def _existing_user(self, username: str):
@@ -555,6 +604,7 @@ class Importer:
             self._remember("post", key, post)
             outcome = "imported"
         else:
+            values["body"] = self.images.local_body(values["body"], self.source)
             changed = _update_fields(post, values)
             outcome = "updated" if changed else "skipped"
         if self._post_taxonomy(post, item) | self._post_author(post, item, kind, label):
@@ -563,6 +613,7 @@ class Importer:
         if "#" not in key:
             self.posts_by_wp_id[item.wp_id] = post.pk
         self._redirects(post, item, key)
+        self.images.post_read(post, item)
         self._comments(post, item)
 
     def _post_values(
@@ -713,8 +764,27 @@ class Importer:
     # --- comments ---------------------------------------------------------------------------
 
     def _comments(self, post, item: Item) -> None:
+        """The item's comments, each reply after its parent (threads in pre-order). A post whose
+        comments are all new here (a first import) has its threads written in bulk; one with
+        comments from an earlier run goes comment by comment, updating those in place."""
         if not item.comments:
             return
+        entries = []
+        for record in self._thread_walk(item):
+            found = self._comment_kind_and_key(post, record)
+            if found is not None:
+                entries.append((record, *found))
+        existing, stale = self._recorded_comments([key for _record, _kind, key in entries])
+        if existing:
+            placed: dict[str, tuple[int, int]] = {}  # wp id -> (our pk, level)
+            for record, kind, key in entries:
+                self._comment(post, record, kind, key, existing.get(key), placed)
+        else:
+            self._new_comments(post, entries, stale)
+
+    def _thread_walk(self, item: Item) -> list[CommentRecord]:
+        """The item's comments in thread order: each top-level comment, then its replies (oldest
+        first), depth first. A reply to a comment the post does not have is kept at top level."""
         by_id = {c.wp_id: c for c in item.comments if c.wp_id}
         children: dict[str, list[CommentRecord]] = {}
         for comment in item.comments:
@@ -728,55 +798,134 @@ class Importer:
             children.setdefault(parent, []).append(comment)
         for siblings in children.values():
             siblings.sort(key=lambda c: (c.date_gmt or c.date, int(c.wp_id) if c.wp_id.isdigit() else 0))
-        placed: dict[str, tuple[int, int, str]] = {}  # wp id -> (our pk, level, wp parent id)
+        walk = []
         stack = list(reversed(children.get("0", [])))
         while stack:
             comment = stack.pop()
-            self._comment(post, comment, placed)
+            walk.append(comment)
             stack.extend(reversed(children.get(comment.wp_id, [])))
+        return walk
 
-    def _comment(self, post, record: CommentRecord, placed: dict) -> None:
-        found = self._comment_kind_and_key(post, record)
-        if found is None:
-            return
-        kind, key = found
+    def _recorded_comments(self, keys: list[str]) -> tuple[dict[str, Comment], set[str]]:
+        """The comments earlier runs imported under these keys, and the keys whose comment has
+        since been deleted here (their provenance rows are reused)."""
+        records: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            records.update(
+                ImportRecord.objects.filter(
+                    source=self.source, kind="comment", wp_id__in=keys[start : start + 500]
+                ).values_list("wp_id", "object_id")
+            )
+        pks = [int(pk) for pk in records.values() if pk.isdigit()]
+        comments = Comment.objects.in_bulk(pks) if pks else {}
+        found = {key: comments[int(pk)] for key, pk in records.items() if int(pk or 0) in comments}
+        return found, set(records) - set(found)
+
+    def _comment(self, post, record: CommentRecord, kind: str, key: str, existing, placed: dict) -> None:
+        """One comment of a post that already has some from an earlier run: saved through the
+        model, which places a new reply among the thread's existing rows."""
         values = self._comment_values(post, record, kind)
-        existing = self._recorded("comment", key, Comment)
         if existing is not None:
             changed = _update_fields(existing, values)
             self.report.count(kind, "updated" if changed else "skipped")
-            placed[record.wp_id] = (existing.pk, existing.level, record.parent_id)
+            placed[record.wp_id] = (existing.pk, existing.level)
             return
-        if (
-            kind not in ("comment", "fediverse")
-            and Comment.objects.filter(post=post, source_url=values["source_url"])
-            .exclude(kind="comment")
-            .exists()
-        ):
-            self.report.warn(
-                kind, f"{kind} {record.wp_id} from {values['source_url']!r} repeats an earlier one; skipped"
-            )
-            self.report.count(kind, "skipped")
+        if self._repeated_linkback(post, record, kind, values):
             return
         # The reply keeps its true parent at any depth; how deep a thread is drawn is the
         # renderer's business (COMMENTS_MAX_THREAD_LEVEL), as in WordPress.
-        parent_pk, parent_level, _grandparent = placed.get(record.parent_id, (0, -1, ""))
+        parent_pk, parent_level = placed.get(record.parent_id, (0, -1))
         if parent_pk and parent_level >= self.max_stored_level:
-            self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+            self._too_deep(record, kind)
             parent_pk = 0
+        comment = self._new_comment(post, kind, key, values)
+        comment.parent_id = parent_pk
+        comment.save()
+        placed[record.wp_id] = (comment.pk, comment.level)
+        self._remember("comment", key, comment)
+        self.report.count(kind, "imported")
+
+    def _repeated_linkback(self, post, record: CommentRecord, kind: str, values: dict) -> bool:
+        """Whether a pingback, trackback or webmention repeats one the post has (reported)."""
+        if kind in ("comment", "fediverse"):
+            return False
+        earlier = Comment.objects.filter(post=post, source_url=values["source_url"]).exclude(kind="comment")
+        if not earlier.exists():
+            return False
+        self._skip_repeat(record, kind, values["source_url"])
+        return True
+
+    def _skip_repeat(self, record: CommentRecord, kind: str, source_url: str) -> None:
+        self.report.warn(kind, f"{kind} {record.wp_id} from {source_url!r} repeats an earlier one; skipped")
+        self.report.count(kind, "skipped")
+
+    def _too_deep(self, record: CommentRecord, kind: str) -> None:
+        self.report.warn(kind, f"comment {record.wp_id} is nested too deep to store; kept at top level")
+
+    def _new_comment(self, post, kind: str, key: str, values: dict) -> Comment:
         digest = hashlib.sha256(f"wxr\x1f{self.source}\x1f{key}".encode()).hexdigest()
-        comment = Comment(
+        return Comment(
             content_type=self.post_type,
             object_pk=str(post.pk),
+            post_id=post.pk,
             site=self.site,
-            parent_id=parent_pk,
             duplicate_key=digest if kind == "comment" else "",
             **values,
         )
-        comment.save()
-        placed[record.wp_id] = (comment.pk, comment.level, record.parent_id)
-        self._remember("comment", key, comment)
-        self.report.count(kind, "imported")
+
+    def _new_comments(self, post, entries: list[tuple[CommentRecord, str, str]], stale: set[str]) -> None:
+        """A post's comments, none imported before: built in thread order and written in bulk
+        (comments.bulk), with their provenance rows. Nothing is sent and no check runs: these
+        comments were moderated and announced on the old blog."""
+        sources: set[str] | None = None  # the post's linkback sources, read when first needed
+        added: set[str] = set()  # and those of this batch
+        new: list[Comment] = []
+        parents: list[int | None] = []
+        keys: list[str] = []
+        placed: dict[str, tuple[int, int]] = {}  # wp id -> (index in `new`, level)
+        for record, kind, key in entries:
+            values = self._comment_values(post, record, kind)
+            if kind not in ("comment", "fediverse"):
+                if sources is None:
+                    sources = set(
+                        Comment.objects.filter(post=post)
+                        .exclude(kind="comment")
+                        .values_list("source_url", flat=True)
+                    )
+                if values["source_url"] in sources or values["source_url"] in added:
+                    self._skip_repeat(record, kind, values["source_url"])
+                    continue
+            if kind != "comment":
+                added.add(values.get("source_url", ""))
+            parent = placed.get(record.parent_id)
+            if parent is not None and parent[1] >= self.max_stored_level:
+                self._too_deep(record, kind)
+                parent = None
+            placed[record.wp_id] = (len(new), parent[1] + 1 if parent else 0)
+            parents.append(parent[0] if parent else None)
+            new.append(self._new_comment(post, kind, key, values))
+            keys.append(key)
+        threads_insert(new, parents)
+        comment_type = ContentType.objects.get_for_model(Comment)
+        fresh = []
+        for key, comment in zip(keys, new, strict=True):
+            if key in stale:
+                ImportRecord.objects.filter(source=self.source, kind="comment", wp_id=key).update(
+                    content_type=comment_type, object_id=str(comment.pk)
+                )
+            else:
+                fresh.append(
+                    ImportRecord(
+                        source=self.source,
+                        kind="comment",
+                        wp_id=key,
+                        content_type=comment_type,
+                        object_id=str(comment.pk),
+                    )
+                )
+            self.report.count(comment.kind, "imported")
+        ImportRecord.objects.bulk_create(fresh, batch_size=500)
+        source_icons_queue(new)
 
     def _comment_kind_and_key(self, post, record: CommentRecord) -> tuple[str, str] | None:
         """The comment's kind and its import key (a repeated WordPress ID gets `#n`), or None to
@@ -799,8 +948,7 @@ class Importer:
             self.report.warn(kind, "a comment without wp:comment_id was skipped")
             return None
         key = record.wp_id
-        repeats = self.comment_ids.get(key, 0)
-        self.comment_ids[key] = repeats + 1
+        repeats = self.comment_ids.see(key)
         if repeats:
             key = f"{record.wp_id}#{repeats + 1}"
             self.report.warn(
@@ -881,6 +1029,7 @@ class Importer:
             changed = _update_fields(media, values)
             outcome = "updated" if changed else "skipped"
         self.report.count("attachment", outcome)
+        self.images.attachment_read(media, item, key)
         if values["wp_parent_id"]:
             self.attachments.append(
                 (media.pk, str(values["wp_parent_id"]), item.link, item.wp_id if "#" not in key else "")
@@ -928,3 +1077,4 @@ class Importer:
                 path = normalize_path(url) if url else None
                 if path:
                     self._redirect(path, post=post)
+        self.images.finish(source=self.source, recorded=self._recorded, remember=self._remember)

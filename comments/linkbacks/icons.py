@@ -85,6 +85,18 @@ def source_icon_fetch(origin: str) -> str:
     return outcome
 
 
+def source_icons_queue(comments) -> None:
+    """After commit, fetch the icons of the sites new linkbacks come from, once per site: for
+    linkbacks stored without save() and its post_save (comments.bulk.threads_insert)."""
+    origins = {
+        source_origin(comment.source_url)
+        for comment in comments
+        if comment.is_linkback and not comment.is_internal and not comment.source_icon
+    }
+    for origin in sorted(origins - {""}):
+        transaction.on_commit(lambda origin=origin: source_icon_fetch.enqueue(origin))
+
+
 def source_icon_queue(sender, instance: Comment, created: bool = False, raw: bool = False, **kwargs) -> None:
     """post_save: a new linkback from another site gets its site's icon after commit."""
     if raw or not created or not instance.is_linkback or instance.is_internal or instance.source_icon:

@@ -16,8 +16,9 @@ MAX_WARNING_LINES = 200
 class Command(BaseCommand):
     help = (
         "Import a WordPress export (WXR 1.0-1.2): authors, categories, tags, posts, pages, "
-        "attachments (as media references), comments, pingbacks, trackbacks and redirects from "
-        "the old URLs. Running it again with the same file changes nothing."
+        "attachments (as media references; featured images and the library images posts show are "
+        "downloaded), comments, pingbacks, trackbacks and redirects from the old URLs. Running it "
+        "again with the same file changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -31,6 +32,14 @@ class Command(BaseCommand):
             help=(
                 "post as the existing user NEW what the WordPress login OLD wrote (repeatable); "
                 "without it, a login that an existing account here has gets a new account"
+            ),
+        )
+        parser.add_argument(
+            "--no-media",
+            action="store_true",
+            help=(
+                "do not download featured images and the library images posts show "
+                "(they stay at the old site's addresses)"
             ),
         )
         parser.add_argument(
@@ -57,6 +66,7 @@ class Command(BaseCommand):
                     author_map=author_map,
                     default_author=options["default_author"],
                     on_progress=progress,
+                    media=not options["no_media"],
                 )
         except WXRError as exc:
             raise CommandError(f"{path}: {exc}") from None
@@ -70,7 +80,7 @@ class Command(BaseCommand):
             for line in report.authors:
                 self.stdout.write(f"  {line}")
         self.stdout.write("")
-        for line in report.notification_lines():
+        for line in report.media_lines() + report.notification_lines():
             self.stdout.write(line)
         if report.warnings:
             self.stdout.write(f"\nWarnings ({len(report.warnings)}):")
