@@ -187,3 +187,21 @@ def test_a_pingback_renews_its_post_and_leaves_the_others_cached(site, settings)
     assert [cache_state(client, path) for path in not_showing_a] == ["hit"] * 4
     assert "the borehole notes" in client.get(showing_a[0]).content.decode()
     assert "Notes from Lima" in client.get("/comments/feed/").content.decode()
+
+
+def test_feed_validators_survive_a_comment_on_another_post(site):
+    """Issue 25: after a comment on post A, the site feed and B's comment feed keep their ETag and
+    Last-Modified, so a feed reader's conditional GET still gets a 304."""
+    client = Client()
+    feeds = ("/feed/", site["b"].get_absolute_url() + "feed/")
+    before = {path: client.get(path) for path in feeds}
+    later = timezone.now() + dt.timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        factories.make_comment(site["a"], comment="Elsewhere on A")
+        for path, old in before.items():
+            again = client.get(path)
+            assert (again["ETag"], again["Last-Modified"]) == (old["ETag"], old["Last-Modified"]), path
+            conditional = client.get(path, headers={"if-modified-since": old["Last-Modified"]})
+            assert conditional.status_code == 304, path
+        a_feed = client.get(site["a"].get_absolute_url() + "feed/")
+        assert a_feed["Last-Modified"] == http_date(int(later.timestamp()))
