@@ -142,6 +142,17 @@ def _tags_file() -> Path:
     return (Path(configured).parent if configured else Path(settings.VAR_DIR)) / "cache-tags"
 
 
+_paths: dict[tuple[str, str], str] = {}
+
+
+def _tags_path() -> str:
+    """_tags_file() as a string, remembered per setting (read on every page-cache hit)."""
+    where = (settings.PAGE_CACHE_VERSION_FILE, str(settings.VAR_DIR))
+    if where not in _paths:
+        _paths[where] = str(_tags_file())
+    return _paths[where]
+
+
 # The file: a first line with a generation (new on every write), then one line per
 # tag ("name value"). Readers read the first line, and the rest only when the generation is not
 # the one they parsed last: a check costs one small read, however many tags a page has.
@@ -161,17 +172,23 @@ def _parse(data: bytes) -> tuple[bytes, dict[str, int]]:
 
 
 def _file_values() -> dict[str, int]:
-    path = str(_tags_file())
+    path = _tags_path()
     try:
-        with open(path, "rb") as f:
-            head = f.read(_HEAD_BYTES)
-            generation = head.partition(b"\n")[0]
-            memo = _memo.get(path)
-            if memo is not None and memo[0] == generation:
-                return memo[1]
-            data = head + f.read()
+        fd = os.open(path, os.O_RDONLY)  # unbuffered: the usual read is the first line alone
     except FileNotFoundError:
         return {}
+    try:
+        head = os.read(fd, _HEAD_BYTES)
+        generation = head.partition(b"\n")[0]
+        memo = _memo.get(path)
+        if memo is not None and memo[0] == generation:
+            return memo[1]
+        chunks = [head]
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
     parsed = _parse(data)
     with _memo_lock:
         _memo[path] = parsed
@@ -198,7 +215,7 @@ def _file_update(changes: dict[str, int], *, only_if_absent: bool = False) -> No
         tmp.write_text("\n".join(lines) + "\n")
         os.replace(tmp, path)  # atomic: readers see the old generation or the new one
         with _memo_lock:
-            _memo[str(path)] = (generation.encode(), current)
+            _memo[_tags_path()] = (generation.encode(), current)
 
 
 class _Owed(threading.local):

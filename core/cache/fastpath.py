@@ -148,7 +148,8 @@ class FastPath:
                 value = _NONCE.sub(f"'nonce-{nonce}'", value)
             headers.append((name, value))
         headers.append(("ETag", etag))
-        headers.append(("Last-Modified", http_date(entry["last_modified"])))
+        modified = entry.get("last_modified_http") or http_date(entry["last_modified"])
+        headers.append(("Last-Modified", modified))
         if gzipped:
             headers.append(("Content-Encoding", "gzip"))
         headers.append(("Content-Length", str(len(body))))

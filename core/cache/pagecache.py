@@ -330,6 +330,7 @@ class PageCacheMiddleware:
             return False
         entry["tags"], entry["as_of"] = tuple(sorted(tags)), recorder.as_of
         entry["last_modified"] = max(entry["last_modified"], newest // 1_000_000_000)
+        entry["last_modified_http"] = http_date(entry["last_modified"])  # formatted once, not per hit
         return True
 
     def _cacheable_query(self, request: HttpRequest) -> str | None:
