@@ -173,9 +173,11 @@ def _parse(data: bytes) -> tuple[bytes, dict[str, int]]:
 
 def _file_values() -> dict[str, int]:
     path = _tags_path()
+    # Unreadable (not written yet, or not a file) reads as no tags: every copy that needs one is
+    # then not served, never served stale.
     try:
         fd = os.open(path, os.O_RDONLY)  # unbuffered: the usual read is the first line alone
-    except FileNotFoundError:
+    except OSError:
         return {}
     try:
         head = os.read(fd, _HEAD_BYTES)
@@ -187,6 +189,8 @@ def _file_values() -> dict[str, int]:
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
         data = b"".join(chunks)
+    except OSError:
+        return {}
     finally:
         os.close(fd)
     parsed = _parse(data)

@@ -5,8 +5,9 @@ serve (a signed-in reader, a first request after any change, another language) i
 the view, and most of that work is the same on every page: the sidebar widgets, a post's article
 with its neighbours and related posts, a long comment thread. Those parts are stored here, under
 a key that starts with the content version, so they follow the page cache's invalidation rule
-exactly: any change to posts, taxonomy or the discussion bumps the version and every fragment is
-rebuilt on its next use.
+exactly: any change to posts or taxonomy bumps the version and every fragment is rebuilt on its
+next use; a comment renews only the fragments that show its post's discussion, which carry that
+post's dependency tags (core.cache.deps), recorded while they were made.
 
 Keys also carry the active language and a digest of the templates, translation catalogues and
 Python modules, so a deploy never serves fragments rendered by the old code, even from a shared

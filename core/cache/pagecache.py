@@ -3,8 +3,10 @@
 Pages and feeds answered to anonymous GET/HEAD requests are stored in Django's cache (Redis when
 REDIS_URL is set, local memory otherwise) under a key made of the content version
 (core.cache.version), the deploy digest (core.cache.fragments), the scheme, host, path and
-query, and the language LocaleMiddleware resolved for the request. Any change to posts, taxonomy
-or the discussion bumps the content version, so every page is fresh on its next request.
+query, and the language LocaleMiddleware resolved for the request. Any change to posts or
+taxonomy bumps the content version, so every page is fresh on its next request. A comment renews
+its post's dependency tags instead (core.cache.deps): each stored page carries the tags it showed,
+recorded while it rendered, and is served only while none of them changed after it began.
 
 What is never stored (core.cache.policy decides, for this middleware and the fast path alike):
 requests from signed-in users (or carrying flash messages), the admin, anything but GET/HEAD;
