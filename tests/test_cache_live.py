@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import uuid
 from urllib.parse import quote
 
@@ -38,6 +40,8 @@ TERMS = {
 
 SETUP = """
 import json
+import threading
+import time
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -237,3 +241,46 @@ def test_query_string_floods_store_a_bounded_number_of_pages(live):
     hit = live.get("/?utm_campaign=spring")
     assert hit.header("X-Page-Cache") == "hit"
     assert re.search(r'name="next" value="/"', hit.text)  # no tracking tag inside the page
+
+
+def redis_commands_during(live, action) -> list[str]:
+    """The Redis commands that touched this site's keys while `action` ran (MONITOR)."""
+    import redis
+
+    seen: list[str] = []
+    monitor_client = redis.Redis.from_url(REDIS_URL)
+    with monitor_client.monitor() as monitor:
+        ready = threading.Event()
+
+        def listen():
+            ready.set()
+            for event in monitor.listen():
+                command = event["command"]
+                if command.startswith("PING") or "sb-live-stop" in command:
+                    if "sb-live-stop" in command:
+                        return
+                    continue
+                if live.prefix in command:
+                    seen.append(command)
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        ready.wait(5)
+        time.sleep(0.2)
+        action()
+        monitor_client.get("sb-live-stop")  # ends the listener once everything before it was seen
+        listener.join(10)
+    return seen
+
+
+def test_a_page_cache_hit_costs_one_redis_round_trip(live):
+    if live.backend != "redis":
+        pytest.skip("counts Redis commands; with the version file a hit makes no round trip at all")
+    path = live.data["post"]
+    anonymous_reads(live, path, times=12)  # stored, and both workers have answered hits
+    reads: list = []
+    commands = redis_commands_during(live, lambda: reads.extend(anonymous_reads(live, path, times=10)))
+    assert [r.header("X-Page-Cache") for r in reads] == ["hit"] * 10
+    # One MGET each: the content version and the page's dependency tags together.
+    assert len(commands) == 10, commands
+    assert all(c.startswith("MGET") for c in commands), commands

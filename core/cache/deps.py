@@ -93,7 +93,7 @@ def recording(*, nested: bool = True):
     whose tags then also get this one's). Yields the recorder."""
     parent = _current.get() if nested else None
     if parent is None:
-        _renew_owed()  # this thread's own earlier writes are older than what it renders now
+        renew_owed()  # this thread's own earlier writes are older than what it renders now
     recorder = Recorder(parent)
     token = _current.set(recorder)
     try:
@@ -236,23 +236,58 @@ def owe(tags: Iterable[str]) -> None:
     _owed.tags.update(tags)
 
 
-def _renew_owed() -> None:
+def renew_owed() -> None:
     if _owed.tags:
         owed, _owed.tags = _owed.tags, set()
         renew(owed)
 
 
+class _Known(threading.local):
+    def __init__(self):
+        self.asked: frozenset[str] = frozenset()
+        self.found: dict[str, int] = {}
+
+
+_known = _Known()
+
+
+def tag_keys(tags: Iterable[str]) -> list[str]:
+    """The shared cache's keys of `tags` (for a caller that fetches them with other keys)."""
+    return [f"tag:{tag}" for tag in tags]
+
+
+def from_cache(tags: Iterable[str], stored: dict) -> dict[str, int]:
+    """The values of `tags` among `stored`, a get_many answer that asked for tag_keys(tags)."""
+    return {tag: stored[f"tag:{tag}"] for tag in tags if f"tag:{tag}" in stored}
+
+
+@contextmanager
+def known(asked: Iterable[str], found: dict[str, int]):
+    """Within the block, `values()` answers the tags in `asked` from `found` (read from the shared
+    cache a moment ago, in the same round trip as the content version: core.cache.fastpath) and
+    fetches only the others."""
+    previous = (_known.asked, _known.found)
+    _known.asked, _known.found = frozenset(asked), found
+    try:
+        yield
+    finally:
+        _known.asked, _known.found = previous
+
+
 def values(tags: Iterable[str]) -> dict[str, int]:
     """The tags' current values; a tag without one is left out."""
-    _renew_owed()
+    renew_owed()
     tags = list(tags)
     if not tags:
         return {}
     if _uses_files():
         every = _file_values()
         return {tag: every[tag] for tag in tags if tag in every}
-    stored = cache.get_many([f"tag:{tag}" for tag in tags])
-    return {key.removeprefix("tag:"): value for key, value in stored.items()}
+    answer = {tag: _known.found[tag] for tag in tags if tag in _known.found}
+    missing = [tag for tag in tags if tag not in _known.asked]
+    if missing:
+        answer.update(from_cache(missing, cache.get_many(tag_keys(missing))))
+    return answer
 
 
 def renew(tags: Iterable[str]) -> None:

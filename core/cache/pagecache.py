@@ -378,10 +378,19 @@ class PageCacheMiddleware:
     @staticmethod
     def key_for(request: HttpRequest, lang: str, version: str, query: str) -> str:
         """The key of this page: `query` is cache_query()'s answer for the request."""
+        return PageCacheMiddleware.key_in(version, PageCacheMiddleware.slot_for(request, lang, query))
+
+    @staticmethod
+    def slot_for(request: HttpRequest, lang: str, query: str) -> str:
+        """The page's key without the content version: the same page under every version."""
         where = f"{request.scheme}://{request.get_host()}{escape_uri_path(request.path)}?{query}"
         digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
         # The deploy digest: a shared cache never serves pages rendered by the previous code.
-        return f"page:{version}:{deploy_digest()}:{lang}:{digest}"
+        return f"{deploy_digest()}:{lang}:{digest}"
+
+    @staticmethod
+    def key_in(version: str, slot: str) -> str:
+        return f"page:{version}:{slot}"
 
     # --- storing ------------------------------------------------------------------------------
     def _entry(self, request: HttpRequest, response: HttpResponse, version: str) -> dict | None:

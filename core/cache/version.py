@@ -28,7 +28,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -163,6 +163,22 @@ def content_version_if_current() -> str | None:
     if value is None or value[1] <= time.time():
         return None
     return value[0]
+
+
+def content_version_and_tags(tags: Iterable[str]) -> tuple[str | None, dict[str, int] | None]:
+    """content_version_if_current(), and with a shared cache the current values of `tags` read in
+    the same round trip (None with the file-backed version: the tags' file is read on demand, no
+    round trip). A tag without a value is left out, as core.cache.deps.values() leaves it."""
+    tags = list(tags)
+    if _uses_file() or not tags:
+        return content_version_if_current(), None
+    _renew_owed()
+    deps.renew_owed()  # this thread's own writes first, as deps.values() does
+    stored = cache.get_many([CACHE_KEY, *deps.tag_keys(tags)])
+    value = stored.get(CACHE_KEY)
+    if value is None or value[1] <= time.time():
+        return None, None
+    return value[0], deps.from_cache(tags, stored)
 
 
 def content_changed(
