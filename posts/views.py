@@ -46,7 +46,8 @@ def listing_queryset():
             ),
             "categories",
         )
-        .defer("body", "search_text")
+        # Cards show the stored summary (Post.body_excerpt), never the body itself.
+        .defer("body", "body_html", "search_text", "trackback_urls")
         .order_by("-published_at", "-id")
     )
 
