@@ -193,7 +193,7 @@ class Post(models.Model):
     body_html = models.TextField(editable=False, blank=True)
     # The body's plain-text excerpt (core.markup.excerpt_text), derived in save() with body_html:
     # lists and feeds show it without parsing the HTML on every read.
-    body_excerpt = models.TextField(editable=False, blank=True)
+    body_excerpt = models.TextField(editable=False, blank=True, default="", db_default="")
     excerpt = models.TextField(
         _("excerpt"), blank=True, help_text=_("Optional. Otherwise the first 55 words.")
     )
