@@ -34,6 +34,21 @@ PAGE_SIZE = 10
 RELATED_POSTS = 3
 
 
+def _byline_authors():
+    """What a card's byline shows of each author (includes/_byline.html): the username for the
+    link and what display_name() reads; not every author's password, email, bio or photo data."""
+    return PostAuthor.objects.select_related("user__profile").only(
+        "post_id",
+        "user_id",
+        "position",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__profile__user_id",
+        "user__profile__display_name",
+    )
+
+
 @functools.cache
 def _first_category(field: str) -> Subquery:
     """A field of the post's first category by name, as a subquery of the list's own query.
@@ -54,12 +69,7 @@ def listing_queryset():
             card_category_name=_first_category("name"),
             card_category_slug=_first_category("slug"),
         )
-        .prefetch_related(
-            Prefetch(
-                "authorships",
-                queryset=PostAuthor.objects.select_related("user__profile"),
-            ),
-        )
+        .prefetch_related(Prefetch("authorships", queryset=_byline_authors()))
         # Cards show the stored summary (Post.body_excerpt), never the body itself.
         .defer("body", "body_html", "search_text", "trackback_urls")
         .order_by("-published_at", "-id")
