@@ -63,7 +63,9 @@ class PostFeed(SiteFeed):
 
     def item_queryset(self, obj) -> QuerySet[Post]:
         # Without full text an item shows the stored summary (Post.body_excerpt), not the body.
-        unread = ("body", "search_text") if settings.FEED_FULL_TEXT else ("body", "body_html", "search_text")
+        unread = ["body", "search_text", "trackback_urls", "featured_image_variants"]
+        if not settings.FEED_FULL_TEXT:
+            unread.append("body_html")
         return self.post_queryset(obj).defer(*unread).order_by("-published_at", "-id")
 
     def items(self, obj):
@@ -107,7 +109,19 @@ class PostFeed(SiteFeed):
         ids = [post.pk for post in posts]
         authors: dict[int, list[dict[str, str]]] = {}
         author_uris: dict[int, str] = {}
-        for authorship in PostAuthor.objects.filter(post_id__in=ids).select_related("user__profile"):
+        authorships = (
+            PostAuthor.objects.filter(post_id__in=ids)
+            .select_related("user__profile")
+            # What display_name() reads, and the username for the author's URI.
+            .only(
+                "post_id",
+                "user__username",
+                "user__first_name",
+                "user__last_name",
+                "user__profile__display_name",
+            )
+        )
+        for authorship in authorships:
             user = authorship.user
             if user.pk not in author_uris:
                 author_uris[user.pk] = absolute_url(
