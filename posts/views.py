@@ -153,9 +153,12 @@ def home(request, page=None):
 
 @require_safe
 def category(request, slug, page=None):
-    cat = get_object_or_404(Category, slug=slug)
-    # The whole category table in one small query: descendants for the list, children for links.
-    rows = list(Category.objects.order_by("name").values("id", "parent_id", "name", "slug"))
+    # The whole category table in one small query: this category, its descendants for the list,
+    # its children for links.
+    rows = list(Category.objects.order_by("name").values("id", "parent_id", "name", "slug", "description"))
+    cat = next((Category(**row) for row in rows if row["slug"] == slug), None)
+    if cat is None:
+        raise Http404("No Category matches the given query.")  # what get_object_or_404 said
     children: dict[int | None, list[dict]] = {}
     for row in rows:
         children.setdefault(row["parent_id"], []).append(row)

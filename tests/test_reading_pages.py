@@ -438,3 +438,12 @@ def test_each_card_names_its_first_category_by_name_on_every_list(client, db):
         found = kickers(url)
         assert found["Two categories"] == [("Audits", "/category/audits/")], url
     assert kickers("/")["No category"] == []
+
+
+def test_an_unknown_category_is_a_404_and_a_known_one_shows_its_description(client, db):
+    CategoryFactory(name="Water", slug="water", description="Wells, pumps and pipes.")
+    assert client.get("/category/nope/").status_code == 404
+    assert client.get("/category/Water/").status_code == 404  # slugs match exactly
+    page = get_page(client, "/category/water/")
+    assert page.select_one(".list-header h1").get_text() == "Water"
+    assert page.select_one(".list-header .description").get_text() == "Wells, pumps and pipes."

@@ -26,7 +26,7 @@ EXPECTED = {
     "year": 10,
     "month": 9,
     "day": 9,
-    "category": 11,
+    "category": 10,
     "tag": 10,
     "author": 10,
     "search": 10,
