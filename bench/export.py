@@ -107,8 +107,8 @@ def seed(posts: int, comments: int) -> None:
     from django_comments_xtd.models import XtdComment
 
     from comments.models import Comment
-    from core.markup import render_markdown
-    from posts.models import AuthorProfile, Category, Post, PostAuthor, Tag
+    from core.markup import excerpt_text, render_markdown
+    from posts.models import EXCERPT_WORDS, AuthorProfile, Category, Post, PostAuthor, Tag
 
     body = (
         "Note {n} from the field. We visited a small town and talked with the utility.\n\n## What we saw\n\n"
@@ -134,6 +134,7 @@ def seed(posts: int, comments: int) -> None:
                 slug=f"field-note-{n}",
                 body=body.format(n=n),
                 body_html=html,
+                body_excerpt=excerpt_text(html, EXCERPT_WORDS),
                 status=Post.Status.PUBLISHED,
                 published_at=now - dt.timedelta(hours=n * 7),
                 word_count=60,

@@ -75,7 +75,16 @@ class CommentFeed(SiteFeed):
         return (
             self.comment_queryset(obj)
             .select_related("post")
-            .defer("post__body", "post__body_html", "post__search_text")
+            # An item names its post and links to it: nothing of the post's text is read.
+            .defer(
+                "post__body",
+                "post__body_html",
+                "post__body_excerpt",
+                "post__excerpt",
+                "post__search_text",
+                "post__trackback_urls",
+                "post__featured_image_variants",
+            )
             .order_by("-submit_date", "-pk")[:FEED_ITEMS]
         )
 
@@ -122,6 +131,24 @@ class CommentFeed(SiteFeed):
         return {
             "authors": [{"name": _author_name(comment), "uri": _author_uri(comment)}],
             "content": self.item_description(comment),
+        }
+
+    def item_entry(self, comment: Comment) -> dict[str, Any]:
+        """The framework's entry (feeds.framework.SiteFeed.item_entry) built with direct calls,
+        and the description, which is also the content, made once."""
+        link = absolute_url(self.item_link(comment))
+        description = self.item_description(comment)
+        return {
+            "title": self.item_title(comment),
+            "link": link,
+            "description": description,
+            "unique_id": link,
+            "unique_id_is_permalink": True,
+            "pubdate": self.item_pubdate(comment),
+            "updateddate": self.item_updateddate(comment),
+            "categories": self.item_categories(comment),
+            "authors": [{"name": _author_name(comment), "uri": _author_uri(comment)}],
+            "content": description,
         }
 
 

@@ -59,6 +59,8 @@ _URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")', re.IGNORECASE)
 
 def xml_text(value: Any) -> Any:
     """`value` with every character XML 1.0 forbids removed; lists and dicts are cleaned deeply."""
+    if type(value) is str:  # nearly every value: no isinstance chain
+        return _XML_FORBIDDEN.sub("", value)
     if isinstance(value, Promise):
         value = str(value)
     if isinstance(value, str):

@@ -26,7 +26,8 @@ def list_annotation_register(name: str, factory: Callable[[], Expression]) -> No
 
 
 def list_annotations() -> dict[str, Expression]:
-    """A fresh expression per registered name, for `queryset.annotate(**list_annotations())`."""
+    """The expression per registered name, for `queryset.annotate(**list_annotations())`. A
+    factory may hand out the same expression every time: annotate() resolves a copy of it."""
     return {name: factory() for name, factory in _list_annotations.items()}
 
 

@@ -191,6 +191,9 @@ class Post(models.Model):
     )
     body = models.TextField(_("body (Markdown)"), blank=True)
     body_html = models.TextField(editable=False, blank=True)
+    # The body's plain-text excerpt (core.markup.excerpt_text), derived in save() with body_html:
+    # lists and feeds show it without parsing the HTML on every read.
+    body_excerpt = models.TextField(editable=False, blank=True, default="", db_default="")
     excerpt = models.TextField(
         _("excerpt"), blank=True, help_text=_("Optional. Otherwise the first 55 words.")
     )
@@ -275,6 +278,7 @@ class Post(models.Model):
         if not self.slug:
             self.slug = slugify(self.title, allow_unicode=True)[:200] or "post"
         self.body_html = with_embed_cards(with_responsive_images(render_markdown(self.body, "post")))
+        self.body_excerpt = excerpt_text(self.body_html, EXCERPT_WORDS)
         text = plain_text(self.body_html)
         self.word_count = len(text.split())
         self.search_text = f"{self.title}\n{self.excerpt}\n{text}"
@@ -284,6 +288,7 @@ class Post(models.Model):
             kwargs["update_fields"] = {
                 *kwargs["update_fields"],
                 "body_html",
+                "body_excerpt",
                 "word_count",
                 "search_text",
                 "slug",
@@ -353,6 +358,10 @@ class Post(models.Model):
         descriptions and feeds all use it."""
         if self.excerpt:
             return self.excerpt
+        loaded = self.__dict__
+        if loaded.get("body_excerpt") or ("body_excerpt" in loaded and not loaded.get("body_html")):
+            # Stored by save(); a list that leaves body_html unread has nothing else to go on.
+            return loaded["body_excerpt"]
         return excerpt_text(self.body_html, EXCERPT_WORDS)
 
     @property

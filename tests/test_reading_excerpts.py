@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from bs4 import BeautifulSoup
 
+from posts.models import Post
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,28 @@ def test_an_author_without_a_profile_has_one_name_on_the_site_and_in_the_feed(cl
     assert names == ["Wanjiru Kamau"]
     author_page = BeautifulSoup(client.get("/author/writer1/").content, "html.parser")
     assert author_page.select_one(".author-card h1").get_text() == "Wanjiru Kamau"
+
+
+def test_the_stored_excerpt_follows_every_save_of_the_body(client, settings):
+    """Cards read the excerpt save() stores with body_html: each way a body is saved renews it."""
+    settings.FEED_FULL_TEXT = False
+    post = PostFactory(title="Stored excerpt", body="The first version.")
+    assert card_summary(client, post) == "The first version."
+    post.body = "The second version."
+    post.save()
+    assert card_summary(client, post) == "The second version."
+    assert feed_description(client, post) == "The second version."
+    post.body = "The third version."
+    post.save(update_fields=["body"])
+    assert card_summary(client, post) == "The third version."
+    post.excerpt = "The author's own."
+    post.save(update_fields=["excerpt"])
+    assert card_summary(client, post) == "The author's own."
+
+
+def test_a_post_written_without_save_still_shows_its_excerpt_where_the_body_is_read():
+    """A row bulk-created with body_html and no stored excerpt (bench seeding, a raw insert)
+    still has a summary wherever its body is loaded."""
+    post = PostFactory(body="Some words here.")
+    Post.objects.filter(pk=post.pk).update(body_excerpt="")
+    assert Post.objects.get(pk=post.pk).summary == "Some words here."

@@ -415,3 +415,35 @@ def test_published_posts_are_not_marked_private(staff_client, post):
     response = staff_client.get(post.get_absolute_url())
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_each_card_names_its_first_category_by_name_on_every_list(client, db):
+    """The kicker comes from the list's own query (posts.views.listing_queryset), not a prefetch."""
+    water = CategoryFactory(name="Water", slug="water")
+    audits = CategoryFactory(name="Audits", slug="audits")
+    tagged = TagFactory(slug="pumps")
+    PostFactory(title="Two categories", categories=[water, audits], tags=[tagged])
+    PostFactory(title="No category", tags=[tagged])
+
+    def kickers(url):
+        page = BeautifulSoup(client.get(url).content, "html.parser")
+        return {
+            card.select_one(".card-title").get_text(strip=True): [
+                (a.get_text(), a["href"]) for a in card.select(".kicker a")
+            ]
+            for card in page.select("article.post-card")
+        }
+
+    for url in ("/", "/tag/pumps/", "/category/water/", "/search/?q=categories"):
+        found = kickers(url)
+        assert found["Two categories"] == [("Audits", "/category/audits/")], url
+    assert kickers("/")["No category"] == []
+
+
+def test_an_unknown_category_is_a_404_and_a_known_one_shows_its_description(client, db):
+    CategoryFactory(name="Water", slug="water", description="Wells, pumps and pipes.")
+    assert client.get("/category/nope/").status_code == 404
+    assert client.get("/category/Water/").status_code == 404  # slugs match exactly
+    page = get_page(client, "/category/water/")
+    assert page.select_one(".list-header h1").get_text() == "Water"
+    assert page.select_one(".list-header .description").get_text() == "Wells, pumps and pipes."
