@@ -361,6 +361,35 @@ def test_related_posts_are_the_three_sharing_most_tags(client, author):
     assert [a.get_text() for a in related] == ["Shares three", "Shares two", "Shares one, newer"]
 
 
+def test_related_posts_and_neighbours_from_one_query_keep_their_own_rules(client, author):
+    """Neighbours and related posts come from one query: a neighbour sharing a tag is related
+    only if it is among the three sharing most; same-language posts rank first; pages, drafts,
+    scheduled posts and the post's translations are never related."""
+    t1, t2, t3 = (TagFactory(name=f"t{n}", slug=f"t{n}") for n in range(3))
+    post = PostFactory(title="Main", tags=[t1, t2, t3], published_at=at(2025, 6, 1), authors=[author])
+    PostFactory(title="Before, one tag", tags=[t1], published_at=at(2025, 5, 31), authors=[author])
+    PostFactory(title="After, no tags", published_at=at(2025, 6, 2), authors=[author])
+    PostFactory(title="Three, Spanish", tags=[t1, t2, t3], language="es", published_at=at(2020, 1, 1))
+    PostFactory(title="Two", tags=[t1, t2], published_at=at(2021, 1, 1), authors=[author])
+    PostFactory(title="Two, older", tags=[t2, t3], published_at=at(2019, 1, 1), authors=[author])
+    PostFactory(title="Three, older", tags=[t1, t2, t3], published_at=at(2018, 1, 1), authors=[author])
+    PostFactory(title="Page", tags=[t1, t2, t3], is_page=True, published_at=at(2022, 1, 1))
+    PostFactory(title="Draft", tags=[t1, t2, t3], status="draft", published_at=at(2022, 1, 1))
+    PostFactory(title="Scheduled", tags=[t1, t2, t3], published_at=at(2999, 1, 1))
+    PostFactory(
+        title="Translation",
+        tags=[t1, t2, t3],
+        language="fr",
+        translation_group=post.translation_group,
+        published_at=at(2022, 1, 1),
+    )
+    page = get_page(client, post.get_absolute_url())
+    assert [a.get_text() for a in page.select(".related li a")] == ["Three, older", "Two", "Two, older"]
+    nav = page.select_one("nav.post-nav")
+    assert "Before, one tag" in nav.select_one("a[rel=prev]").get_text()
+    assert "After, no tags" in nav.select_one("a[rel=next]").get_text()
+
+
 def test_translation_links_name_each_language_in_that_language(client, author):
     english = PostFactory(title="Learning together", language="en", authors=[author])
     spanish = PostFactory(
