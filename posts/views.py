@@ -13,8 +13,7 @@ from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Subquery, Value, When
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -354,7 +353,7 @@ def detail(request, year, month, day, slug):
         alternates = [{"lang": post.language, "url": origin + post.get_absolute_url()}] + [
             {"lang": t["post"].language, "url": origin + t["post"].get_absolute_url()} for t in translations
         ]
-    around = Lazy(_around, post)
+    neighbours = Lazy(_neighbours, post)
     response = render(
         request,
         "posts/post_detail.html",
@@ -362,9 +361,9 @@ def detail(request, year, month, day, slug):
             "post": post,
             "is_preview": is_preview,
             # Queried only when the article fragment is rendered, not when it comes from the cache.
-            "previous_post": Lazy(lambda: around()[0]),
-            "next_post": Lazy(lambda: around()[1]),
-            "related_posts": Lazy(lambda: around()[2]),
+            "previous_post": Lazy(lambda: neighbours()[0]),
+            "next_post": Lazy(lambda: neighbours()[1]),
+            "related_posts": Lazy(_related, post),
             "fragments_off": is_preview,
             "translations": translations,
             "hreflang_alternates": alternates,
@@ -393,45 +392,11 @@ class Lazy:
         return self.value
 
 
-def _around(post: Post) -> tuple[Post | None, Post | None, list[Post]]:
-    """(previous, next, related) in one query: the adjacent published articles by date and up to
-    three published posts sharing the most tags with this one, each picked by an indexed
-    subquery (never a scan of all posts, whatever the number of tags)."""
+def _neighbours(post: Post) -> tuple[Post | None, Post | None]:
+    """The adjacent published articles by date, (previous, next): one query, each side found by
+    an indexed subquery, never a scan of all posts."""
     if not post.is_published:
-        return None, None, _related(post)
-    wanted = _neighbour_ids(post) | _related_ids(post)
-    shared = post.tags.through.objects.filter(post_id=OuterRef("pk"), tag_id__in=_tag_ids(post))
-    found = list(
-        Post.objects.filter(wanted)
-        .annotate(shared_tags=Coalesce(Subquery(_count_of(shared), output_field=IntegerField()), 0))
-        .only(*AROUND_FIELDS)
-        .order_by()
-    )
-    return (*_sides(post, found), _ranked_related(post, found))
-
-
-# What the links need, and what _sides and _ranked_related check.
-AROUND_FIELDS = (
-    "title",
-    "slug",
-    "status",
-    "published_at",
-    "created_at",
-    "language",
-    "is_page",
-    "translation_group",
-)
-
-
-def _tag_ids(post: Post) -> list[int]:
-    return [t.pk for t in post.tags.all()]  # prefetched
-
-
-def _count_of(queryset):
-    return queryset.order_by().values("post_id").annotate(n=Count("pk")).values("n")
-
-
-def _neighbour_ids(post: Post) -> Q:
+        return None, None
     articles = Post.objects.published().filter(is_page=False)
     when = post.published_at
     earlier = Q(published_at__lt=when) | Q(published_at=when, id__lt=post.id)
@@ -439,25 +404,28 @@ def _neighbour_ids(post: Post) -> Q:
     # The bare bounds (implied by the ORs) let the index scan start at the post, not at one end.
     before = articles.filter(earlier, published_at__lte=when).order_by("-published_at", "-id")
     after = articles.filter(later, published_at__gte=when).order_by("published_at", "id")
-    return Q(pk=Subquery(before.values("pk")[:1])) | Q(pk=Subquery(after.values("pk")[:1]))
-
-
-def _sides(post: Post, found: list[Post]) -> tuple[Post | None, Post | None]:
-    """The previous and next articles among `found`: the nearest on each side by date."""
-    here = (post.published_at, post.pk)
-    articles = [other for other in found if not other.is_page and other.is_published]
-    earlier = [other for other in articles if (other.published_at, other.pk) < here]
-    later = [other for other in articles if (other.published_at, other.pk) > here]
-    return (
-        max(earlier, key=lambda other: (other.published_at, other.pk), default=None),
-        min(later, key=lambda other: (other.published_at, other.pk), default=None),
+    found = (
+        Post.objects.filter(Q(pk=Subquery(before.values("pk")[:1])) | Q(pk=Subquery(after.values("pk")[:1])))
+        .only("title", "slug", "published_at", "created_at")
+        .order_by()
     )
+    previous = following = None
+    for other in found:
+        if (other.published_at, other.pk) < (post.published_at, post.pk):
+            previous = other
+        else:
+            following = other
+    return previous, following
 
 
-def _related_candidates(post: Post):
-    return (
+def _related(post: Post) -> list[Post]:
+    """Up to three published posts sharing the most tags with this one: one query, any tag count."""
+    tag_ids = [t.pk for t in post.tags.all()]  # prefetched
+    if not tag_ids:
+        return []
+    return list(
         Post.objects.published()
-        .filter(is_page=False, tags__in=_tag_ids(post))
+        .filter(is_page=False, tags__in=tag_ids)
         .exclude(pk=post.pk)
         .exclude(translation_group=post.translation_group)
         .annotate(
@@ -466,49 +434,9 @@ def _related_candidates(post: Post):
                 When(language=post.language, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
         )
-        .order_by("-same_language", "-shared_tags", "-published_at", "-id")
+        .only("title", "slug", "published_at", "created_at", "language")
+        .order_by("-same_language", "-shared_tags", "-published_at", "-id")[:RELATED_POSTS]
     )
-
-
-def _related_ids(post: Post) -> Q:
-    if not _tag_ids(post):
-        return Q(pk__in=[])
-    return Q(pk__in=Subquery(_related_candidates(post).values("pk")[:RELATED_POSTS]))
-
-
-def _ranked_related(post: Post, found: list[Post]) -> list[Post]:
-    """The related posts among `found`, in _related's order (the subquery chose them; this
-    query's rows come unordered, so they are ranked again by the same keys)."""
-    tag_ids = _tag_ids(post)
-    if not tag_ids:
-        return []
-    related = [
-        other
-        for other in found
-        if other.shared_tags
-        and not other.is_page
-        and other.pk != post.pk
-        and other.translation_group != post.translation_group
-        and other.is_published
-    ]
-    related.sort(
-        key=lambda other: (
-            other.language == post.language,
-            other.shared_tags,
-            other.published_at,
-            other.pk,
-        ),
-        reverse=True,
-    )
-    return related[:RELATED_POSTS]
-
-
-def _related(post: Post) -> list[Post]:
-    """Up to three published posts sharing the most tags with this one: one query, any tag count."""
-    if not _tag_ids(post):
-        return []
-    candidates = _related_candidates(post).only("title", "slug", "published_at", "created_at", "language")
-    return list(candidates[:RELATED_POSTS])
 
 
 def _translations(post: Post) -> list[dict]:

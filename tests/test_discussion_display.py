@@ -56,9 +56,10 @@ def test_whole_thread_in_a_constant_number_of_queries(
     assert page.select_one("#comments-heading").get_text(strip=True) == expected
 
 
-# 9 for the post page itself (post with its translations, authors, taxonomy, both neighbours and
-# the related posts in one query, sidebar widgets), 2 for the whole discussion, 1 for the fediverse
-# likes and boosts row above it (federation), plus the request's savepoint pair.
+# 9 for the post page itself (post with its translations, authors, taxonomy, both neighbours in
+# one query, sidebar widgets; this post has no tags, so no related posts query), 2 for the whole
+# discussion, 1 for the fediverse likes and boosts row above it (federation), plus the request's
+# savepoint pair.
 PAGE_QUERIES = 14
 
 

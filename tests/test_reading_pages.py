@@ -362,9 +362,9 @@ def test_related_posts_are_the_three_sharing_most_tags(client, author):
 
 
 def test_related_posts_and_neighbours_from_one_query_keep_their_own_rules(client, author):
-    """Neighbours and related posts come from one query: a neighbour sharing a tag is related
-    only if it is among the three sharing most; same-language posts rank first; pages, drafts,
-    scheduled posts and the post's translations are never related."""
+    """A neighbour sharing a tag is related only if it is among the three sharing most;
+    same-language posts rank first; pages, drafts, scheduled posts and the post's translations
+    are never related."""
     t1, t2, t3 = (TagFactory(name=f"t{n}", slug=f"t{n}") for n in range(3))
     post = PostFactory(title="Main", tags=[t1, t2, t3], published_at=at(2025, 6, 1), authors=[author])
     PostFactory(title="Before, one tag", tags=[t1], published_at=at(2025, 5, 31), authors=[author])
