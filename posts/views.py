@@ -344,9 +344,21 @@ def _published_post_and_translations(request, year, month, day, slug):
 
     def find():
         deps.declare()  # the post, its authors and taxonomy: nothing of its discussion
-        posts = _post_queryset().published()
-        post = posts.filter(slug=slug, published_at__gte=start, published_at__lt=end).first()
-        return None if post is None else (post, _translations(post))
+        at_permalink = Q(slug=slug, published_at__gte=start, published_at__lt=end)
+        # The post and its published translations in one query: the post at this permalink (the
+        # newest, as .first() would pick) is in its own translation group, so the group's rows
+        # hold it and its translations.
+        group = Post.objects.published().filter(at_permalink).values("translation_group")[:1]
+        in_group = _post_queryset().published().filter(translation_group=Subquery(group))
+        rows = list(in_group.order_by("-published_at", "-id"))
+        post = next((row for row in rows if start <= row.published_at < end and row.slug == slug), None)
+        if post is None:
+            return None
+        others = sorted(
+            (row for row in rows if row.translation_group == post.translation_group and row.pk != post.pk),
+            key=lambda row: row.language,
+        )
+        return post, _translation_links(others)
 
     return fragments.remember("post", (start.isoformat(), slug), find, request)
 
@@ -369,6 +381,7 @@ def detail(request, year, month, day, slug):
         alternates = [{"lang": post.language, "url": origin + post.get_absolute_url()}] + [
             {"lang": t["post"].language, "url": origin + t["post"].get_absolute_url()} for t in translations
         ]
+    neighbours = Lazy(_neighbours, post)
     response = render(
         request,
         "posts/post_detail.html",
@@ -376,8 +389,8 @@ def detail(request, year, month, day, slug):
             "post": post,
             "is_preview": is_preview,
             # Queried only when the article fragment is rendered, not when it comes from the cache.
-            "previous_post": Lazy(_neighbour, post, previous=True),
-            "next_post": Lazy(_neighbour, post, previous=False),
+            "previous_post": Lazy(lambda: neighbours()[0]),
+            "next_post": Lazy(lambda: neighbours()[1]),
             "related_posts": Lazy(_related, post),
             "fragments_off": is_preview,
             "translations": translations,
@@ -407,24 +420,30 @@ class Lazy:
         return self.value
 
 
-def _neighbour(post: Post, *, previous: bool):
-    """The adjacent published article by date: one indexed query, never a scan of all posts."""
+def _neighbours(post: Post) -> tuple[Post | None, Post | None]:
+    """The adjacent published articles by date, (previous, next): one query, each side found by
+    an indexed subquery, never a scan of all posts."""
     if not post.is_published:
-        return None
-    qs = Post.objects.published().filter(is_page=False).only("title", "slug", "published_at", "created_at")
-    if previous:
-        return (
-            qs.filter(
-                Q(published_at__lt=post.published_at) | Q(published_at=post.published_at, id__lt=post.id)
-            )
-            .order_by("-published_at", "-id")
-            .first()
-        )
-    return (
-        qs.filter(Q(published_at__gt=post.published_at) | Q(published_at=post.published_at, id__gt=post.id))
-        .order_by("published_at", "id")
-        .first()
+        return None, None
+    articles = Post.objects.published().filter(is_page=False)
+    when = post.published_at
+    earlier = Q(published_at__lt=when) | Q(published_at=when, id__lt=post.id)
+    later = Q(published_at__gt=when) | Q(published_at=when, id__gt=post.id)
+    # The bare bounds (implied by the ORs) let the index scan start at the post, not at one end.
+    before = articles.filter(earlier, published_at__lte=when).order_by("-published_at", "-id")
+    after = articles.filter(later, published_at__gte=when).order_by("published_at", "id")
+    found = (
+        Post.objects.filter(Q(pk=Subquery(before.values("pk")[:1])) | Q(pk=Subquery(after.values("pk")[:1])))
+        .only("title", "slug", "published_at", "created_at")
+        .order_by()
     )
+    previous = following = None
+    for other in found:
+        if (other.published_at, other.pk) < (post.published_at, post.pk):
+            previous = other
+        else:
+            following = other
+    return previous, following
 
 
 def _related(post: Post) -> list[Post]:
@@ -457,6 +476,10 @@ def _translations(post: Post) -> list[dict]:
         .only("title", "slug", "published_at", "created_at", "language")
         .order_by("language")
     )
+    return _translation_links(others)
+
+
+def _translation_links(others) -> list[dict]:
     return [
         {"post": other, "name": get_language_info(other.language)["name_local"], "code": other.language}
         for other in others

@@ -56,10 +56,11 @@ def test_whole_thread_in_a_constant_number_of_queries(
     assert page.select_one("#comments-heading").get_text(strip=True) == expected
 
 
-# 11 for the post page itself (post, authors, taxonomy, neighbours, related posts, translations,
-# sidebar widgets), 2 for the whole discussion, 1 for the fediverse likes and boosts row above
-# it (federation), plus the request's savepoint pair.
-PAGE_QUERIES = 16
+# 9 for the post page itself (post with its translations, authors, taxonomy, both neighbours in
+# one query, sidebar widgets; this post has no tags, so no related posts query), 2 for the whole
+# discussion, 1 for the fediverse likes and boosts row above it (federation), plus the request's
+# savepoint pair.
+PAGE_QUERIES = 14
 
 
 def test_query_count_is_the_same_for_a_moderator(
@@ -179,6 +180,38 @@ def test_long_threads_paginate_by_top_level_comment_and_permalinks_find_the_page
     # Out-of-range and junk page numbers fall back to a real page, never a 500.
     assert client.get(post.get_absolute_url() + "?cpage=99").status_code == 200
     assert client.get(post.get_absolute_url() + "?cpage=x").status_code == 200
+
+
+@pytest.mark.parametrize("linkbacks_in_thread", [False, True])
+def test_every_page_of_a_long_discussion_shows_its_threads_and_the_whole_counts(
+    client, post, make_comment, settings, uncached_render, linkbacks_in_thread
+):
+    """Each page shows its own threads, and every page the whole discussion's counts and
+    mentions; a page past the end shows the last; hidden comments are in none."""
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    settings.COMMENTS_LINKBACKS_IN_THREAD = linkbacks_in_thread
+    roots = [make_comment(post, comment=f"root {i}") for i in range(5)]
+    replies = [make_comment(post, parent=roots[i], comment=f"reply {i}") for i in (0, 3, 4)]
+    make_comment(post, parent=roots[1], comment="held", is_public=False)
+    make_comment(post, comment="removed", is_removed=True)
+    pings = [
+        make_comment(post, kind="pingback", source_url=f"https://elsewhere.example/{i}/") for i in range(2)
+    ]
+    threads = [[roots[0], replies[0]], [roots[1]], [roots[2]], [roots[3], replies[1]], [roots[4], replies[2]]]
+    if linkbacks_in_thread:
+        threads += [[ping] for ping in pings]
+    pages = [threads[i : i + 2] for i in range(0, len(threads), 2)]
+    heading = "10 comments" if linkbacks_in_thread else "8 comments · 2 mentions"
+    for cpage in [*range(1, len(pages) + 1), 99]:
+        page = soup(client.get(f"{post.get_absolute_url()}?cpage={cpage}"))
+        shown = pages[min(cpage, len(pages)) - 1]
+        assert [li["id"] for li in page.select("ol.thread li.comment")] == [
+            f"c{comment.pk}" for thread in shown for comment in thread
+        ], cpage
+        assert page.select_one("#comments-heading").get_text(strip=True) == heading
+        mentions = [li["id"] for li in page.select("ol.mentions > li")]
+        assert mentions == ([] if linkbacks_in_thread else [f"c{ping.pk}" for ping in pings])
+        assert "held" not in page.get_text() and "removed" not in page.get_text()
 
 
 def test_hidden_comments_are_not_shown_and_permalinks_404(client, post, make_comment):

@@ -297,6 +297,58 @@ def test_previous_and_next_links_follow_publication_order(client, author):
     assert nav.select_one("a[rel=next]")["href"] == second.get_absolute_url()
 
 
+def test_neighbours_are_published_articles_with_ties_broken_by_id(client, author):
+    """Both neighbours come from one query: pages, drafts and scheduled posts are skipped, and
+    posts published at the same moment follow each other by id."""
+    older = PostFactory(title="Older", published_at=at(2025, 1, 1), authors=[author])
+    PostFactory(title="A page", published_at=at(2025, 1, 2), is_page=True, authors=[author])
+    PostFactory(title="A draft", published_at=at(2025, 1, 3), status="draft", authors=[author])
+    tied_first = PostFactory(title="Tied one", published_at=at(2025, 1, 4), authors=[author])
+    tied_second = PostFactory(title="Tied two", published_at=at(2025, 1, 4), authors=[author])
+    PostFactory(title="Scheduled", published_at=at(2999, 1, 1), authors=[author])
+
+    def neighbours(post):
+        nav = get_page(client, post.get_absolute_url()).select_one("nav.post-nav")
+        return [(a["rel"][0], a["href"]) for a in nav.select("a")]
+
+    assert neighbours(tied_first) == [
+        ("prev", older.get_absolute_url()),
+        ("next", tied_second.get_absolute_url()),
+    ]
+    assert neighbours(tied_second) == [("prev", tied_first.get_absolute_url())]
+    assert neighbours(older) == [("next", tied_first.get_absolute_url())]
+
+
+def test_translation_links_leave_out_unpublished_translations_and_other_posts(client, author):
+    """The post and its translations come from one query; only the post's own group counts,
+    and only its published members."""
+    english = PostFactory(title="Wells", slug="wells", published_at=at(2025, 5, 1), authors=[author])
+    PostFactory(
+        title="Puits (brouillon)",
+        language="fr",
+        status="draft",
+        translation_group=english.translation_group,
+        authors=[author],
+    )
+    PostFactory(
+        title="Puits",
+        language="fr",
+        published_at=at(2999, 1, 1),
+        translation_group=english.translation_group,
+        authors=[author],
+    )
+    spanish = PostFactory(
+        title="Pozos", language="es", translation_group=english.translation_group, authors=[author]
+    )
+    other_day = PostFactory(title="Wells again", slug="wells", published_at=at(2025, 5, 2), authors=[author])
+    page = get_page(client, english.get_absolute_url())
+    assert page.select_one("h1.p-name").get_text() == "Wells"
+    assert [a["href"] for a in page.select("nav.translations a")] == [spanish.get_absolute_url()]
+    other_page = get_page(client, other_day.get_absolute_url())
+    assert other_page.select_one("h1.p-name").get_text() == "Wells again"
+    assert other_page.select_one("nav.translations") is None
+
+
 def test_related_posts_are_the_three_sharing_most_tags(client, author):
     t1, t2, t3 = (TagFactory(name=f"t{n}", slug=f"t{n}") for n in range(3))
     post = PostFactory(title="Main", tags=[t1, t2, t3], authors=[author])
@@ -307,6 +359,35 @@ def test_related_posts_are_the_three_sharing_most_tags(client, author):
     PostFactory(title="Shares none", authors=[author])
     related = get_page(client, post.get_absolute_url()).select(".related li a")
     assert [a.get_text() for a in related] == ["Shares three", "Shares two", "Shares one, newer"]
+
+
+def test_related_posts_and_neighbours_from_one_query_keep_their_own_rules(client, author):
+    """A neighbour sharing a tag is related only if it is among the three sharing most;
+    same-language posts rank first; pages, drafts, scheduled posts and the post's translations
+    are never related."""
+    t1, t2, t3 = (TagFactory(name=f"t{n}", slug=f"t{n}") for n in range(3))
+    post = PostFactory(title="Main", tags=[t1, t2, t3], published_at=at(2025, 6, 1), authors=[author])
+    PostFactory(title="Before, one tag", tags=[t1], published_at=at(2025, 5, 31), authors=[author])
+    PostFactory(title="After, no tags", published_at=at(2025, 6, 2), authors=[author])
+    PostFactory(title="Three, Spanish", tags=[t1, t2, t3], language="es", published_at=at(2020, 1, 1))
+    PostFactory(title="Two", tags=[t1, t2], published_at=at(2021, 1, 1), authors=[author])
+    PostFactory(title="Two, older", tags=[t2, t3], published_at=at(2019, 1, 1), authors=[author])
+    PostFactory(title="Three, older", tags=[t1, t2, t3], published_at=at(2018, 1, 1), authors=[author])
+    PostFactory(title="Page", tags=[t1, t2, t3], is_page=True, published_at=at(2022, 1, 1))
+    PostFactory(title="Draft", tags=[t1, t2, t3], status="draft", published_at=at(2022, 1, 1))
+    PostFactory(title="Scheduled", tags=[t1, t2, t3], published_at=at(2999, 1, 1))
+    PostFactory(
+        title="Translation",
+        tags=[t1, t2, t3],
+        language="fr",
+        translation_group=post.translation_group,
+        published_at=at(2022, 1, 1),
+    )
+    page = get_page(client, post.get_absolute_url())
+    assert [a.get_text() for a in page.select(".related li a")] == ["Three, older", "Two", "Two, older"]
+    nav = page.select_one("nav.post-nav")
+    assert "Before, one tag" in nav.select_one("a[rel=prev]").get_text()
+    assert "After, no tags" in nav.select_one("a[rel=next]").get_text()
 
 
 def test_translation_links_name_each_language_in_that_language(client, author):

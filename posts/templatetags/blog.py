@@ -336,44 +336,83 @@ def human_datetime(when) -> str:
 
 # Format characters that depend on the day alone (not the time of day or the zone's offset).
 _DAY_FORMAT_CHARS = frozenset("bdDEFjlLmMnNoStwWyYz")
+# Format characters that depend on the hour and minute alone ("3:09 p.m.", "noon").
+_MINUTE_FORMAT_CHARS = frozenset("aAfgGhHiP")
+# Their words per (language, character, hour, minute): at most 1,440 entries a character and
+# language, the same for every render (a thread's comments rarely share a minute).
+_minute_words: dict[tuple[str | None, str, int, int], str] = {}
 
 
 class HumanDatetimes:
     """`human_datetime` for the many dates of one render (a comment thread): the same text, with
-    the language's DATETIME_FORMAT read and split once and each day's part ("Dec. 7, 2026")
-    formatted once per day, so each date costs its time of day and zone only.
-    Make one per render, in the language and time zone of that render."""
+    the language's DATETIME_FORMAT read and split once, each day's part ("Dec. 7, 2026")
+    formatted once per day and each minute's ("3:09 p.m.") once per language, so a date costs
+    little more than joining its pieces. Make one per render, in the language and time zone of
+    that render."""
 
     def __init__(self):
-        self._pieces: list[tuple[str, str]] = []  # ("text" | "day" | "clock", text or format char)
+        # ("text" | "day" | "minute" | "clock", text or format char)
+        self._pieces: list[tuple[str, str]] = []
         for i, piece in enumerate(
             dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
         ):
             if i % 2:
-                self._pieces.append(("day" if piece in _DAY_FORMAT_CHARS else "clock", piece))
+                if piece in _DAY_FORMAT_CHARS:
+                    kind = "day"
+                elif piece in _MINUTE_FORMAT_CHARS:
+                    kind = "minute"
+                else:
+                    kind = "clock"
+                self._pieces.append((kind, piece))
             elif piece:
                 self._pieces.append(("text", dateformat.re_escaped.sub(r"\1", piece)))
+        self._other_clock = any(kind == "clock" for kind, _char in self._pieces)
         self._days: dict = {}
         self._zone = timezone.get_current_timezone()
+        self._language = get_language()
 
     def __call__(self, when) -> str:
         return self.pair(when)[1] if when else ""
 
+    def _minute(self, local, char: str) -> str:
+        key = (self._language, char, local.hour, local.minute)
+        text = _minute_words.get(key)
+        if text is None:
+            text = _minute_words[key] = str(getattr(dateformat.TimeFormat(local.time()), char)())
+        return text
+
     def pair(self, when) -> tuple[str, str]:
         """(machine_datetime, human_datetime) of one datetime, aware or naive, never None."""
-        local = when.astimezone(self._zone) if timezone.is_aware(when) else when
-        words = dateformat.DateFormat(local)
+        aware = timezone.is_aware(when)
+        local = when.astimezone(self._zone) if aware else when
+        # A whole DateFormat only for what the day and the minute don't fix (seconds, offsets).
+        words = dateformat.DateFormat(local) if self._other_clock else None
         day = self._days.get(local.date())
         if day is None:
+            words_of_day = words or dateformat.DateFormat(local)
             day = self._days[local.date()] = {
-                char: str(getattr(words, char)()) for kind, char in self._pieces if kind == "day"
+                char: str(getattr(words_of_day, char)()) for kind, char in self._pieces if kind == "day"
             }
         text = "".join(
-            char if kind == "text" else day[char] if kind == "day" else str(getattr(words, char)())
+            char
+            if kind == "text"
+            else day[char]
+            if kind == "day"
+            else self._minute(local, char)
+            if kind == "minute"
+            else str(getattr(words, char)())
             for kind, char in self._pieces
         )
-        zone = str(words.T()) if timezone.is_aware(local) else ""
+        zone = ""
+        if aware and not _ambiguous_or_imaginary(local):
+            zone = str(local.tzinfo.tzname(local))  # DateFormat's "T"
         return _iso(local), f"{text} {zone}".strip()
+
+
+def _ambiguous_or_imaginary(local) -> bool:
+    """A wall-clock time that DST repeats or skips: Django's "T" writes no zone name for it."""
+    tz = local.tzinfo
+    return tz.utcoffset(local.replace(fold=not local.fold)) != tz.utcoffset(local)
 
 
 @register.filter(name="display_name")
