@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.templatetags.static import static
 from django.utils import translation
@@ -188,6 +189,8 @@ class SiteFeed(Feed):
 
     feed_type = RssFeedGenerator
     accepts_language = True
+    # Feeds only read: no request transaction (core.reads), which Django reads off the view.
+    _non_atomic_requests = frozenset({DEFAULT_DB_ALIAS})
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
 
 from core.cache import deps, fragments
 from core.origin import public_origin
+from core.reads import reads
 from posts.extensions import list_annotations
 from posts.follow import follow_page
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors, published_filter
@@ -142,7 +142,7 @@ def _list(
     return render(request, template, context)
 
 
-@require_safe
+@reads
 def home(request, page=None):
     if "s" in request.GET:
         # WordPress answers searches at /?s=; old links and browser search engines still use it.
@@ -151,7 +151,7 @@ def home(request, page=None):
     return _list(request, queryset, page=page, url_name="posts:home", is_home=True)
 
 
-@require_safe
+@reads
 def category(request, slug, page=None):
     # The whole category table in one small query: this category, its descendants for the list,
     # its children for links.
@@ -184,7 +184,7 @@ def category(request, slug, page=None):
     )
 
 
-@require_safe
+@reads
 def tag(request, slug, page=None):
     tag_obj = get_object_or_404(Tag, slug=slug)
     return _list(
@@ -200,7 +200,7 @@ def tag(request, slug, page=None):
     )
 
 
-@require_safe
+@reads
 def author(request, username, page=None):
     # A user with nothing published has no public page: usernames of non-authors stay private.
     user = get_object_or_404(public_authors().select_related("profile"), username=username)
@@ -243,7 +243,7 @@ def _date_range(year, month=None, day=None):
     )
 
 
-@require_safe
+@reads
 def archive(request, year, month=None, day=None, page=None):
     if year < 1 or year > 9998:
         raise Http404(_("No such date."))
@@ -282,7 +282,7 @@ def archive(request, year, month=None, day=None, page=None):
     )
 
 
-@require_safe
+@reads
 def search(request, page=None):
     raw = request.GET.get("q")
     if raw is None:
@@ -363,7 +363,7 @@ def _published_post_and_translations(request, year, month, day, slug):
     return fragments.remember("post", (start.isoformat(), slug), find, request)
 
 
-@require_safe
+@reads
 def detail(request, year, month, day, slug):
     found = _published_post_and_translations(request, year, month, day, slug)
     if found is not None:
@@ -486,12 +486,12 @@ def _translation_links(others) -> list[dict]:
     ]
 
 
-@require_safe
+@reads
 def robots_txt(request):
     return render(request, "robots.txt", content_type="text/plain; charset=utf-8")
 
 
-@require_safe
+@reads
 def subscribe(request):
     """Ways to follow the blog (posts/follow.py): feeds here, and the sections other apps add."""
     return follow_page(request)
