@@ -56,10 +56,10 @@ def test_whole_thread_in_a_constant_number_of_queries(
     assert page.select_one("#comments-heading").get_text(strip=True) == expected
 
 
-# 11 for the post page itself (post, authors, taxonomy, neighbours, related posts, translations,
-# sidebar widgets), 2 for the whole discussion, 1 for the fediverse likes and boosts row above
+# 10 for the post page itself (post, authors, taxonomy, neighbours, related posts, translations,
+# the chrome's 3), 2 for the whole discussion, 1 for the fediverse likes and boosts row above
 # it (federation), plus the request's savepoint pair.
-PAGE_QUERIES = 16
+PAGE_QUERIES = 15
 
 
 def test_query_count_is_the_same_for_a_moderator(
