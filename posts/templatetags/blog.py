@@ -25,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.origin import public_origin
-from posts import images
+from posts import chrome, images
 from posts.models import Category, Post, Tag, display_name, published_filter
 
 register = template.Library()
@@ -42,15 +42,39 @@ def _origin() -> str:
     return public_origin()
 
 
+@register.simple_tag(takes_context=True)
+def sidebar_widgets(context) -> str:
+    """The sidebar's widgets, written in Python (posts/chrome.py): the same HTML as
+    {% recent_posts %}{% category_list %}{% tag_cloud %}{% monthly_archives %}, whose templates
+    are the readable copy of the markup."""
+    found = taxonomy(context.get("request"))
+    return mark_safe(  # noqa: S308 (posts/chrome.py escapes every value it shows)
+        chrome.recent_posts(latest_posts())
+        + chrome.category_list(found.categories)
+        + chrome.tag_cloud(found.tags)
+        + chrome.monthly_archives(archive_months())
+    )
+
+
+@register.simple_tag(takes_context=True)
+def main_nav_categories(context, count: int = MAIN_CATEGORIES) -> str:
+    """The header's categories, written in Python: the same HTML as {% main_categories %}."""
+    categories = top_categories(taxonomy(context.get("request")).categories, count)
+    return mark_safe(chrome.main_categories(categories))  # noqa: S308 (escaped in posts/chrome.py)
+
+
 @register.inclusion_tag("includes/_recent_posts.html")
 def recent_posts(count: int = RECENT_POSTS):
-    posts = (
+    return {"recent_posts": latest_posts(count)}
+
+
+def latest_posts(count: int = RECENT_POSTS) -> list[Post]:
+    return list(
         Post.objects.published()
         .filter(is_page=False)
         .only("title", "slug", "published_at", "created_at")
         .order_by("-published_at", "-id")[:count]
     )
-    return {"recent_posts": list(posts)}
 
 
 @register.inclusion_tag("includes/_category_list.html", takes_context=True)
