@@ -10,8 +10,9 @@ import re
 import pytest
 from django.template import engines
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
+from posts.templatetags.blog import MonthNames
 from tests.factories import CategoryFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,19 @@ def test_main_nav_matches_its_template(site, lang):
 def test_an_empty_site_draws_no_widgets(db):
     assert normalised(render(PYTHON, "en")) == normalised(render(TEMPLATES, "en")) == ""
     assert render("{% load blog %}{% main_nav_categories %}", "en") == ""
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de"])
+@pytest.mark.parametrize("zone", ["UTC", "America/Lima", "Pacific/Kiritimati"])
+def test_month_names_are_the_year_month_format_of_each_month(lang, zone):
+    """The archives' names ("April 2025", "abril de 2025"), each month's words made once."""
+    months = [
+        dt.datetime(year, month, day, hour, tzinfo=UTC)
+        for year in (1999, 2025)
+        for month in range(1, 13)
+        for day, hour in ((1, 0), (28, 23))
+    ]
+    with translation.override(lang), timezone.override(zone):
+        names = MonthNames()
+        for when in months:
+            assert names(when) == formats.date_format(timezone.localtime(when), "YEAR_MONTH_FORMAT")

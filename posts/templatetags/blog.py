@@ -235,7 +235,7 @@ def archive_months() -> list[dict]:
     """Months that have published posts, newest first, with counts (site time zone). Links and
     names ("April 2025") are made here: a {% url %} and a date filter per month in the template
     cost several times more, and a site ten years old lists 120 months. The URL is reversed once
-    and the month format read once per call, not per month."""
+    and each month's words ("April") formatted once per call (`MonthNames`), not per month."""
     months = (
         Post.objects.published()
         .filter(is_page=False)
@@ -247,15 +247,60 @@ def archive_months() -> list[dict]:
     # /1970/01/ split around its year and month: the converters write 4 and 2 digits.
     prefix, _sep, rest = reverse("posts:archive-month", args=[1970, 1]).partition("1970")
     middle, _sep, suffix = rest.partition("01")
-    month_format = formats.get_format("YEAR_MONTH_FORMAT")
+    name = MonthNames()
     return [
         {
             "url": f"{prefix}{month.year:04d}{middle}{month.month:02d}{suffix}",
-            "name": dateformat.format(timezone.localtime(month), month_format),
+            "name": name(month),
             "count": count,
         }
         for month, count in months
     ]
+
+
+# Format characters that depend on the month alone, and on the year alone.
+_MONTH_FORMAT_CHARS = frozenset("bEFmMnN")
+_YEAR_FORMAT_CHARS = {"Y": lambda year: f"{year:04d}", "y": lambda year: f"{year % 100:02d}"}
+
+
+class MonthNames:
+    """`date_format(localtime(when), "YEAR_MONTH_FORMAT")` for the many months of one render (the
+    archives): the same text, with the format read and split once and each month's words
+    ("April", "abril") formatted once. A format with other characters (a weekday, say) is
+    formatted whole, as before. Make one per render, in its language and time zone."""
+
+    def __init__(self):
+        self._format = str(formats.get_format("YEAR_MONTH_FORMAT"))
+        self._pieces: list[tuple[str, str]] = []  # ("text" | "month" | "year", text or format char)
+        self._whole = False
+        for i, piece in enumerate(dateformat.re_formatchars.split(self._format)):
+            if i % 2:
+                if piece in _MONTH_FORMAT_CHARS:
+                    self._pieces.append(("month", piece))
+                elif piece in _YEAR_FORMAT_CHARS:
+                    self._pieces.append(("year", piece))
+                else:
+                    self._whole = True
+            elif piece:
+                self._pieces.append(("text", dateformat.re_escaped.sub(r"\1", piece)))
+        self._months: dict[int, dict[str, str]] = {}
+        self._zone = timezone.get_current_timezone()
+
+    def __call__(self, when) -> str:
+        local = when.astimezone(self._zone) if timezone.is_aware(when) else when
+        if self._whole:
+            return dateformat.format(local, self._format)
+        words = self._months.get(local.month)
+        if words is None:
+            formatter = dateformat.DateFormat(local)
+            words = self._months[local.month] = {
+                char: str(getattr(formatter, char)()) for kind, char in self._pieces if kind == "month"
+            }
+        year = local.year
+        return "".join(
+            words[text] if kind == "month" else _YEAR_FORMAT_CHARS[text](year) if kind == "year" else text
+            for kind, text in self._pieces
+        )
 
 
 class _HeadingCollector(HTMLParser):
