@@ -15,7 +15,7 @@ from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
@@ -94,7 +94,7 @@ def top_categories(tree: list[dict], count: int = MAIN_CATEGORIES) -> list[Categ
 
 
 class Taxonomy(NamedTuple):
-    categories: list[dict]  # category_tree()'s nodes
+    categories: list[dict]  # the category tree's nodes (_category_tree)
     tags: list[Tag]  # tag_cloud()'s tags, alphabetical, with post_count and weight
 
 
@@ -112,15 +112,19 @@ def taxonomy(request=None) -> Taxonomy:
 def _taxonomy_sql() -> tuple[str, list, str]:
     """One statement, two parts:
     - every category with the number of distinct visible posts in its subtree, aggregated in the
-      database (a recursive common table expression pairs each category with itself and its
-      descendants; UNION, not UNION ALL, so a broken cyclic parent link ends), one row per
-      category rather than one per (category, post) pair;
+      database, one row per category rather than one per (category, post) pair: the pairs of
+      each category and its visible posts (the ORM's filtered left join, compiled and embedded)
+      are counted under every ancestor through a recursive common table expression that pairs
+      each category with itself and its descendants (UNION, not UNION ALL, so a broken cyclic
+      parent link ends);
     - the most used tags with their counts (the ORM's query, compiled and embedded).
-    The visible posts are the publication rule's own SQL (Post.objects.published()), compiled by
-    the ORM for the database the router reads from. PostgreSQL and SQLite."""
-    visible_posts = Post.objects.published().filter(is_page=False).values("pk")
-    alias = visible_posts.db
-    visible, visible_params = visible_posts.query.get_compiler(using=alias).as_sql()
+    Both start from the publication rule (`published_filter`), compiled by the ORM for the
+    database the router reads from. PostgreSQL and SQLite."""
+    filed = Category.objects.annotate(
+        visible=FilteredRelation("posts", condition=published_filter("posts__") & Q(posts__is_page=False))
+    ).values_list("pk", "visible__pk")
+    alias = filed.db
+    filed_sql, filed_params = filed.query.get_compiler(using=alias).as_sql()
     cloud = (
         Tag.objects.annotate(
             post_count=Count("posts", filter=published_filter("posts__") & Q(posts__is_page=False))
@@ -129,34 +133,27 @@ def _taxonomy_sql() -> tuple[str, list, str]:
         .order_by("-post_count", "name")
         .values_list("pk", "name", "slug", "post_count")[:TAG_CLOUD_SIZE]
     )
-    tags, tag_params = cloud.query.get_compiler(using=alias).as_sql()
+    cloud_sql, cloud_params = cloud.query.get_compiler(using=alias).as_sql()
     quote = connections[alias].ops.quote_name
     category = quote(Category._meta.db_table)
-    through = Post.categories.through._meta
-    pc, pc_post, pc_cat = (
-        quote(through.db_table),
-        quote(through.get_field("post").column),
-        quote(through.get_field("category").column),
-    )
     sql = f"""
         WITH RECURSIVE subtree (root_id, category_id) AS (
             SELECT id, id FROM {category}
             UNION
             SELECT subtree.root_id, child.id FROM {category} child
             JOIN subtree ON child.parent_id = subtree.category_id
-        ), visible (id) AS ({visible})
+        )
         SELECT 'c', cat.id, cat.parent_id, cat.name, cat.slug, counts.n FROM {category} cat
         JOIN (
-            SELECT subtree.root_id, COUNT(DISTINCT pc.{pc_post}) AS n FROM subtree
-            JOIN {pc} pc ON pc.{pc_cat} = subtree.category_id
-            JOIN visible ON visible.id = pc.{pc_post}
+            SELECT subtree.root_id, COUNT(DISTINCT filed.{quote("visible__pk")}) AS n FROM subtree
+            JOIN ({filed_sql}) filed ON filed.pk = subtree.category_id
             GROUP BY subtree.root_id
-        ) counts ON counts.root_id = cat.id
+        ) counts ON counts.root_id = cat.id AND counts.n > 0
         UNION ALL
-        SELECT 't', pk, NULL, name, slug, post_count FROM ({tags}) cloud
+        SELECT 't', pk, NULL, name, slug, post_count FROM ({cloud_sql}) cloud
         ORDER BY 1, 4, 2
     """
-    return sql, [*visible_params, *tag_params], alias
+    return sql, [*filed_params, *cloud_params], alias
 
 
 def _taxonomy() -> Taxonomy:
@@ -201,11 +198,6 @@ def _category_tree(categories: dict[int, Category]) -> list[dict]:
         for cat in categories.values()
         if cat.parent_id is None or cat.parent_id not in categories
     ]
-
-
-def category_tree() -> list[dict]:
-    """The category tree with published counts (see `taxonomy`)."""
-    return taxonomy().categories
 
 
 def _weighed(tags: list[Tag]) -> list[Tag]:
