@@ -215,6 +215,8 @@ else:
             "timeout": 20,
         },
     }
+# Each view runs in one transaction, except views that only read (core/reads.py: the blog's pages
+# and feeds), which skip its BEGIN/COMMIT and, on SQLite, its write lock.
 _db["ATOMIC_REQUESTS"] = True
 DATABASES = {"default": _db}
 

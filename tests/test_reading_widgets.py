@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
+from django.utils import timezone
 
+from posts.models import Category, Post
 from tests.factories import CategoryFactory, PostFactory, TagFactory
 
 UTC = dt.UTC
@@ -73,3 +76,35 @@ def test_monthly_archives_list_months_with_counts(footer):
         ("/2024/11/", "(1)"),
     ]
     assert footer.select_one(".widget-archives a").get_text() == "April 2025"
+
+
+def test_widgets_count_only_visible_posts_and_a_scheduled_one_once_it_is_due(client, author):
+    water = CategoryFactory(name="Water", slug="water")
+    pumps = TagFactory(name="pumps", slug="pumps")
+    common = {"categories": [water], "tags": [pumps], "authors": [author]}
+    PostFactory(**common)
+    PostFactory(status=Post.Status.DRAFT, **common)
+    PostFactory(is_page=True, **common)
+    PostFactory(published_at=timezone.now() + dt.timedelta(days=2), **common)
+
+    def counts():
+        page = BeautifulSoup(client.get("/").content, "html.parser")
+        return (
+            [li.get_text(" ", strip=True) for li in page.select(".widget-categories li")],
+            [span.get_text() for span in page.select(".tag-cloud .visually-hidden")],
+            [a.get_text() for a in page.select(".main-nav a")],
+        )
+
+    assert counts() == (["Water (1)"], ["(1 post)"], ["Home", "Water", "Subscribe"])
+    with time_machine.travel(timezone.now() + dt.timedelta(days=3)):
+        assert counts() == (["Water (2)"], ["(2 posts)"], ["Home", "Water", "Subscribe"])
+
+
+def test_a_cyclic_parent_link_hides_the_cycle_and_nothing_else(client, author):
+    water = CategoryFactory(name="Water", slug="water")
+    loop_a = CategoryFactory(name="Loop A", slug="loop-a")
+    loop_b = CategoryFactory(name="Loop B", slug="loop-b", parent=loop_a)
+    Category.objects.filter(pk=loop_a.pk).update(parent=loop_b)
+    PostFactory(categories=[water, loop_a, loop_b], authors=[author])
+    page = BeautifulSoup(client.get("/").content, "html.parser")
+    assert [li.get_text(" ", strip=True) for li in page.select(".widget-categories li")] == ["Water (1)"]

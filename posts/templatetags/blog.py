@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import math
 from html.parser import HTMLParser
+from typing import NamedTuple
 from urllib.parse import quote, urlencode, urljoin
 
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
 from django.db.models import Count, FilteredRelation, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
@@ -23,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.origin import public_origin
-from posts import images
+from posts import chrome, images
 from posts.models import Category, Post, Tag, display_name, published_filter
 
 register = template.Library()
@@ -40,94 +42,166 @@ def _origin() -> str:
     return public_origin()
 
 
-def _visible_posts(prefix: str) -> Q:
-    return published_filter(prefix) & Q(**{f"{prefix}is_page": False})
+@register.simple_tag(takes_context=True)
+def sidebar_widgets(context) -> str:
+    """The sidebar's widgets, written in Python (posts/chrome.py): the same HTML as
+    {% recent_posts %}{% category_list %}{% tag_cloud %}{% monthly_archives %}, whose templates
+    are the readable copy of the markup."""
+    found = taxonomy(context.get("request"))
+    return mark_safe(  # noqa: S308 (posts/chrome.py escapes every value it shows)
+        chrome.recent_posts(latest_posts())
+        + chrome.category_list(found.categories)
+        + chrome.tag_cloud(found.tags)
+        + chrome.monthly_archives(archive_months())
+    )
+
+
+@register.simple_tag(takes_context=True)
+def main_nav_categories(context, count: int = MAIN_CATEGORIES) -> str:
+    """The header's categories, written in Python: the same HTML as {% main_categories %}."""
+    categories = top_categories(taxonomy(context.get("request")).categories, count)
+    return mark_safe(chrome.main_categories(categories))  # noqa: S308 (escaped in posts/chrome.py)
 
 
 @register.inclusion_tag("includes/_recent_posts.html")
 def recent_posts(count: int = RECENT_POSTS):
-    posts = (
+    return {"recent_posts": latest_posts(count)}
+
+
+def latest_posts(count: int = RECENT_POSTS) -> list[Post]:
+    return list(
         Post.objects.published()
         .filter(is_page=False)
         .only("title", "slug", "published_at", "created_at")
         .order_by("-published_at", "-id")[:count]
     )
-    return {"recent_posts": list(posts)}
 
 
 @register.inclusion_tag("includes/_category_list.html", takes_context=True)
 def category_list(context):
-    return {"category_tree": _category_tree(context.get("request"))}
+    return {"category_tree": taxonomy(context.get("request")).categories}
 
 
 @register.inclusion_tag("includes/_main_categories.html", takes_context=True)
 def main_categories(context, count: int = MAIN_CATEGORIES):
     """The header's categories: the top-level ones with the most published posts."""
-    roots = sorted(_category_tree(context.get("request")), key=lambda n: -n["category"].post_count)
-    return {"main_categories": [node["category"] for node in roots[:count]]}
+    return {"main_categories": top_categories(taxonomy(context.get("request")).categories, count)}
 
 
-def _category_tree(request) -> list[dict]:
-    # The header and the sidebar show the same tree: one query per request for both.
+def top_categories(tree: list[dict], count: int = MAIN_CATEGORIES) -> list[Category]:
+    roots = sorted(tree, key=lambda n: -n["category"].post_count)
+    return [node["category"] for node in roots[:count]]
+
+
+class Taxonomy(NamedTuple):
+    categories: list[dict]  # the category tree's nodes (_category_tree)
+    tags: list[Tag]  # tag_cloud()'s tags, alphabetical, with post_count and weight
+
+
+def taxonomy(request=None) -> Taxonomy:
+    """The category tree and the tag cloud, from one query; the header and the sidebar show the
+    same tree, so a request runs that query once for both."""
     if request is None:
-        return category_tree()
-    if not hasattr(request, "_sectorblog_category_tree"):
-        request._sectorblog_category_tree = category_tree()
-    return request._sectorblog_category_tree
+        return _taxonomy()
+    found = getattr(request, "_sectorblog_taxonomy", None)
+    if found is None:
+        found = request._sectorblog_taxonomy = _taxonomy()
+    return found
 
 
-def category_tree() -> list[dict]:
-    """Categories nested under their parents, each with the number of published posts its page
-    lists: its own and its sub-categories', each post once. A parent whose posts are all filed
-    under a child shows that count, not (0).
-
-    One query: every category with the ids of its visible posts (a filtered left join), so the
-    distinct posts of a subtree are counted here rather than summed (a post filed under a parent
-    and its child counts once).
-    """
-    rows = (
-        Category.objects.annotate(visible=FilteredRelation("posts", condition=_visible_posts("posts__")))
-        .order_by("name", "pk")
-        .values_list("pk", "parent_id", "name", "slug", "visible__pk")
+def _taxonomy_sql() -> tuple[str, list, str]:
+    """One statement, two parts:
+    - every category with the number of distinct visible posts in its subtree, aggregated in the
+      database, one row per category rather than one per (category, post) pair: the pairs of
+      each category and its visible posts (the ORM's filtered left join, compiled and embedded)
+      are counted under every ancestor through a recursive common table expression that pairs
+      each category with itself and its descendants (UNION, not UNION ALL, so a broken cyclic
+      parent link ends);
+    - the most used tags with their counts (the ORM's query, compiled and embedded).
+    Both start from the publication rule (`published_filter`), compiled by the ORM for the
+    database the router reads from. PostgreSQL and SQLite."""
+    filed = Category.objects.annotate(
+        visible=FilteredRelation("posts", condition=published_filter("posts__") & Q(posts__is_page=False))
+    ).values_list("pk", "visible__pk")
+    alias = filed.db
+    filed_sql, filed_params = filed.query.get_compiler(using=alias).as_sql()
+    cloud = (
+        Tag.objects.annotate(
+            post_count=Count("posts", filter=published_filter("posts__") & Q(posts__is_page=False))
+        )
+        .filter(post_count__gt=0)
+        .order_by("-post_count", "name")
+        .values_list("pk", "name", "slug", "post_count")[:TAG_CLOUD_SIZE]
     )
+    cloud_sql, cloud_params = cloud.query.get_compiler(using=alias).as_sql()
+    quote = connections[alias].ops.quote_name
+    category = quote(Category._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE subtree (root_id, category_id) AS (
+            SELECT id, id FROM {category}
+            UNION
+            SELECT subtree.root_id, child.id FROM {category} child
+            JOIN subtree ON child.parent_id = subtree.category_id
+        )
+        SELECT 'c', cat.id, cat.parent_id, cat.name, cat.slug, counts.n FROM {category} cat
+        JOIN (
+            SELECT subtree.root_id, COUNT(DISTINCT filed.{quote("visible__pk")}) AS n FROM subtree
+            JOIN ({filed_sql}) filed ON filed.pk = subtree.category_id
+            GROUP BY subtree.root_id
+        ) counts ON counts.root_id = cat.id AND counts.n > 0
+        UNION ALL
+        SELECT 't', pk, NULL, name, slug, post_count FROM ({cloud_sql}) cloud
+        ORDER BY 1, 4, 2
+    """
+    return sql, [*filed_params, *cloud_params], alias
+
+
+def _taxonomy() -> Taxonomy:
+    sql, params, alias = _taxonomy_sql()
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     categories: dict[int, Category] = {}
-    own_posts: dict[int, set[int]] = {}
-    for pk, parent_id, name, slug, post_id in rows:
-        if pk not in categories:
+    tags: list[Tag] = []
+    for kind, pk, parent_id, name, slug, count in rows:
+        if kind == "c":
             categories[pk] = Category(pk=pk, parent_id=parent_id, name=name, slug=slug)
-            own_posts[pk] = set()
-        if post_id is not None:
-            own_posts[pk].add(post_id)
+            categories[pk].post_count = count
+        else:
+            tags.append(Tag(pk=pk, name=name, slug=slug))
+            tags[-1].post_count = count
+    return Taxonomy(_category_tree(categories), _weighed(tags))
+
+
+def _category_tree(categories: dict[int, Category]) -> list[dict]:
+    """Categories nested under their parents, each with the number of published posts its page
+    lists: its own and its sub-categories', each post once (counted in the database). A parent
+    whose posts are all filed under a child shows that count, not (0); a category whose subtree
+    has none is left out (the query returns only categories with posts)."""
     children: dict[int | None, list[Category]] = {}
     for cat in categories.values():
         children.setdefault(cat.parent_id, []).append(cat)
 
-    def build(cat: Category, seen: frozenset[int]) -> tuple[dict | None, set[int]]:
-        posts = set(own_posts[cat.pk])
-        sub = []
-        for child in children.get(cat.pk, []):
-            if child.pk in seen:
-                continue  # a broken (cyclic) parent link
-            node, child_posts = build(child, seen | {child.pk})
-            posts |= child_posts
-            if node is not None:
-                sub.append(node)
-        cat.post_count = len(posts)
-        return ({"category": cat, "children": sub} if posts else None), posts
+    def build(cat: Category, seen: frozenset[int]) -> dict:
+        sub = [
+            build(child, seen | {child.pk})
+            for child in children.get(cat.pk, [])
+            if child.pk not in seen  # a broken (cyclic) parent link
+        ]
+        return {"category": cat, "children": sub}
 
     # Roots are categories without a (known) parent; a broken parent link never hides a category.
-    roots = [c for c in categories.values() if c.parent_id is None or c.parent_id not in categories]
-    return [node for node, _posts in (build(cat, frozenset({cat.pk})) for cat in roots) if node is not None]
+    # A category with no visible post in its subtree is not returned, so its children are roots
+    # only if their own parent link is broken, as before.
+    return [
+        build(cat, frozenset({cat.pk}))
+        for cat in categories.values()
+        if cat.parent_id is None or cat.parent_id not in categories
+    ]
 
 
-@register.inclusion_tag("includes/_tag_cloud.html")
-def tag_cloud(size: int = TAG_CLOUD_SIZE):
-    """The most used tags, alphabetically, each with a weight 1–5 (CSS classes, no inline style)."""
-    tags = list(
-        Tag.objects.annotate(post_count=Count("posts", filter=_visible_posts("posts__")))
-        .filter(post_count__gt=0)
-        .order_by("-post_count", "name")[:size]
-    )
+def _weighed(tags: list[Tag]) -> list[Tag]:
+    """The tags alphabetically, each with a weight 1–5 (CSS classes, no inline style)."""
     if tags:
         low = math.log(min(t.post_count for t in tags))
         high = math.log(max(t.post_count for t in tags))
@@ -135,14 +209,25 @@ def tag_cloud(size: int = TAG_CLOUD_SIZE):
             share = (math.log(t.post_count) - low) / (high - low) if high > low else 0
             t.weight = 1 + round(share * (TAG_WEIGHTS - 1))
     tags.sort(key=lambda t: t.name.casefold())
-    return {"cloud_tags": tags}
+    return tags
+
+
+@register.inclusion_tag("includes/_tag_cloud.html", takes_context=True)
+def tag_cloud(context):
+    """The most used tags, alphabetically, each with a weight 1–5 (CSS classes, no inline style)."""
+    return {"cloud_tags": taxonomy(context.get("request")).tags}
 
 
 @register.inclusion_tag("includes/_monthly_archives.html")
 def monthly_archives():
+    return {"archive_months": archive_months()}
+
+
+def archive_months() -> list[dict]:
     """Months that have published posts, newest first, with counts (site time zone). Links and
     names ("April 2025") are made here: a {% url %} and a date filter per month in the template
-    cost several times more, and a site ten years old lists 120 months."""
+    cost several times more, and a site ten years old lists 120 months. The URL is reversed once
+    and each month's words ("April") formatted once per call (`MonthNames`), not per month."""
     months = (
         Post.objects.published()
         .filter(is_page=False)
@@ -151,16 +236,63 @@ def monthly_archives():
         .annotate(count=Count("id"))
         .order_by("-month")
     )
-    return {
-        "archive_months": [
-            {
-                "url": reverse("posts:archive-month", args=[month.year, month.month]),
-                "name": formats.date_format(timezone.localtime(month), "YEAR_MONTH_FORMAT"),
-                "count": count,
+    # /1970/01/ split around its year and month: the converters write 4 and 2 digits.
+    prefix, _sep, rest = reverse("posts:archive-month", args=[1970, 1]).partition("1970")
+    middle, _sep, suffix = rest.partition("01")
+    name = MonthNames()
+    return [
+        {
+            "url": f"{prefix}{month.year:04d}{middle}{month.month:02d}{suffix}",
+            "name": name(month),
+            "count": count,
+        }
+        for month, count in months
+    ]
+
+
+# Format characters that depend on the month alone, and on the year alone.
+_MONTH_FORMAT_CHARS = frozenset("bEFmMnN")
+_YEAR_FORMAT_CHARS = {"Y": lambda year: f"{year:04d}", "y": lambda year: f"{year % 100:02d}"}
+
+
+class MonthNames:
+    """`date_format(localtime(when), "YEAR_MONTH_FORMAT")` for the many months of one render (the
+    archives): the same text, with the format read and split once and each month's words
+    ("April", "abril") formatted once. A format with other characters (a weekday, say) is
+    formatted whole, as before. Make one per render, in its language and time zone."""
+
+    def __init__(self):
+        self._format = str(formats.get_format("YEAR_MONTH_FORMAT"))
+        self._pieces: list[tuple[str, str]] = []  # ("text" | "month" | "year", text or format char)
+        self._whole = False
+        for i, piece in enumerate(dateformat.re_formatchars.split(self._format)):
+            if i % 2:
+                if piece in _MONTH_FORMAT_CHARS:
+                    self._pieces.append(("month", piece))
+                elif piece in _YEAR_FORMAT_CHARS:
+                    self._pieces.append(("year", piece))
+                else:
+                    self._whole = True
+            elif piece:
+                self._pieces.append(("text", dateformat.re_escaped.sub(r"\1", piece)))
+        self._months: dict[int, dict[str, str]] = {}
+        self._zone = timezone.get_current_timezone()
+
+    def __call__(self, when) -> str:
+        local = when.astimezone(self._zone) if timezone.is_aware(when) else when
+        if self._whole:
+            return dateformat.format(local, self._format)
+        words = self._months.get(local.month)
+        if words is None:
+            formatter = dateformat.DateFormat(local)
+            words = self._months[local.month] = {
+                char: str(getattr(formatter, char)()) for kind, char in self._pieces if kind == "month"
             }
-            for month, count in months
-        ]
-    }
+        year = local.year
+        return "".join(
+            words[text] if kind == "month" else _YEAR_FORMAT_CHARS[text](year) if kind == "year" else text
+            for kind, text in self._pieces
+        )
 
 
 class _HeadingCollector(HTMLParser):
