@@ -101,6 +101,7 @@ from bench.run import (  # noqa: E402
     DEFAULT_DB,
     OUT_DIR,
     FormReader,
+    analyze,
     ensure_database,
     ensure_wrk,
     gunicorn_settings,
@@ -858,6 +859,7 @@ def main(argv: list[str] | None = None) -> None:
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "seed_demo", "--posts", str(args.posts), "--comments", "155", "--pingbacks", "5")
     seeded = django_call(env, "seed_threads", {"posts": args.posts})
+    analyze(db_url)  # statistics, as autovacuum keeps them in production (see bench/run.py)
     facts = django_call(env, "site_facts", {"posts": args.posts})
     log(f"{len(facts['posts'])} posts, {seeded['comments']} comments on them ({seeded['added']} added now)")
 
