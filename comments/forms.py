@@ -20,6 +20,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
+from comments.formhtml import FormRenderer
 from comments.models import Comment
 from core.guards import client_ip
 from posts.models import display_name
@@ -49,6 +50,10 @@ def _grouped(number: int) -> str:
 
 
 class CommentForm(XtdCommentForm):
+    # Django's form renderer, with the widget, label and error-list templates this form uses
+    # written in Python: the same HTML (tests/test_comment_form_render.py).
+    default_renderer = FormRenderer()
+
     def __init__(self, target_object, *args, user=None, **kwargs):
         self.user = user if user is not None and user.is_authenticated else None
         self.reply_target: Comment | None = None

@@ -18,7 +18,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
-from comments import render
+from comments import formhtml, render
 from comments.commenter import JUST_POSTED_TAG
 from comments.extensions import thread_header_html
 from comments.forms import CommentForm
@@ -243,6 +243,13 @@ def in_reply_to(answered) -> str:
     link = format_html('<a href="#c{}">{}</a>', answered.pk, answered.user_name)
     # The sentence is escaped, the link is built by format_html: the result is safe.
     return mark_safe(escape(gettext("In reply to %(name)s")) % {"name": link})  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def comment_form_fields(context):
+    """The comment form's fields (comments/formhtml.py): the same HTML as
+    {% include "comments/_form_fields.html" %}, the readable copy, without a template per widget."""
+    return formhtml.form_fields_html(context["form"], context.get("reply_to"))
 
 
 @register.simple_tag(takes_context=True)
