@@ -65,7 +65,7 @@ def site(author):
             title=f"Post <{n}> & \"quotes\" 'too'",
             slug=f"post-{n}" if n != 2 else "ñandú-post",
             excerpt="An excerpt with <b>markup</b> & an ampersand." if n % 2 else "",
-            body=f"Body of post {n}: pumps & \"kiosks\" &lt;here&gt;.\n\nSecond paragraph.",
+            body=f'Body of post {n}: pumps & "kiosks" &lt;here&gt;.\n\nSecond paragraph.',
             published_at=dt.datetime(2025, 3, 31, 23, 30, tzinfo=UTC) - dt.timedelta(days=n * 40),
             categories=[] if n in (2, 4) else [water] if n % 2 else [agua, water],
             language=["en", "es", "fr"][n % 3],
@@ -94,7 +94,8 @@ def site(author):
         for i in range(comments):
             make_comment(post, comment=f"Reply {i}.")
         for i in range(mentions):
-            make_comment(post, kind="webmention", source_url=f"https://elsewhere.example/{i}", comment=f"Link {i}.")
+            link = f"https://elsewhere.example/{i}"
+            make_comment(post, kind="webmention", source_url=link, comment=f"Link {i}.")
     make_comment(posts[4], is_public=False)  # not counted
     return posts
 
