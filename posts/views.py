@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,9 +34,11 @@ PAGE_SIZE = 10
 RELATED_POSTS = 3
 
 
+@functools.cache
 def _byline_authors():
     """What a card's byline shows of each author (includes/_byline.html): the username for the
-    link and what display_name() reads; not every author's password, email, bio or photo data."""
+    link and what display_name() reads; not every author's password, email, bio or photo data.
+    Built once: each list prefetches with a clone (.all())."""
     return PostAuthor.objects.select_related("user__profile").only(
         "post_id",
         "user_id",
@@ -59,20 +61,32 @@ def _first_category(field: str) -> Subquery:
     return Subquery(first.values(field)[:1])
 
 
-def listing_queryset():
-    """Published posts with everything a list shows, in a fixed number of queries."""
+@functools.cache
+def _listing_shape() -> QuerySet:
+    """What every list adds to the publication rule: the cards' annotations, deferred fields and
+    order. Built once per process and never evaluated: resolving the annotations' four
+    subqueries (copies of every expression in them) cost about 2 ms of CPU per cold list page
+    and 2,800 function calls; the SQL is the same. A QuerySet is never changed in place, so each
+    list filters its own clone (listing_queryset)."""
     return (
-        Post.objects.published()
-        .filter(is_page=False)
-        .annotate(
+        Post.objects.annotate(
             **list_annotations(),
             card_category_name=_first_category("name"),
             card_category_slug=_first_category("slug"),
         )
-        .prefetch_related(Prefetch("authorships", queryset=_byline_authors()))
         # Cards show the stored summary (Post.body_excerpt), never the body itself.
         .defer("body", "body_html", "search_text", "trackback_urls")
         .order_by("-published_at", "-id")
+    )
+
+
+def listing_queryset():
+    """Published posts with everything a list shows, in a fixed number of queries."""
+    return (
+        _listing_shape()
+        .filter(published_filter())  # Post.objects.published(), as of now
+        .filter(is_page=False)
+        .prefetch_related(Prefetch("authorships", queryset=_byline_authors().all()))
     )
 
 
