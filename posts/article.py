@@ -23,10 +23,11 @@ import html
 
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
+from posts import cards
 from posts.models import Post, display_name
 from posts.templatetags import blog
 
@@ -44,29 +45,9 @@ def _author_url(username: str) -> str:
     return reverse("posts:author", args=[username])
 
 
-def byline(post: Post, language: str) -> str:
-    """includes/_byline.html."""
-    authorships = list(post.authorships.all())
-    parts = [f'<p class="byline" lang="{escape(language)}">\n  ']
-    last = len(authorships) - 1
-    for i, authorship in enumerate(authorships):
-        if i:
-            parts.append(f" {gettext('and')} " if i == last else ", ")
-        user = authorship.user
-        parts.append(
-            f'<a class="p-author h-card" rel="author" href="{escape(_author_url(user.username))}">'
-            f"{escape(display_name(user))}</a>"
-        )
-    parts.append("\n")
-    if post.published_at:
-        local = timezone.localtime(post.published_at)
-        parts.append(
-            '    <span aria-hidden="true">·</span>\n'
-            f'    <time class="dt-published" datetime="{escape(blog.machine_datetime(post.published_at))}">'
-            f"{escape(formats.date_format(local, 'DATE_FORMAT'))}</time>\n"
-        )
-    parts.append("</p>\n")
-    return "".join(parts)
+def byline(post: Post) -> str:
+    """includes/_byline.html, as the cards write it (posts/cards.py), in the active language."""
+    return cards.CardWriter().byline(post) + "\n"
 
 
 def _author_photo(user, size: int) -> str:
@@ -170,7 +151,7 @@ def article(
     }
     out.append(
         f'    <h1 class="p-name">{escape(post.title)}</h1>\n'
-        f"{byline(post, language)}"
+        f"{byline(post)}"
         f'    <p class="meta" lang="{lang}">\n'
         f'      <span class="reading-time">{reading}</span>\n'
         "    </p>\n"
