@@ -74,6 +74,28 @@ def xml_text(value: Any) -> Any:
     return value
 
 
+def _plain_strings(value: dict | list | tuple, out: list[str]) -> bool:
+    """Gather the strings in `value` (and the dicts, lists and tuples in it) into `out`; False
+    where xml_text() would also convert something (a lazy or other str subclass)."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is str:
+            out.append(item)
+        elif kind is dict or kind is list or kind is tuple:
+            if not _plain_strings(item, out):
+                return False
+        elif isinstance(item, str | Promise | dict | list | tuple):
+            return False
+    return True
+
+
+def needs_xml_text(value: dict) -> bool:
+    """Whether xml_text(value) would change anything: one search over all its strings (joined
+    by a newline, which XML allows), rather than one call per string."""
+    strings: list[str] = []
+    return not _plain_strings(value, strings) or _XML_FORBIDDEN.search("\n".join(strings)) is not None
+
+
 def absolutize_html(body: str, base_url: str) -> str:
     """Rewrite every relative href/src in sanitized HTML against `base_url` (an absolute URL).
 
@@ -105,7 +127,10 @@ class _XmlSafeMixin:
         super().__init__(*xml_text(list(args)), **xml_text(kwargs))
 
     def add_item(self, *args, **kwargs):
-        super().add_item(*xml_text(list(args)), **xml_text(kwargs))
+        if args or needs_xml_text(kwargs):
+            super().add_item(*xml_text(list(args)), **xml_text(kwargs))
+        else:  # nearly every item: nothing to drop
+            super().add_item(**kwargs)
 
     def write_item(self, item) -> str | None:
         """The item's element, written directly; None where only the SAX form can."""

@@ -14,12 +14,21 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Enclosure, rfc2822_date
+from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from comments.models import Comment
 from core.origin import absolute_url
 from feeds import xmlwrite
-from feeds.framework import AtomFeedGenerator, RssFeedGenerator, absolutize_html
+from feeds.framework import (
+    AtomFeedGenerator,
+    RssFeedGenerator,
+    absolutize_html,
+    needs_xml_text,
+    xml_text,
+)
 from feeds.posts import PostFeed, post_url_maker
 from posts.models import AuthorProfile, Post, display_name
 from tests import factories
@@ -310,3 +319,22 @@ def test_a_slug_reverse_would_refuse_still_goes_through_reverse(db):
     assert url(when, "été-ok_1") == "http://127.0.0.1:8000/2026/03/04/%C3%A9t%C3%A9-ok_1/"
     with pytest.raises(NoReverseMatch):
         url(when, "no/slash")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"title": "clean", "categories": ["a", "b"], "authors": [{"name": "n", "uri": ""}], "when": None},
+        {"title": "clean", "categories": ("a", "b\x0b")},
+        {"title": "clean", "authors": [{"name": "n\ufffe", "uri": ""}]},
+        {"title": "clean", "image": {"url": "u", "type": "t", "alt": "\x1f"}},
+        {"title": gettext_lazy("Comment")},
+        {"title": mark_safe("safe\x01")},
+        {"title": "\U0001f600 é \u202e", "pubdate": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+    ],
+)
+def test_the_one_search_for_forbidden_characters_agrees_with_xml_text(entry):
+    assert needs_xml_text(entry) == (
+        xml_text(entry) != entry
+        or any(type(v) is not str and isinstance(v, str | Promise) for v in entry.values())
+    )
