@@ -18,9 +18,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from comments.models import Comment
-from core.origin import absolute_url
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
-from feeds.posts import published_post_for_date
+from feeds.posts import post_url_maker, published_post_for_date
 from posts.models import Post, published_filter
 
 
@@ -103,11 +102,21 @@ class CommentFeed(SiteFeed):
     def item_title(self, comment: Comment) -> str:
         return _title(comment)
 
+    def post_link(self, post: Post) -> str:
+        """absolute_url(post.get_absolute_url()), written once per post and request from one
+        reversed permalink (feeds.posts.post_url_maker)."""
+        links = self.__dict__.get("_post_links")
+        if links is None:
+            links = self._post_links = {"url": post_url_maker()}
+        if post.pk not in links:
+            links[post.pk] = links["url"](post.published_at, post.slug)
+        return links[post.pk]
+
     def item_link(self, comment: Comment) -> str:
-        return f"{comment.post.get_absolute_url()}#c{comment.pk}"
+        return f"{self.post_link(comment.post)}#c{comment.pk}"
 
     def item_description(self, comment: Comment) -> str:
-        body = absolutize_html(comment.body_html, absolute_url(comment.post.get_absolute_url()))
+        body = absolutize_html(comment.body_html, self.post_link(comment.post))
         if comment.is_linkback and _author_uri(comment):
             label = comment.get_kind_display()
             body += format_html(
@@ -136,7 +145,7 @@ class CommentFeed(SiteFeed):
     def item_entry(self, comment: Comment) -> dict[str, Any]:
         """The framework's entry (feeds.framework.SiteFeed.item_entry) built with direct calls,
         and the description, which is also the content, made once."""
-        link = absolute_url(self.item_link(comment))
+        link = self.item_link(comment)  # absolute already
         description = self.item_description(comment)
         return {
             "title": self.item_title(comment),

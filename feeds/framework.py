@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from core.cache import deps, fragments
 from core.cache.version import changed_at, content_version
 from core.origin import absolute_url, public_origin
+from feeds import xmlwrite
 
 FEED_ITEMS = 20
 FEED_MAX_AGE = 300
@@ -73,6 +74,28 @@ def xml_text(value: Any) -> Any:
     return value
 
 
+def _plain_strings(value: dict | list | tuple, out: list[str]) -> bool:
+    """Gather the strings in `value` (and the dicts, lists and tuples in it) into `out`; False
+    where xml_text() would also convert something (a lazy or other str subclass)."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is str:
+            out.append(item)
+        elif kind is dict or kind is list or kind is tuple:
+            if not _plain_strings(item, out):
+                return False
+        elif isinstance(item, str | Promise | dict | list | tuple):
+            return False
+    return True
+
+
+def needs_xml_text(value: dict) -> bool:
+    """Whether xml_text(value) would change anything: one search over all its strings (joined
+    by a newline, which XML allows), rather than one call per string."""
+    strings: list[str] = []
+    return not _plain_strings(value, strings) or _XML_FORBIDDEN.search("\n".join(strings)) is not None
+
+
 def absolutize_html(body: str, base_url: str) -> str:
     """Rewrite every relative href/src in sanitized HTML against `base_url` (an absolute URL).
 
@@ -93,13 +116,42 @@ def absolutize_html(body: str, base_url: str) -> str:
 
 
 class _XmlSafeMixin:
-    """Drops XML-forbidden characters from every value handed to the generator."""
+    """Drops XML-forbidden characters from every value handed to the generator, and writes the
+    items directly (feeds.xmlwrite) rather than through SAX events: the same bytes."""
+
+    # False writes every item through `add_item_elements` (the SAX form): the reference that
+    # tests/test_feeds_direct.py compares the direct writing with.
+    write_directly = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*xml_text(list(args)), **xml_text(kwargs))
 
     def add_item(self, *args, **kwargs):
-        super().add_item(*xml_text(list(args)), **xml_text(kwargs))
+        if args or needs_xml_text(kwargs):
+            super().add_item(*xml_text(list(args)), **xml_text(kwargs))
+        else:  # nearly every item: nothing to drop
+            super().add_item(**kwargs)
+
+    def write_item(self, item) -> str | None:
+        """The item's element, written directly; None where only the SAX form can."""
+        raise NotImplementedError
+
+    def write_items(self, handler):
+        if not self.write_directly:
+            return super().write_items(handler)
+        written: list[str] = []
+        for item in self.items:
+            direct = None if self.item_attributes(item) else self.write_item(item)
+            if direct is not None:
+                written.append(direct)
+                continue
+            # ignorableWhitespace() is the SAX writer's way to write text as it is.
+            handler.ignorableWhitespace("".join(written))
+            written = []
+            handler.startElement(self.item_element, self.item_attributes(item))
+            self.add_item_elements(handler, item)
+            handler.endElement(self.item_element)
+        handler.ignorableWhitespace("".join(written))
 
 
 def _hub_url() -> str:
@@ -108,6 +160,9 @@ def _hub_url() -> str:
 
 class RssFeedGenerator(_XmlSafeMixin, Rss201rev2Feed):
     """RSS 2.0 with content:encoded, dc:creator per author, media:content, generator, image, hub."""
+
+    item_element = "item"
+    write_item = staticmethod(xmlwrite.rss_item)
 
     def rss_attributes(self):
         return {
@@ -149,6 +204,9 @@ class RssFeedGenerator(_XmlSafeMixin, Rss201rev2Feed):
 
 class AtomFeedGenerator(_XmlSafeMixin, Atom1Feed):
     """Atom 1.0 with html content, every author, icon, generator and hub link."""
+
+    item_element = "entry"
+    write_item = staticmethod(xmlwrite.atom_entry)
 
     def add_root_elements(self, handler):
         super().add_root_elements(handler)

@@ -8,30 +8,97 @@ from __future__ import annotations
 import datetime as dt
 import html
 import mimetypes
+import re
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Count, F, Max, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from core.cache import fragments
 from core.origin import absolute_url, public_origin
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
+from posts.converters import PostSlug
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
 
 # --- post feeds -------------------------------------------------------------------------------
 
 
-def _featured_image(post: Post) -> dict[str, str] | None:
-    if not post.featured_image:
+_SLUG = re.compile(PostSlug.regex)
+_SLUG_MARKER = "feed-slug-marker"
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+_url_shapes: dict[tuple, tuple[str, str] | None] = {}
+
+
+def post_url_maker() -> Callable[[dt.datetime, str], str]:
+    """`absolute_url(post.get_absolute_url())` from a published post's date and slug, for many
+    posts: the permalink reversed once (per process, URLconf, script prefix and origin), then each
+    date and slug written in as reverse() writes them (the slug quoted as reverse() quotes it). A
+    slug the URL pattern would refuse still goes through reverse()."""
+    key = (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), public_origin())
+    if key not in _url_shapes:
+        sample = reverse(
+            "posts:detail", kwargs={"year": "1970", "month": "01", "day": "02", "slug": _SLUG_MARKER}
+        )
+        head, _sep, suffix = sample.partition(_SLUG_MARKER)
+        dated = "/1970/01/02/"
+        # Past the script prefix and origin only digits and a quoted slug follow: no dot
+        # segments for urljoin to resolve, so origin + path is absolute_url(path).
+        shape = None
+        if head.endswith(dated) and head.startswith("/") and not head.startswith("//"):
+            shape = (absolute_url(head[: -len(dated)] + "/").rstrip("/"), suffix)
+        _url_shapes[key] = shape
+    shape = _url_shapes[key]
+
+    def url(published_at: dt.datetime, slug: str) -> str:
+        if shape is None or published_at is None or not _SLUG.fullmatch(slug):
+            return absolute_url(Post(published_at=published_at, slug=slug).get_absolute_url())
+        when = timezone.localtime(published_at)
+        return (
+            f"{shape[0]}/{when.year:04d}/{when.month:02d}/{when.day:02d}/"
+            f"{quote(slug, safe=_URL_SAFE)}{shape[1]}"
+        )
+
+    return url
+
+
+def _featured_image(name: str, alt: str) -> dict[str, str] | None:
+    """The item's image from the post's featured_image (its name, as stored) and alt text."""
+    if not name:
         return None
-    url = absolute_url(post.featured_image.url)
-    mime = mimetypes.guess_type(post.featured_image.name)[0] or "image/jpeg"
-    return {"url": url, "type": mime, "alt": post.featured_image_alt}
+    url = absolute_url(_FEATURED_IMAGE.storage.url(name))
+    mime = mimetypes.guess_type(name)[0] or "image/jpeg"
+    return {"url": url, "type": mime, "alt": alt}
+
+
+_FEATURED_IMAGE = Post._meta.get_field("featured_image")
+
+# What an item shows of a post, read as values (no model instances); body_html only with full text.
+ITEM_FIELDS = (
+    "pk",
+    "title",
+    "slug",
+    "excerpt",
+    "body_excerpt",
+    "published_at",
+    "updated_at",
+    "featured_image",
+    "featured_image_alt",
+)
+
+
+def _summary(row: dict[str, Any]) -> str:
+    """Post.summary of a post read as values: the property itself, run on the row (it reads the
+    excerpt, and body_excerpt or body_html as far as they were read)."""
+    return Post.summary.fget(SimpleNamespace(**row))
 
 
 class PostFeed(SiteFeed):
@@ -62,11 +129,10 @@ class PostFeed(SiteFeed):
         return token, max(dates, default=None)
 
     def item_queryset(self, obj) -> QuerySet[Post]:
-        # Without full text an item shows the stored summary (Post.body_excerpt), not the body.
-        unread = ["body", "search_text", "trackback_urls", "featured_image_variants"]
-        if not settings.FEED_FULL_TEXT:
-            unread.append("body_html")
-        return self.post_queryset(obj).defer(*unread).order_by("-published_at", "-id")
+        """The items' posts, newest first, as rows of what an item shows (ITEM_FIELDS; the
+        body's HTML only with full text: without, an item shows the stored summary)."""
+        fields = ITEM_FIELDS + ("body_html",) if settings.FEED_FULL_TEXT else ITEM_FIELDS
+        return self.post_queryset(obj).order_by("-published_at", "-id").values(*fields)
 
     def items(self, obj):
         return self.item_queryset(obj)[:FEED_ITEMS]
@@ -96,39 +162,39 @@ class PostFeed(SiteFeed):
         missing = [pk for pk in ids if keys[pk] not in found]
         if missing:
             fetched = list(self.item_queryset(obj).filter(pk__in=missing))
-            built = dict(zip([post.pk for post in fetched], self.post_entries(fetched), strict=True))
+            built = dict(zip([row["pk"] for row in fetched], self.post_entries(fetched), strict=True))
             fragments.put_many({keys[pk]: entry for pk, entry in built.items()}, tags=())
             found.update({keys[pk]: entry for pk, entry in built.items()})
         return [found[keys[pk]] for pk in ids if keys[pk] in found]
 
-    def post_entries(self, posts: list[Post]) -> list[dict[str, Any]]:
-        """Every item's entry for the generator, with the posts' authors in one query and their
-        categories and tags in another: no prefetch machinery, no per-item attribute lookups."""
+    def post_entries(self, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every item's entry for the generator, from the posts' rows (item_queryset), with their
+        authors in one query and their categories and tags in another: no model instances, and
+        the permalinks written from one reversed URL (post_url_maker).
+
+        An item: the post's title; its permalink as link and guid; its summary (Post.summary,
+        escaped: RSS descriptions and Atom type="html" summaries are HTML, the summary is plain
+        text); published and updated dates (updated never before published); its categories,
+        then its tags, each in name order; its authors in byline order (display_name() and the
+        author page's URL); its featured image; with full text, the body's HTML with every URL
+        in it absolute. tests/test_feeds_direct.py checks each against the post's own methods.
+        """
         if not posts:
             return []
-        ids = [post.pk for post in posts]
+        ids = [post["pk"] for post in posts]
         authors: dict[int, list[dict[str, str]]] = {}
-        author_uris: dict[int, str] = {}
-        authorships = (
-            PostAuthor.objects.filter(post_id__in=ids)
-            .select_related("user__profile")
-            # What display_name() reads, and the username for the author's URI.
-            .only(
-                "post_id",
-                "user__username",
-                "user__first_name",
-                "user__last_name",
-                "user__profile__display_name",
-            )
+        author_uris: dict[str, str] = {}
+        # What display_name() reads, and the username for the author's URI, in byline order.
+        authorships = PostAuthor.objects.filter(post_id__in=ids).values_list(
+            "post_id", "user__username", "user__first_name", "user__last_name", "user__profile__display_name"
         )
-        for authorship in authorships:
-            user = authorship.user
-            if user.pk not in author_uris:
-                author_uris[user.pk] = absolute_url(
-                    reverse("posts:author", kwargs={"username": user.get_username()})
-                )
-            entry = {"name": display_name(user), "uri": author_uris[user.pk]}
-            authors.setdefault(authorship.post_id, []).append(entry)
+        for post_id, username, first_name, last_name, profile_name in authorships:
+            if username not in author_uris:
+                author_uris[username] = absolute_url(reverse("posts:author", kwargs={"username": username}))
+            # display_name(): the profile's name, else the full name (User.get_full_name), else
+            # the username; no profile reads as None.
+            name = profile_name or f"{first_name} {last_name}".strip() or username
+            authors.setdefault(post_id, []).append({"name": name, "uri": author_uris[username]})
         # An item's categories: the post's categories, then its tags, each in name order.
         in_categories = (
             Post.categories.through.objects.filter(post_id__in=ids)
@@ -144,23 +210,25 @@ class PostFeed(SiteFeed):
         for post_id, _kind, term in in_categories.union(in_tags, all=True).order_by("kind", "term"):
             terms.setdefault(post_id, []).append(term)
         full_text = settings.FEED_FULL_TEXT
+        post_url = post_url_maker()
         entries = []
         for post in posts:
-            link = absolute_url(self.item_link(post))
+            pk, published_at, updated_at = post["pk"], post["published_at"], post["updated_at"]
+            link = post_url(published_at, post["slug"])
             entry = {
-                "title": self.item_title(post),
+                "title": post["title"],
                 "link": link,
-                "description": self.item_description(post),
+                "description": html.escape(_summary(post), quote=False),
                 "unique_id": link,
                 "unique_id_is_permalink": True,
-                "pubdate": self.item_pubdate(post),
-                "updateddate": self.item_updateddate(post),
-                "categories": terms.get(post.pk, []),
-                "authors": authors.get(post.pk, []),
-                "image": _featured_image(post),
+                "pubdate": published_at,
+                "updateddate": max(updated_at, published_at),
+                "categories": terms.get(pk, []),
+                "authors": authors.get(pk, []),
+                "image": _featured_image(post["featured_image"], post["featured_image_alt"]),
             }
             if full_text:
-                entry["content"] = absolutize_html(post.body_html, link)
+                entry["content"] = absolutize_html(post["body_html"], link)
             entries.append(entry)
         return entries
 
@@ -175,22 +243,6 @@ class PostFeed(SiteFeed):
 
     def description(self, obj) -> str:
         return _("The latest posts from %(site)s") % {"site": settings.SITE_NAME}
-
-    def item_title(self, post: Post) -> str:
-        return post.title
-
-    def item_link(self, post: Post) -> str:
-        return post.get_absolute_url()
-
-    def item_description(self, post: Post) -> str:
-        # RSS descriptions and Atom type="html" summaries are HTML; the summary is plain text.
-        return html.escape(post.summary, quote=False)
-
-    def item_pubdate(self, post: Post) -> dt.datetime:
-        return post.published_at
-
-    def item_updateddate(self, post: Post) -> dt.datetime:
-        return max(post.updated_at, post.published_at)
 
 
 class PostAtomFeed(AtomMixin, PostFeed):
