@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -160,10 +161,10 @@ class Tag(models.Model):
 
 
 class PostQuerySet(models.QuerySet):
-    def published(self) -> PostQuerySet:
+    def published(self, now: datetime | None = None) -> PostQuerySet:
         """The one publication rule (`published_filter`): published status and a publication
-        time that has passed."""
-        return self.filter(published_filter())
+        time that has passed (by `now`, default the present)."""
+        return self.filter(published_filter(now=now))
 
     def search(self, q: str) -> PostQuerySet:
         """Word search over title, excerpt and body; full-text ranking on PostgreSQL."""
@@ -396,11 +397,14 @@ class PostAuthor(models.Model):
         return _("%(user)s on %(post)s") % {"user": self.user, "post": self.post}
 
 
-def published_filter(prefix: str = "") -> Q:
+def published_filter(prefix: str = "", now: datetime | None = None) -> Q:
     """The publication rule as a Q object: `Post.objects.published()`, and related lookups
     (`prefix="post__"`, counts on categories) use it; `Post.is_published` is its Python twin for
-    one loaded post."""
-    return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+    one loaded post. `now` is given by prepared queries (core.prepared), whose builders take the
+    time as a parameter."""
+    if now is None:
+        now = timezone.now()
+    return Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}published_at__lte": now})
 
 
 def public_authors():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import uuid
 from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import deps, fragments
 from core.origin import public_origin
+from core.prepared import prepared
 from core.reads import reads
 from posts.extensions import list_annotations
 from posts.follow import follow_page
@@ -358,13 +360,7 @@ def _published_post_and_translations(request, year, month, day, slug):
 
     def find():
         deps.declare()  # the post, its authors and taxonomy: nothing of its discussion
-        at_permalink = Q(slug=slug, published_at__gte=start, published_at__lt=end)
-        # The post and its published translations in one query: the post at this permalink (the
-        # newest, as .first() would pick) is in its own translation group, so the group's rows
-        # hold it and its translations.
-        group = Post.objects.published().filter(at_permalink).values("translation_group")[:1]
-        in_group = _post_queryset().published().filter(translation_group=Subquery(group))
-        rows = list(in_group.order_by("-published_at", "-id"))
+        rows = _post_and_translations(now=timezone.now(), slug=slug, start=start, end=end)
         post = next((row for row in rows if start <= row.published_at < end and row.slug == slug), None)
         if post is None:
             return None
@@ -375,6 +371,73 @@ def _published_post_and_translations(request, year, month, day, slug):
         return post, _translation_links(others)
 
     return fragments.remember("post", (start.isoformat(), slug), find, request)
+
+
+def _post_and_translations(now, slug, start, end) -> list[Post]:
+    """The post at this permalink and its published translations, each with its authorships (their
+    users and profiles), categories and tags, as `_post_queryset()` prefetches them: four queries,
+    each compiled once per process (core.prepared)."""
+    rows = _group_rows(now=now, slug=slug, start=start, end=end)
+    if not rows:
+        return rows
+    posts = {post.pk: post for post in rows}
+    for post in rows:
+        post._prefetched_objects_cache = {"authorships": [], "categories": [], "tags": []}
+    group = rows[0].translation_group
+    for authorship in _group_authorships(now=now, group=group):
+        post = posts[authorship.post_id]
+        PostAuthor.post.field.set_cached_value(authorship, post)
+        post._prefetched_objects_cache["authorships"].append(authorship)
+    for filed in _group_categories(now=now, group=group):
+        posts[filed.post_id]._prefetched_objects_cache["categories"].append(filed.category)
+    for filed in _group_tags(now=now, group=group):
+        posts[filed.post_id]._prefetched_objects_cache["tags"].append(filed.tag)
+    for post in rows:
+        cache = post._prefetched_objects_cache
+        cache["authorships"] = _as_prefetched(PostAuthor, cache["authorships"])
+        cache["categories"] = _as_prefetched(Category, cache["categories"])
+        cache["tags"] = _as_prefetched(Tag, cache["tags"])
+    return rows
+
+
+def _as_prefetched(model, objects: list) -> QuerySet:
+    """What prefetch_related stores for one relation of one object: an evaluated queryset."""
+    queryset = model._default_manager.all()
+    queryset._result_cache, queryset._prefetch_done = objects, True
+    return queryset
+
+
+@prepared(now=dt.datetime, slug=str, start=dt.datetime, end=dt.datetime)
+def _group_rows(now, slug, start, end):
+    """The post at this permalink (the newest, as .first() would pick) and the other published posts
+    of its translation group: the post is in its own group, so the group's rows hold it and its
+    translations."""
+    at_permalink = Q(slug=slug, published_at__gte=start, published_at__lt=end)
+    group = Post.objects.published(now).filter(at_permalink).values("translation_group")[:1]
+    return (
+        Post.objects.published(now).filter(translation_group=Subquery(group)).order_by("-published_at", "-id")
+    )
+
+
+def _in_group(now, group):
+    return Post.objects.published(now).filter(translation_group=group).values("pk")
+
+
+@prepared(now=dt.datetime, group=uuid.UUID)
+def _group_authorships(now, group):
+    return PostAuthor.objects.select_related("user__profile").filter(post__in=_in_group(now, group))
+
+
+@prepared(now=dt.datetime, group=uuid.UUID)
+def _group_categories(now, group):
+    filed = Post.categories.through.objects.select_related("category")
+    return filed.filter(post__in=_in_group(now, group)).order_by("category__name", "category_id")
+
+
+@prepared(now=dt.datetime, group=uuid.UUID)
+def _group_tags(now, group):
+    filed = Post.tags.through.objects.select_related("tag")
+    return filed.filter(post__in=_in_group(now, group)).order_by("tag__name", "tag_id")
 
 
 @reads
@@ -439,20 +502,8 @@ def _neighbours(post: Post) -> tuple[Post | None, Post | None]:
     an indexed subquery, never a scan of all posts."""
     if not post.is_published:
         return None, None
-    articles = Post.objects.published().filter(is_page=False)
-    when = post.published_at
-    earlier = Q(published_at__lt=when) | Q(published_at=when, id__lt=post.id)
-    later = Q(published_at__gt=when) | Q(published_at=when, id__gt=post.id)
-    # The bare bounds (implied by the ORs) let the index scan start at the post, not at one end.
-    before = articles.filter(earlier, published_at__lte=when).order_by("-published_at", "-id")
-    after = articles.filter(later, published_at__gte=when).order_by("published_at", "id")
-    found = (
-        Post.objects.filter(Q(pk=Subquery(before.values("pk")[:1])) | Q(pk=Subquery(after.values("pk")[:1])))
-        .only("title", "slug", "published_at", "created_at")
-        .order_by()
-    )
     previous = following = None
-    for other in found:
+    for other in _neighbour_rows(now=timezone.now(), when=post.published_at, post_id=post.pk):
         if (other.published_at, other.pk) < (post.published_at, post.pk):
             previous = other
         else:
@@ -460,20 +511,41 @@ def _neighbours(post: Post) -> tuple[Post | None, Post | None]:
     return previous, following
 
 
+@prepared(now=dt.datetime, when=dt.datetime, post_id=int)
+def _neighbour_rows(now, when, post_id):
+    articles = Post.objects.published(now).filter(is_page=False)
+    earlier = Q(published_at__lt=when) | Q(published_at=when, id__lt=post_id)
+    later = Q(published_at__gt=when) | Q(published_at=when, id__gt=post_id)
+    # The bare bounds (implied by the ORs) let the index scan start at the post, not at one end.
+    before = articles.filter(earlier, published_at__lte=when).order_by("-published_at", "-id")
+    after = articles.filter(later, published_at__gte=when).order_by("published_at", "id")
+    return (
+        Post.objects.filter(Q(pk=Subquery(before.values("pk")[:1])) | Q(pk=Subquery(after.values("pk")[:1])))
+        .only("title", "slug", "published_at", "created_at")
+        .order_by()
+    )
+
+
 def _related(post: Post) -> list[Post]:
     """Up to three published posts sharing the most tags with this one: one query, any tag count."""
-    tag_ids = [t.pk for t in post.tags.all()]  # prefetched
-    if not tag_ids:
+    if not post.tags.all():  # prefetched: a post without tags has no related posts, and no query
         return []
-    return list(
-        Post.objects.published()
-        .filter(is_page=False, tags__in=tag_ids)
-        .exclude(pk=post.pk)
-        .exclude(translation_group=post.translation_group)
+    return _related_rows(
+        now=timezone.now(), post_id=post.pk, group=post.translation_group, language=post.language
+    )
+
+
+@prepared(now=dt.datetime, post_id=int, group=uuid.UUID, language=str)
+def _related_rows(now, post_id, group, language):
+    return (
+        Post.objects.published(now)
+        .filter(is_page=False, tags__in=Post.tags.through.objects.filter(post_id=post_id).values("tag_id"))
+        .exclude(pk=post_id)
+        .exclude(translation_group=group)
         .annotate(
             shared_tags=Count("tags", distinct=True),
             same_language=Case(
-                When(language=post.language, then=Value(1)), default=Value(0), output_field=IntegerField()
+                When(language=language, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
         )
         .only("title", "slug", "published_at", "created_at", "language")

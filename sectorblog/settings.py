@@ -241,6 +241,9 @@ for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
     DATABASES[f"replica{_index}"] = _replica
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["core.routers.PrimaryReplicaRouter"]
+# Prepared queries (core/prepared.py) compare their SQL with the ORM's own build of every call:
+# on in the tests, so the suite proves no prepared query runs with a value frozen at first use.
+PREPARED_QUERY_CHECK = env_bool("PREPARED_QUERY_CHECK", TESTING)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import quote, urlencode, urljoin
@@ -15,7 +16,7 @@ from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
@@ -25,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.origin import public_origin
+from core.prepared import prepared
 from posts import chrome, images
 from posts.models import Category, Post, Tag, display_name, published_filter
 
@@ -69,12 +71,23 @@ def recent_posts(count: int = RECENT_POSTS):
 
 
 def latest_posts(count: int = RECENT_POSTS) -> list[Post]:
-    return list(
-        Post.objects.published()
+    if count == RECENT_POSTS:  # the sidebar's: compiled once (core.prepared)
+        return _recent_posts(now=timezone.now())
+    return list(_latest(timezone.now())[:count])
+
+
+def _latest(now) -> QuerySet[Post]:
+    return (
+        Post.objects.published(now)
         .filter(is_page=False)
         .only("title", "slug", "published_at", "created_at")
-        .order_by("-published_at", "-id")[:count]
+        .order_by("-published_at", "-id")
     )
+
+
+@prepared(now=datetime)
+def _recent_posts(now) -> QuerySet[Post]:
+    return _latest(now)[:RECENT_POSTS]
 
 
 @register.inclusion_tag("includes/_category_list.html", takes_context=True)
