@@ -40,9 +40,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 
 # Two samples per kind and parameter index: different in every component, so that a value the ORM
 # transforms (a year, a date, a lower-cased string) does not compile to the same parameter twice.
@@ -69,98 +69,158 @@ def _adapter(kind: type, connection) -> Callable:
     return lambda value: value
 
 
+class Shape:
+    """The kind of a parameter that changes the SQL itself, such as a page's LIMIT and OFFSET: the
+    builder is given the value as it is, and each value has its own compilation (up to MAX_SHAPES
+    per query and database; beyond them a call compiles without keeping it)."""
+
+
+@dataclass(frozen=True)
+class Many:
+    """The kind of a sequence of values (`pk__in=ids`): its length is part of the shape."""
+
+    kind: type
+
+
+MAX_SHAPES = 64
+
+
 @dataclass(frozen=True)
 class _Compiled:
-    queryset: QuerySet
-    compiler: object
-    sql: str
-    params: tuple
-    slots: tuple[tuple[int, str, Callable], ...]  # (position, parameter name, adapter)
+    queryset: QuerySet | None  # None: the query can match nothing (`pk__in=[]`)
+    compiler: object = None
+    sql: str = ""
+    params: tuple = ()
+    # (position in params, parameter name, index in a Many parameter or None, adapter)
+    slots: tuple[tuple[int, str, int | None, Callable], ...] = ()
 
 
 class PreparedQuery:
     """One prepared queryset: call it with every parameter by name for the list of its rows."""
 
-    def __init__(self, build: Callable[..., QuerySet], kinds: dict[str, type]):
-        unknown = [name for name, kind in kinds.items() if kind not in _SAMPLES]
+    def __init__(self, build: Callable[..., QuerySet], kinds: dict[str, object]):
+        unknown = [name for name, kind in kinds.items() if not _known(kind)]
         if unknown:
             raise ImproperlyConfigured(f"prepared query {build.__qualname__}: no sample kind for {unknown}")
         self.build, self.kinds = build, kinds
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple, _Compiled] = {}
+        self._models: dict[tuple, type] = {}
         self._lock = threading.Lock()
         functools.update_wrapper(self, build)
 
     def __call__(self, **values) -> list:
         if values.keys() != self.kinds.keys():
             raise TypeError(f"{self.build.__qualname__}() takes {sorted(self.kinds)}, got {sorted(values)}")
-        compiled = self._for(self._alias())
-        params = list(compiled.params)
-        for position, name, adapt in compiled.slots:
-            params[position] = adapt(values[name])
-        params = tuple(params)
+        shape = self._shape(values)
+        compiled = self._for(self._alias(shape, values), shape, values)
+        if compiled.queryset is None:
+            params = None
+        else:
+            params = list(compiled.params)
+            for position, name, index, adapt in compiled.slots:
+                params[position] = adapt(values[name] if index is None else values[name][index])
+            params = tuple(params)
         if getattr(settings, "PREPARED_QUERY_CHECK", False):
             self._check(compiled, params, values)
-        return list(_queryset_running(compiled, params))
+        return [] if compiled.queryset is None else list(_queryset_running(compiled, params))
 
-    def _alias(self) -> str:
-        return router.db_for_read(self._model())
+    def _shape(self, values: dict) -> tuple:
+        return tuple(
+            values[name] if kind is Shape else len(values[name]) if isinstance(kind, Many) else None
+            for name, kind in self.kinds.items()
+        )
 
-    def _model(self):
-        model = getattr(self, "_model_class", None)
+    def _alias(self, shape: tuple, values: dict) -> str:
+        model = self._models.get(shape)
         if model is None:
-            model = self._model_class = self.build(**self._samples(0)).model
-        return model
+            model = self._models[shape] = self.build(**self._samples(0, values)).model
+        return router.db_for_read(model)
 
-    def _samples(self, which: int) -> dict:
-        return {name: _SAMPLES[kind](index)[which] for index, (name, kind) in enumerate(self.kinds.items())}
+    def _samples(self, which: int, values: dict) -> dict:
+        """The builder's arguments with sample values (shapes as given, sequences as long)."""
+        samples, index = {}, 0
+        for name, kind in self.kinds.items():
+            if kind is Shape:
+                samples[name] = values[name]
+            elif isinstance(kind, Many):
+                samples[name] = [_SAMPLES[kind.kind](index + i)[which] for i in range(len(values[name]))]
+                index += len(values[name])
+            else:
+                samples[name] = _SAMPLES[kind](index)[which]
+                index += 1
+        return samples
 
-    def _for(self, alias: str) -> _Compiled:
-        compiled = self._compiled.get(alias)
+    def _for(self, alias: str, shape: tuple, values: dict) -> _Compiled:
+        key = (alias, shape)
+        compiled = self._compiled.get(key)
         if compiled is None:
             with self._lock:
-                compiled = self._compiled.get(alias) or self._compile(alias)
-                self._compiled[alias] = compiled
+                compiled = self._compiled.get(key) or self._compile(alias, values)
+                if len(self._compiled) < MAX_SHAPES:
+                    self._compiled[key] = compiled
         return compiled
 
-    def _compile(self, alias: str) -> _Compiled:
+    def _compile(self, alias: str, values: dict) -> _Compiled:
         name = self.build.__qualname__
         connection = connections[alias]
-        first, second = self._samples(0), self._samples(1)
+        first, second = self._samples(0, values), self._samples(1, values)
         queryset = self.build(**first).using(alias)
         compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return _Compiled(None)
         other_sql, other_params = self.build(**second).using(alias).query.get_compiler(using=alias).as_sql()
         if sql != other_sql or len(params) != len(other_params):
             raise ImproperlyConfigured(f"prepared query {name}: its SQL depends on the values given")
-        adapters = {key: _adapter(kind, connection) for key, kind in self.kinds.items()}
+        candidates = []  # (name, index, adapter, first sample, second sample)
+        for key, kind in self.kinds.items():
+            if kind is Shape:
+                continue
+            if isinstance(kind, Many):
+                adapt = _adapter(kind.kind, connection)
+                candidates += [
+                    (key, i, adapt, a, b)
+                    for i, (a, b) in enumerate(zip(first[key], second[key], strict=True))
+                ]
+            else:
+                candidates.append((key, None, _adapter(kind, connection), first[key], second[key]))
         slots = []
         for position, (a, b) in enumerate(zip(params, other_params, strict=True)):
             if a == b:
                 continue
             owners = [
-                key for key, adapt in adapters.items() if adapt(first[key]) == a and adapt(second[key]) == b
+                (key, i, adapt) for key, i, adapt, x, y in candidates if adapt(x) == a and adapt(y) == b
             ]
             if len(owners) != 1:
                 raise ImproperlyConfigured(
                     f"prepared query {name}: parameter {position} ({a!r}) is not one of "
-                    f"{sorted(self.kinds)} as the database takes it (a transformed value, or a list?)"
+                    f"{sorted(self.kinds)} as the database takes it (a transformed value?)"
                 )
-            slots.append((position, owners[0], adapters[owners[0]]))
-        unused = set(self.kinds) - {owner for _position, owner, _adapt in slots}
+            slots.append((position, *owners[0]))
+        unused = {(key, i) for key, i, *_rest in candidates} - {(key, i) for _p, key, i, _a in slots}
         if unused:
             raise ImproperlyConfigured(f"prepared query {name}: {sorted(unused)} never reach its SQL")
         return _Compiled(queryset, compiler, sql, tuple(params), tuple(slots))
 
-    def _check(self, compiled: _Compiled, params: tuple, values: dict) -> None:
+    def _check(self, compiled: _Compiled, params: tuple | None, values: dict) -> None:
         """PREPARED_QUERY_CHECK: the ordinary build of the same call compiles to the same query."""
-        alias = compiled.queryset.db
-        expected = self.build(**values).using(alias).query.get_compiler(using=alias).as_sql()
-        if expected != (compiled.sql, params):
+        alias = self._alias(self._shape(values), values)
+        try:
+            expected = self.build(**values).using(alias).query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:
+            expected = None
+        ran = None if compiled.queryset is None else (compiled.sql, params)
+        if expected != ran:
             raise AssertionError(
-                f"prepared query {self.build.__qualname__} ran\n  {compiled.sql!r} {params!r}\n"
-                f"where the ORM builds\n  {expected[0]!r} {expected[1]!r}\n"
+                f"prepared query {self.build.__qualname__} ran\n  {ran!r}\n"
+                f"where the ORM builds\n  {expected!r}\n"
                 "(a value its builder reads from outside its parameters?)"
             )
+
+
+def _known(kind) -> bool:
+    return kind is Shape or kind in _SAMPLES or (isinstance(kind, Many) and kind.kind in _SAMPLES)
 
 
 def _queryset_running(compiled: _Compiled, params: tuple) -> QuerySet:
@@ -186,6 +246,14 @@ def _shallow(obj):
     return clone
 
 
-def prepared(**kinds: type) -> Callable[[Callable[..., QuerySet]], PreparedQuery]:
-    """Decorate a queryset builder whose parameters have these kinds (datetime, date, int, str, UUID)."""
+def prepared(**kinds) -> Callable[[Callable[..., QuerySet]], PreparedQuery]:
+    """Decorate a queryset builder whose parameters have these kinds: datetime, date, int, str,
+    UUID, Many(one of those), or Shape."""
     return lambda build: PreparedQuery(build, kinds)
+
+
+def totals(queryset: QuerySet, **aggregates) -> QuerySet:
+    """One row of `aggregates` over all of `queryset`'s rows, as values_list (a count of 0 and
+    None for a maximum when there are none): `.aggregate()` and `.count()` run at once, this can
+    be prepared. Grouping by a constant is grouping by nothing."""
+    return queryset.order_by().values(_all=Value(1)).annotate(**aggregates).values_list(*aggregates)

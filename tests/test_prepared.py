@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from core.prepared import prepared
+from core.prepared import Many, Shape, prepared, totals
 from posts.models import Post
 from tests.factories import CategoryFactory, PostFactory, TagFactory, UserFactory
 
@@ -137,3 +137,32 @@ def test_uuid_parameters(site):
 
     assert in_group(group=site[0].translation_group) == ["Old"]
     assert in_group(group=uuid.uuid4()) == []
+
+
+@prepared(now=dt.datetime, start=Shape, stop=Shape)
+def _page(now, start, stop):
+    return Post.objects.published(now).order_by("-published_at")[start:stop]
+
+
+@prepared(ids=Many(int))
+def _titles(ids):
+    return Post.objects.filter(pk__in=ids).order_by("pk").values_list("title", flat=True)
+
+
+def test_a_shape_has_its_own_sql_and_a_sequence_its_own_length(site):
+    old, middle, new, _scheduled = site
+    assert [p.title for p in _page(now=NOW, start=0, stop=2)] == ["New", "Middle"]
+    assert [p.title for p in _page(now=NOW, start=2, stop=4)] == ["Old"]
+    assert _titles(ids=[old.pk, new.pk]) == ["Old", "New"]
+    assert _titles(ids=[middle.pk, new.pk]) == ["Middle", "New"]
+    assert _titles(ids=[middle.pk]) == ["Middle"]
+    assert _titles(ids=[]) == []  # matches nothing: no query at all
+
+
+def test_totals_are_one_row_even_over_no_rows(site):
+    @prepared(now=dt.datetime)
+    def counted(now):
+        return totals(Post.objects.published(now), n=Count("pk"), newest=Max("published_at"))
+
+    assert counted(now=NOW) == [(3, site[2].published_at)]
+    assert counted(now=NOW - dt.timedelta(days=10)) == [(0, None)]
