@@ -104,7 +104,7 @@ class PreparedQuery:
             raise ImproperlyConfigured(f"prepared query {build.__qualname__}: no sample kind for {unknown}")
         self.build, self.kinds = build, kinds
         self._compiled: dict[tuple, _Compiled] = {}
-        self._models: dict[tuple, type] = {}
+        self._model = None
         self._lock = threading.Lock()
         functools.update_wrapper(self, build)
 
@@ -112,7 +112,7 @@ class PreparedQuery:
         if values.keys() != self.kinds.keys():
             raise TypeError(f"{self.build.__qualname__}() takes {sorted(self.kinds)}, got {sorted(values)}")
         shape = self._shape(values)
-        compiled = self._for(self._alias(shape, values), shape, values)
+        compiled = self._for(self._alias(values), shape, values)
         if compiled.queryset is None:
             params = None
         else:
@@ -130,11 +130,10 @@ class PreparedQuery:
             for name, kind in self.kinds.items()
         )
 
-    def _alias(self, shape: tuple, values: dict) -> str:
-        model = self._models.get(shape)
-        if model is None:
-            model = self._models[shape] = self.build(**self._samples(0, values)).model
-        return router.db_for_read(model)
+    def _alias(self, values: dict) -> str:
+        if self._model is None:
+            self._model = self.build(**self._samples(0, values)).model
+        return router.db_for_read(self._model)
 
     def _samples(self, which: int, values: dict) -> dict:
         """The builder's arguments with sample values (shapes as given, sequences as long)."""
@@ -205,7 +204,7 @@ class PreparedQuery:
 
     def _check(self, compiled: _Compiled, params: tuple | None, values: dict) -> None:
         """PREPARED_QUERY_CHECK: the ordinary build of the same call compiles to the same query."""
-        alias = self._alias(self._shape(values), values)
+        alias = self._alias(values)
         try:
             expected = self.build(**values).using(alias).query.get_compiler(using=alias).as_sql()
         except EmptyResultSet:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import deps, fragments
 from core.origin import public_origin
-from core.prepared import prepared
+from core.prepared import Many, PreparedQuery, Shape, prepared, totals
 from core.reads import reads
 from posts.extensions import list_annotations
 from posts.follow import follow_page
@@ -82,14 +82,116 @@ def _listing_shape() -> QuerySet:
     )
 
 
-def listing_queryset():
+def listing_queryset(now: dt.datetime | None = None):
     """Published posts with everything a list shows, in a fixed number of queries."""
-    return (
-        _listing_shape()
-        .filter(published_filter())  # Post.objects.published(), as of now
-        .filter(is_page=False)
-        .prefetch_related(Prefetch("authorships", queryset=_byline_authors().all()))
+    return _listing(now).prefetch_related(Prefetch("authorships", queryset=_byline_authors().all()))
+
+
+def _listing(now: dt.datetime | None = None):
+    """Published posts with their cards' annotations; bylines are read apart."""
+    return _listing_shape().filter(published_filter(now=now)).filter(is_page=False)
+
+
+class PreparedList:
+    """A kind of post list, as Paginator reads it: its count and a page of its cards, each a query
+    compiled once per process (core.prepared) from `where(now, **values)`, the list's posts with
+    their cards' annotations, in order. `select(**values)` is one list of that kind."""
+
+    def __init__(self, where, **kinds):
+        def count(now, **values):
+            return totals(where(now, **values), n=Count("pk"))
+
+        def page(now, start, stop, **values):  # the list's own values are named otherwise
+            return where(now, **values)[start:stop]
+
+        count.__qualname__ = f"{where.__qualname__}.count"
+        page.__qualname__ = f"{where.__qualname__}.page"
+        self.count = PreparedQuery(count, {"now": dt.datetime, **kinds})
+        self.page = PreparedQuery(page, {"now": dt.datetime, "start": Shape, "stop": Shape, **kinds})
+
+    def select(self, **values) -> _Selection:
+        return _Selection(self, {"now": timezone.now(), **values})
+
+
+class _Selection:
+    def __init__(self, kind: PreparedList, values: dict):
+        self.kind, self.values = kind, values
+
+    def count(self) -> int:
+        return self.kind.count(**self.values)[0][0]
+
+    def __getitem__(self, window: slice) -> _Cards:
+        return _Cards(self.kind.page, {**self.values, "start": window.start, "stop": window.stop})
+
+
+class _Cards:
+    """One page of a list's posts, each with its byline's authorships; queried at first use (a
+    warm list fragment never asks)."""
+
+    def __init__(self, query, values: dict):
+        self.query, self.values, self.posts = query, values, None
+
+    def _load(self) -> list[Post]:
+        if self.posts is None:
+            self.posts = self.query(**self.values)
+            _attach_bylines(self.posts)
+        return self.posts
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+
+def _attach_bylines(posts: list[Post]) -> None:
+    """Each post's authorships as prefetch_related stores them (what listing_queryset prefetches)."""
+    if not posts:
+        return
+    by_post = {post.pk: [] for post in posts}
+    for authorship in _byline_authorships(ids=list(by_post)):
+        by_post[authorship.post_id].append(authorship)
+    for post in posts:
+        for authorship in by_post[post.pk]:
+            PostAuthor.post.field.set_cached_value(authorship, post)
+        post._prefetched_objects_cache = {"authorships": _as_prefetched(PostAuthor, by_post[post.pk])}
+
+
+@prepared(ids=Many(int))
+def _byline_authorships(ids):
+    return _byline_authors().filter(post_id__in=ids)
+
+
+def _home_posts(now):
+    return _listing(now).order_by("-featured", "-published_at", "-id")
+
+
+def _category_posts(now, ids):
+    return _listing(now).filter(
+        pk__in=Post.categories.through.objects.filter(category_id__in=ids).values("post_id")
     )
+
+
+def _tag_posts(now, tag_id):
+    return _listing(now).filter(tags=tag_id)
+
+
+def _author_posts(now, user_id):
+    return _listing(now).filter(authorships__user=user_id)
+
+
+def _period_posts(now, since, until):
+    return _listing(now).filter(published_at__gte=since, published_at__lt=until)
+
+
+HOME_LIST = PreparedList(_home_posts)
+CATEGORY_LIST = PreparedList(_category_posts, ids=Many(int))
+TAG_LIST = PreparedList(_tag_posts, tag_id=int)
+AUTHOR_LIST = PreparedList(_author_posts, user_id=int)
+PERIOD_LIST = PreparedList(_period_posts, since=dt.datetime, until=dt.datetime)
 
 
 def _page_url(url_name: str, url_kwargs: dict, number: int, query: str = "") -> str:
@@ -163,8 +265,7 @@ def home(request, page=None):
     if "s" in request.GET:
         # WordPress answers searches at /?s=; old links and browser search engines still use it.
         return search(request, page=page)
-    queryset = listing_queryset().order_by("-featured", "-published_at", "-id")
-    return _list(request, queryset, page=page, url_name="posts:home", is_home=True)
+    return _list(request, HOME_LIST.select(), page=page, url_name="posts:home", is_home=True)
 
 
 @reads
@@ -184,11 +285,9 @@ def category(request, slug, page=None):
         if cid not in found:
             found.add(cid)
             stack.extend(row["id"] for row in children.get(cid, []))
-    in_categories = Post.categories.through.objects.filter(category_id__in=found).values("post_id")
-    queryset = listing_queryset().filter(pk__in=in_categories)
     return _list(
         request,
-        queryset,
+        CATEGORY_LIST.select(ids=sorted(found)),
         page=page,
         url_name="posts:category",
         url_kwargs={"slug": cat.slug},
@@ -205,7 +304,7 @@ def tag(request, slug, page=None):
     tag_obj = get_object_or_404(Tag, slug=slug)
     return _list(
         request,
-        listing_queryset().filter(tags=tag_obj),
+        TAG_LIST.select(tag_id=tag_obj.pk),
         page=page,
         url_name="posts:tag",
         url_kwargs={"slug": tag_obj.slug},
@@ -224,7 +323,7 @@ def author(request, username, page=None):
     name = display_name(user)
     return _list(
         request,
-        listing_queryset().filter(authorships__user=user),
+        AUTHOR_LIST.select(user_id=user.pk),
         page=page,
         url_name="posts:author",
         url_kwargs={"username": user.get_username()},
@@ -264,7 +363,7 @@ def archive(request, year, month=None, day=None, page=None):
     if year < 1 or year > 9998:
         raise Http404(_("No such date."))
     start, end, first_day = _date_range(year, month, day)
-    queryset = listing_queryset().filter(published_at__gte=start, published_at__lt=end)
+    queryset = PERIOD_LIST.select(since=start, until=end)
     context = {"archive_date": first_day}
     if day is not None:
         url_name, url_kwargs = "posts:archive-day", {"year": year, "month": month, "day": day}
