@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import fragments
 from core.origin import absolute_url, public_origin
+from core.prepared import Many, PreparedQuery, Shape, prepared, totals
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
 from posts.converters import PostSlug
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
@@ -101,11 +102,52 @@ def _summary(row: dict[str, Any]) -> str:
     return Post.summary.fget(SimpleNamespace(**row))
 
 
+class FeedQueries:
+    """A kind of post feed's two cold-path queries, compiled once per process (core.prepared): its
+    state for conditional GET (count, newest and last changed date) and its items' rows. Both
+    start from the publication rule and the feed's language, narrowed by `narrow(queryset,
+    **values)`; `kinds` are the kinds of those values."""
+
+    def __init__(self, narrow: Callable, **kinds):
+        def posts(now, lang, values):
+            queryset = Post.objects.published(now).filter(is_page=False)
+            return narrow(queryset.filter(language=lang) if lang else queryset, **values)
+
+        def state(now, lang, **values):
+            changes = {"count": Count("pk"), "newest": Max("published_at"), "changed": Max("updated_at")}
+            return totals(posts(now, lang, values), **changes)
+
+        def rows(now, lang, full_text, **values):
+            fields = ITEM_FIELDS + ("body_html",) if full_text else ITEM_FIELDS
+            return posts(now, lang, values).order_by("-published_at", "-id").values(*fields)[:FEED_ITEMS]
+
+        state.__qualname__ = f"{narrow.__qualname__}.state"
+        rows.__qualname__ = f"{narrow.__qualname__}.rows"
+        self.state = PreparedQuery(state, {"now": dt.datetime, "lang": Shape, **kinds})
+        self.rows = PreparedQuery(rows, {"now": dt.datetime, "lang": Shape, "full_text": Shape, **kinds})
+
+
+def _everything(queryset):
+    return queryset
+
+
 class PostFeed(SiteFeed):
     """The site's latest posts; subclasses narrow it to a category, tag or author."""
 
+    queries = FeedQueries(_everything)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # narrow() is the ORM's reading of the feed, `queries` the prepared one: never one alone.
+        if "narrow" in cls.__dict__ and "queries" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__} narrows the feed: give it its own FeedQueries as well")
+
     def get_object(self, request, **kwargs):
         return None
+
+    def query_values(self, obj) -> dict:
+        """The values `queries` narrows by for this feed's object."""
+        return {}
 
     def post_queryset(self, obj) -> QuerySet[Post]:
         queryset = Post.objects.published().filter(is_page=False)
@@ -120,11 +162,11 @@ class PostFeed(SiteFeed):
         return ()  # posts only: a comment anywhere leaves the feed as it is
 
     def feed_state(self, obj) -> tuple[str, float | None]:
-        state = self.post_queryset(obj).aggregate(
-            count=Count("pk"), newest=Max("published_at"), changed=Max("updated_at")
+        [(count, newest, changed)] = self.queries.state(
+            now=timezone.now(), lang=self.lang, **self.query_values(obj)
         )
-        token = f"{state['count']}|{state['newest']}|{state['changed']}"
-        dates = [when.timestamp() for when in (state["newest"], state["changed"]) if when]
+        token = f"{count}|{newest}|{changed}"
+        dates = [when.timestamp() for when in (newest, changed) if when]
         # A post dropped from the feed (unpublished, deleted) changes the ETag, not this date.
         return token, max(dates, default=None)
 
@@ -135,7 +177,10 @@ class PostFeed(SiteFeed):
         return self.post_queryset(obj).order_by("-published_at", "-id").values(*fields)
 
     def items(self, obj):
-        return self.item_queryset(obj)[:FEED_ITEMS]
+        """The items' rows: `item_queryset(obj)[:FEED_ITEMS]`, as a prepared query."""
+        return self.queries.rows(
+            now=timezone.now(), lang=self.lang, full_text=settings.FEED_FULL_TEXT, **self.query_values(obj)
+        )
 
     def item_entries(self, obj) -> list[dict[str, Any]]:
         """The items, each built once per content version and kept in the cache.
@@ -184,30 +229,15 @@ class PostFeed(SiteFeed):
         ids = [post["pk"] for post in posts]
         authors: dict[int, list[dict[str, str]]] = {}
         author_uris: dict[str, str] = {}
-        # What display_name() reads, and the username for the author's URI, in byline order.
-        authorships = PostAuthor.objects.filter(post_id__in=ids).values_list(
-            "post_id", "user__username", "user__first_name", "user__last_name", "user__profile__display_name"
-        )
-        for post_id, username, first_name, last_name, profile_name in authorships:
+        for post_id, username, first_name, last_name, profile_name in _item_authorships(ids=ids):
             if username not in author_uris:
                 author_uris[username] = absolute_url(reverse("posts:author", kwargs={"username": username}))
             # display_name(): the profile's name, else the full name (User.get_full_name), else
             # the username; no profile reads as None.
             name = profile_name or f"{first_name} {last_name}".strip() or username
             authors.setdefault(post_id, []).append({"name": name, "uri": author_uris[username]})
-        # An item's categories: the post's categories, then its tags, each in name order.
-        in_categories = (
-            Post.categories.through.objects.filter(post_id__in=ids)
-            .annotate(kind=Value(0), term=F("category__name"))
-            .values_list("post_id", "kind", "term")
-        )
-        in_tags = (
-            Post.tags.through.objects.filter(post_id__in=ids)
-            .annotate(kind=Value(1), term=F("tag__name"))
-            .values_list("post_id", "kind", "term")
-        )
         terms: dict[int, list[str]] = {}
-        for post_id, _kind, term in in_categories.union(in_tags, all=True).order_by("kind", "term"):
+        for post_id, _kind, term in _item_terms(ids=ids):
             terms.setdefault(post_id, []).append(term)
         full_text = settings.FEED_FULL_TEXT
         post_url = post_url_maker()
@@ -245,12 +275,51 @@ class PostFeed(SiteFeed):
         return _("The latest posts from %(site)s") % {"site": settings.SITE_NAME}
 
 
+@prepared(ids=Many(int))
+def _item_authorships(ids):
+    """What display_name() reads, and the username for the author's URI, in byline order."""
+    return PostAuthor.objects.filter(post_id__in=ids).values_list(
+        "post_id", "user__username", "user__first_name", "user__last_name", "user__profile__display_name"
+    )
+
+
+@prepared(ids=Many(int))
+def _item_terms(ids):
+    """An item's categories: the post's categories, then its tags, each in name order."""
+    in_categories = (
+        Post.categories.through.objects.filter(post_id__in=ids)
+        .annotate(kind=Value(0), term=F("category__name"))
+        .values_list("post_id", "kind", "term")
+    )
+    in_tags = (
+        Post.tags.through.objects.filter(post_id__in=ids)
+        .annotate(kind=Value(1), term=F("tag__name"))
+        .values_list("post_id", "kind", "term")
+    )
+    return in_categories.union(in_tags, all=True).order_by("kind", "term")
+
+
 class PostAtomFeed(AtomMixin, PostFeed):
     pass
 
 
+def _in_categories(queryset, ids):
+    through = Post.categories.through.objects.filter(category_id__in=ids)
+    return queryset.filter(pk__in=through.values("post_id"))
+
+
+def _with_tag(queryset, tag_id):
+    return queryset.filter(tags=tag_id)
+
+
+def _by_author(queryset, user_id):
+    return queryset.filter(authors=user_id)
+
+
 class CategoryFeed(PostFeed):
     """Posts in a category or any of its sub-categories."""
+
+    queries = FeedQueries(_in_categories, ids=Many(int))
 
     def get_object(self, request, slug: str):
         category = get_object_or_404(Category, slug=slug)
@@ -258,8 +327,10 @@ class CategoryFeed(PostFeed):
         return category
 
     def narrow(self, queryset, category):
-        through = Post.categories.through.objects.filter(category_id__in=category.subtree_ids)
-        return queryset.filter(pk__in=through.values("post_id"))
+        return _in_categories(queryset, ids=category.subtree_ids)
+
+    def query_values(self, category) -> dict:
+        return {"ids": sorted(category.subtree_ids)}
 
     def feed_url(self, category) -> str:
         return reverse("feeds:category", kwargs={"slug": category.slug})
@@ -284,8 +355,13 @@ class TagFeed(PostFeed):
     def get_object(self, request, slug: str):
         return get_object_or_404(Tag, slug=slug)
 
+    queries = FeedQueries(_with_tag, tag_id=int)
+
     def narrow(self, queryset, tag):
-        return queryset.filter(tags=tag)
+        return _with_tag(queryset, tag.pk)
+
+    def query_values(self, tag) -> dict:
+        return {"tag_id": tag.pk}
 
     def feed_url(self, tag) -> str:
         return reverse("feeds:tag", kwargs={"slug": tag.slug})
@@ -311,8 +387,13 @@ class AuthorFeed(PostFeed):
         # The author page's rule: no feed for an account with nothing published.
         return get_object_or_404(public_authors().select_related("profile"), username=username)
 
+    queries = FeedQueries(_by_author, user_id=int)
+
     def narrow(self, queryset, user):
-        return queryset.filter(authors=user)
+        return _by_author(queryset, user.pk)
+
+    def query_values(self, user) -> dict:
+        return {"user_id": user.pk}
 
     def _name(self, user) -> str:
         return display_name(user)
