@@ -25,24 +25,13 @@ escaped). Change the templates and this module together.
 
 from __future__ import annotations
 
-import html
-
 from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.urls import reverse
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from posts.article import escape
 from posts.models import display_name
-
-
-def escape(value) -> str:
-    """What a template shows for {{ value }} (or value|stringformat:'s'): str() of it, escaped
-    unless safe (render_value_in_context). A bound field is drawn by str(), as its widget."""
-    if not isinstance(value, str):
-        value = str(value)
-    if isinstance(value, SafeData):
-        return value
-    return html.escape(value)
 
 
 def _attrs(attrs: dict) -> str:

@@ -33,7 +33,9 @@ from posts.templatetags import blog
 
 
 def escape(value) -> str:
-    """What a template shows for {{ value }}: str() of it, escaped unless already safe."""
+    """What a template shows for {{ value }} (or value|stringformat:'s'): str() of it, escaped
+    unless already safe (render_value_in_context). comments/formhtml.py uses it too: a bound
+    field is drawn by str(), as its widget."""
     if not isinstance(value, str):
         value = str(value)
     if isinstance(value, SafeData):

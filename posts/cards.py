@@ -16,7 +16,6 @@ is the safe HTML posts.search made. Change the templates and this module togethe
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
@@ -24,40 +23,20 @@ from urllib.parse import quote
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import get_language, gettext, ngettext
 
 from core.cache import deps
 from posts import images
+from posts.chrome import PATH_SAFE, escape, value_url
 from posts.converters import PostSlug
 from posts.models import Post, display_name
 
-_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a path
 _SLUG = re.compile(PostSlug.regex)
 _USERNAME = re.compile(r"[^/]+")  # the <str:username> converter
 _MARKER = "cards-url-marker"
 # The format characters that depend on the day alone: DATE_FORMAT's text is then made once a day.
 _DAY_FORMAT_CHARS = frozenset("bdDEFjlLmMnNoStwWyYz")
 CARD_IMAGE_SIZES = "(max-width: 44rem) 100vw, (max-width: 72rem) 50vw, 24rem"
-
-
-def escape(text) -> str:
-    """django.utils.html.escape's text, without its SafeString wrapper."""
-    return html.escape(str(text))
-
-
-def _one_value_url(name: str, kwarg: str, pattern: re.Pattern) -> Callable[[str], str]:
-    """`reverse(name, kwargs={kwarg: value})` for many values: reversed once, then each value
-    quoted as reverse() quotes it. A value the URL pattern would refuse still goes through
-    reverse() (and fails there as it would have)."""
-    prefix, _sep, suffix = reverse(name, kwargs={kwarg: _MARKER}).partition(_MARKER)
-
-    def url(value: str) -> str:
-        if pattern.fullmatch(value):
-            return f"{prefix}{quote(value, safe=_SAFE)}{suffix}"
-        return reverse(name, kwargs={kwarg: value})
-
-    return url
 
 
 def _post_url() -> Callable[[Post, object], str]:
@@ -69,7 +48,7 @@ def _post_url() -> Callable[[Post, object], str]:
     def url(post: Post, local) -> str:
         if not found or local is None or not _SLUG.fullmatch(post.slug):
             return post.get_absolute_url()
-        slug = quote(post.slug, safe=_SAFE)
+        slug = quote(post.slug, safe=PATH_SAFE)
         return f"{prefix}{local.year:04d}/{local.month:02d}/{local.day:02d}/{slug}{suffix}"
 
     return url
@@ -113,12 +92,12 @@ class CardWriter:
 
     def author_url(self, username: str) -> str:
         if self._author_url is None:
-            self._author_url = _one_value_url("posts:author", "username", _USERNAME)
+            self._author_url = value_url("posts:author", "username", _USERNAME)
         return self._author_url(username)
 
     def category_url(self, slug: str) -> str:
         if self._category_url is None:
-            self._category_url = _one_value_url("posts:category", "slug", _SLUG)
+            self._category_url = value_url("posts:category", "slug", _SLUG)
         return self._category_url(slug)
 
     def byline(self, post: Post, local=None) -> str:

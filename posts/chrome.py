@@ -32,7 +32,8 @@ from posts.converters import PostSlug
 from posts.models import Category, Post, Tag
 
 _SLUG = re.compile(PostSlug.regex)
-_MARKER = "chrome-slug-marker"
+PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a path
+_MARKER = "chrome-url-marker"
 
 
 def escape(text) -> str:
@@ -40,18 +41,23 @@ def escape(text) -> str:
     return html.escape(str(text))
 
 
-def slug_url(name: str) -> Callable[[str], str]:
-    """`reverse(name, kwargs={"slug": slug})` for many slugs: reversed once, then each slug quoted
-    as reverse() quotes it. A slug the URL pattern would refuse still goes through reverse()."""
-    prefix, _sep, suffix = reverse(name, kwargs={"slug": _MARKER}).partition(_MARKER)
-    safe = RFC3986_SUBDELIMS + "/~:@"
+def value_url(name: str, kwarg: str, pattern: re.Pattern) -> Callable[[str], str]:
+    """`reverse(name, kwargs={kwarg: value})` for many values: reversed once, then each value
+    quoted as reverse() quotes it. A value the URL pattern would refuse still goes through
+    reverse() (and fails there as it would have)."""
+    prefix, _sep, suffix = reverse(name, kwargs={kwarg: _MARKER}).partition(_MARKER)
 
-    def url(slug: str) -> str:
-        if _SLUG.fullmatch(slug):
-            return f"{prefix}{quote(slug, safe=safe)}{suffix}"
-        return reverse(name, kwargs={"slug": slug})
+    def url(value: str) -> str:
+        if pattern.fullmatch(value):
+            return f"{prefix}{quote(value, safe=PATH_SAFE)}{suffix}"
+        return reverse(name, kwargs={kwarg: value})
 
     return url
+
+
+def slug_url(name: str) -> Callable[[str], str]:
+    """`reverse(name, kwargs={"slug": slug})` for many slugs (value_url with the slug converter)."""
+    return value_url(name, "slug", _SLUG)
 
 
 def main_categories(categories: Iterable[Category]) -> str:

@@ -108,3 +108,14 @@ def test_a_cyclic_parent_link_hides_the_cycle_and_nothing_else(client, author):
     PostFactory(categories=[water, loop_a, loop_b], authors=[author])
     page = BeautifulSoup(client.get("/").content, "html.parser")
     assert [li.get_text(" ", strip=True) for li in page.select(".widget-categories li")] == ["Water (1)"]
+
+
+def test_tag_cloud_shows_the_forty_most_used_tags_ties_by_name(client, author):
+    busy = TagFactory(name="zz-busy", slug="zz-busy")
+    once = [TagFactory(name=f"t{n:02d}", slug=f"t{n:02d}") for n in range(40)]
+    PostFactory(tags=[busy, *once], authors=[author])
+    PostFactory(tags=[busy], authors=[author])
+    page = BeautifulSoup(client.get("/").content, "html.parser")
+    shown = [a.get_text() for a in page.select(".tag-cloud a[rel=tag]")]
+    # 41 tags in use: the most used one, then the first 39 of the 40 used once (by name).
+    assert shown == [f"t{n:02d}" for n in range(39)] + ["zz-busy"]
