@@ -109,20 +109,30 @@ class PreparedQuery:
         functools.update_wrapper(self, build)
 
     def __call__(self, **values) -> list:
+        compiled, params = self._bound(values)
+        return [] if compiled.queryset is None else list(_queryset_running(compiled, params))
+
+    def sql(self, **values) -> tuple[str, tuple, str]:
+        """The SQL and parameters of this call, and the database alias, to embed in a statement
+        of one's own (the query must be able to match something)."""
+        compiled, params = self._bound(values)
+        if compiled.queryset is None:
+            raise ValueError(f"{self.build.__qualname__} matches nothing: there is no SQL to embed")
+        return compiled.sql, params, compiled.queryset.db
+
+    def _bound(self, values: dict) -> tuple[_Compiled, tuple | None]:
         if values.keys() != self.kinds.keys():
             raise TypeError(f"{self.build.__qualname__}() takes {sorted(self.kinds)}, got {sorted(values)}")
-        shape = self._shape(values)
-        compiled = self._for(self._alias(values), shape, values)
-        if compiled.queryset is None:
-            params = None
-        else:
+        compiled = self._for(self._alias(values), self._shape(values), values)
+        params = None
+        if compiled.queryset is not None:
             params = list(compiled.params)
             for position, name, index, adapt in compiled.slots:
                 params[position] = adapt(values[name] if index is None else values[name][index])
             params = tuple(params)
         if getattr(settings, "PREPARED_QUERY_CHECK", False):
             self._check(compiled, params, values)
-        return [] if compiled.queryset is None else list(_queryset_running(compiled, params))
+        return compiled, params
 
     def _shape(self, values: dict) -> tuple:
         return tuple(

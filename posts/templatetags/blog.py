@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import zoneinfo
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import NamedTuple
@@ -26,7 +27,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.origin import public_origin
-from core.prepared import prepared
+from core.prepared import Shape, prepared
 from posts import chrome, images
 from posts.models import Category, Post, Tag, display_name
 
@@ -133,12 +134,10 @@ def _taxonomy_sql() -> tuple[str, list, str]:
     Both count m2m rows inner-joined to the visible posts, so PostgreSQL reads post ids from the
     public lists' partial index (post_date_order_idx, an index-only scan) instead of the posts
     table, and leaves out categories and tags without one before it aggregates. The visible posts
-    are the publication rule (`Post.objects.published()`), compiled once by the ORM for the
-    database the router reads from, and inlined into both parts (NOT MATERIALIZED, so each part
-    is planned as a plain join). PostgreSQL and SQLite."""
-    visible = Post.objects.published().filter(is_page=False).values("pk").order_by()
-    alias = visible.db
-    visible_sql, visible_params = visible.query.get_compiler(using=alias).as_sql()
+    are the publication rule (`Post.objects.published()`), compiled once per process by the ORM
+    for the database the router reads from (core.prepared), and inlined into both parts (NOT
+    MATERIALIZED, so each part is planned as a plain join). PostgreSQL and SQLite."""
+    visible_sql, visible_params, alias = _visible_posts.sql(now=timezone.now())
     quote = connections[alias].ops.quote_name
     category, tag = quote(Category._meta.db_table), quote(Tag._meta.db_table)
     filed, tagged = quote(Post.categories.through._meta.db_table), quote(Post.tags.through._meta.db_table)
@@ -172,6 +171,11 @@ def _taxonomy_sql() -> tuple[str, list, str]:
         ORDER BY 1, 4, 2
     """
     return sql, [*visible_params, TAG_CLOUD_SIZE], alias
+
+
+@prepared(now=datetime)
+def _visible_posts(now) -> QuerySet[Post]:
+    return Post.objects.published(now).filter(is_page=False).values("pk").order_by()
 
 
 def _taxonomy() -> Taxonomy:
@@ -241,19 +245,25 @@ def monthly_archives():
     return {"archive_months": archive_months()}
 
 
+@prepared(now=datetime, zone=Shape)
+def _months(now, zone) -> QuerySet[Post]:
+    """(month, count) rows; months begin in `zone`, the current time zone's name."""
+    return (
+        Post.objects.published(now)
+        .filter(is_page=False)
+        .annotate(month=TruncMonth("published_at", tzinfo=zoneinfo.ZoneInfo(zone)))
+        .values_list("month")
+        .annotate(count=Count("id"))
+        .order_by("-month")
+    )
+
+
 def archive_months() -> list[dict]:
     """Months that have published posts, newest first, with counts (site time zone). Links and
     names ("April 2025") are made here: a {% url %} and a date filter per month in the template
     cost several times more, and a site ten years old lists 120 months. The URL is reversed once
     and each month's words ("April") formatted once per call (`MonthNames`), not per month."""
-    months = (
-        Post.objects.published()
-        .filter(is_page=False)
-        .annotate(month=TruncMonth("published_at"))
-        .values_list("month")
-        .annotate(count=Count("id"))
-        .order_by("-month")
-    )
+    months = _months(now=timezone.now(), zone=timezone.get_current_timezone_name())
     # /1970/01/ split around its year and month: the converters write 4 and 2 digits.
     prefix, _sep, rest = reverse("posts:archive-month", args=[1970, 1]).partition("1970")
     middle, _sep, suffix = rest.partition("01")
