@@ -45,7 +45,7 @@ def test_whole_thread_in_a_constant_number_of_queries(
     url = post.get_absolute_url()
     client.get(url)  # warm the content-type and site caches, as a running server has
     # The post page: post + authors + categories + tags + neighbours (posts app), then the
-    # discussion: thread sizes and one page of comments. The same for 1, 50 or 500 comments.
+    # discussion: read whole, its counts taken from the rows. The same for 1, 50 or 500 comments.
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(url)
     page = soup(response)
@@ -58,9 +58,9 @@ def test_whole_thread_in_a_constant_number_of_queries(
 
 # The post page itself: the post with its translations, authors, taxonomy, both neighbours in one
 # query and the chrome's 3 (recent posts; categories with the tag cloud; months); this post has no
-# tags, so no related posts query. Then 2 for the whole discussion and 1 for the fediverse likes
+# tags, so no related posts query. Then 1 for the whole discussion and 1 for the fediverse likes
 # and boosts row above it (federation). The page only reads: no request transaction (core.reads).
-PAGE_QUERIES = 11
+PAGE_QUERIES = 10
 
 
 def test_query_count_is_the_same_for_a_moderator(
@@ -212,6 +212,62 @@ def test_every_page_of_a_long_discussion_shows_its_threads_and_the_whole_counts(
         mentions = [li["id"] for li in page.select("ol.mentions > li")]
         assert mentions == ([] if linkbacks_in_thread else [f"c{ping.pk}" for ping in pings])
         assert "held" not in page.get_text() and "removed" not in page.get_text()
+
+
+def drawn(page) -> tuple:
+    """Everything a ThreadPage gives the renderer, as plain values to compare."""
+
+    def nodes(tree):
+        return [
+            (
+                n.comment.pk,
+                n.depth,
+                n.in_reply_to and n.in_reply_to.pk,
+                n.comment.avatar,
+                n.comment.page_number,
+                nodes(n.children),
+            )
+            for n in tree
+        ]
+
+    return (
+        (page.number, page.num_pages, page.total, page.counts),
+        nodes(page.tree),
+        [(c.pk, c.avatar, c.page_number) for c in page.mentions],
+    )
+
+
+@pytest.mark.parametrize("linkbacks_in_thread", [False, True])
+def test_a_discussion_read_whole_gives_the_pages_its_counted_reading_gives(
+    post, make_comment, settings, monkeypatch, django_assert_num_queries, linkbacks_in_thread
+):
+    """Up to WHOLE_DISCUSSION_ROWS items, one query reads the whole discussion and the counts
+    come from its rows; a longer one is counted, then its page read (3 queries). Both readings
+    give every page the same threads, depths, counts and mentions."""
+    from comments import thread
+
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    settings.COMMENTS_MAX_THREAD_LEVEL = 1
+    settings.COMMENTS_LINKBACKS_IN_THREAD = linkbacks_in_thread
+    ping = make_comment(post, kind="pingback", source_url="https://elsewhere.example/a/")
+    make_comment(post, parent=ping, comment="a reader answers the pingback")
+    roots = [make_comment(post, comment=f"root {i}") for i in range(4)]
+    deep = make_comment(post, parent=make_comment(post, parent=roots[1], comment="reply"), comment="deeper")
+    make_comment(post, parent=deep, comment="held", is_public=False)
+    make_comment(post, kind="webmention", source_url="https://elsewhere.example/b/")
+    make_comment(post, parent=roots[3], comment="spam", is_spam=True)
+    make_comment(post, kind="trackback", source_url="https://elsewhere.example/c/", is_removed=True)
+    for cpage in (1, 2, 3, 99, "x", None):
+        with django_assert_num_queries(1):
+            whole = thread.thread_page(post.pk, cpage)
+        monkeypatch.setattr(thread, "WHOLE_DISCUSSION_ROWS", 8)  # this discussion shows 9
+        with django_assert_num_queries(3):
+            counted = thread.thread_page(post.pk, cpage)
+        monkeypatch.undo()
+        assert drawn(whole) == drawn(counted), cpage
+    assert whole.num_pages == 3 and whole.counts == (
+        {"comments": 9, "mentions": 0} if linkbacks_in_thread else {"comments": 7, "mentions": 2}
+    )
 
 
 def test_hidden_comments_are_not_shown_and_permalinks_404(client, post, make_comment):

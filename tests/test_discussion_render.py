@@ -107,13 +107,14 @@ def test_linkbacks_drawn_in_the_thread_match_too(discussion, settings):
 def test_the_threads_dates_read_as_human_datetime_writes_them(zone, lang):
     """The thread formats each day's words once (HumanDatetimes); every date still reads exactly
     as the human_datetime filter writes it: midnight, noon, across DST changes (an ambiguous
-    hour drops the zone's name), naive times, and many days in one render."""
+    hour drops the zone's name), naive times, and many days in one render; and its machine
+    dates as machine_datetime writes them, to the second, with the zone's offset."""
     import datetime as dt
     import zoneinfo
 
     from django.utils import timezone
 
-    from posts.templatetags.blog import HumanDatetimes, human_datetime
+    from posts.templatetags.blog import HumanDatetimes, human_datetime, machine_datetime
 
     start = dt.datetime(2026, 3, 7, tzinfo=dt.UTC)
     whens = [start + dt.timedelta(minutes=37 * n) for n in range(0, 60 * 24 * 300 // 37, 11)]
@@ -122,8 +123,12 @@ def test_the_threads_dates_read_as_human_datetime_writes_them(zone, lang):
         dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC),
         dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC),  # 1:30 twice in New York
         dt.datetime(2026, 6, 1, 9, 5),
+        dt.datetime(2026, 6, 1, 9, 5, 59, 999_999),
+        dt.datetime(2026, 7, 4, 23, 59, 59, 500_000, tzinfo=dt.UTC),
+        dt.datetime(2026, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=45))),
         None,
     ]
     with timezone.override(zoneinfo.ZoneInfo(zone)), translation.override(lang):
         dates = HumanDatetimes()
         assert [dates(when) for when in whens] == [human_datetime(when) for when in whens]
+        assert [dates.pair(when)[0] for when in whens if when] == [machine_datetime(w) for w in whens if w]

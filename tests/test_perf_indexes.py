@@ -88,7 +88,7 @@ def volume(db, author):
 
 def test_main_list_queries_use_indexes_at_volume(volume):
     from comments.models import Comment
-    from comments.thread import public_comments
+    from comments.thread import WHOLE_DISCUSSION_ROWS, ThreadComment, public_comments
 
     assert Post.objects.count() >= VOLUME
     assert Comment.objects.count() >= VOLUME
@@ -99,6 +99,9 @@ def test_main_list_queries_use_indexes_at_volume(volume):
         "category": listing_queryset().filter(pk__in=in_category.values("post_id"))[:10],
         "tag": listing_queryset().filter(tags=volume["tag"])[:10],
         "comment thread": public_comments(volume["busy_post"].pk),
+        "comment thread read whole": public_comments(volume["busy_post"].pk).values_list(
+            *ThreadComment.FIELDS
+        )[: WHOLE_DISCUSSION_ROWS + 1],
         "linkback by (source, target)": Comment.objects.filter(
             post=volume["busy_post"], source_url="https://elsewhere.example/a/", kind="pingback"
         ),

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("uncached_render")
 PINNED = {
     "home": 6,
     "home page 2": 6,
-    "post": 12,
+    "post": 11,
     "category": 7,
     "tag": 7,
     "author": 7,

@@ -527,7 +527,8 @@ class HumanDatetimes:
             elif piece:
                 self._pieces.append(("text", dateformat.re_escaped.sub(r"\1", piece)))
         self._other_clock = any(kind == "clock" for kind, _char in self._pieces)
-        self._days: dict = {}
+        self._days: dict = {}  # date: its _day
+        self._offsets: dict = {}  # UTC offset: its ISO text ("+00:00")
         self._zone = timezone.get_current_timezone()
         self._language = get_language()
 
@@ -541,38 +542,57 @@ class HumanDatetimes:
             text = _minute_words[key] = str(getattr(dateformat.TimeFormat(local.time()), char)())
         return text
 
+    def _day(self, local) -> tuple[str, list[str | tuple[str, str]]]:
+        """The day's ISO date, and the format with the day's words written in and joined to the
+        text around them, so what is left per date is its minute's pieces:
+        ("2026-12-07", ["Dec. 7, 2026, ", ("minute", "P")])."""
+        words = dateformat.DateFormat(local)
+        parts: list[str | tuple[str, str]] = []
+        for kind, char in self._pieces:
+            if kind in ("minute", "clock"):
+                parts.append((kind, char))
+                continue
+            text = char if kind == "text" else str(getattr(words, char)())
+            if parts and isinstance(parts[-1], str):
+                parts[-1] += text
+            else:
+                parts.append(text)
+        return local.date().isoformat(), parts
+
     def pair(self, when) -> tuple[str, str]:
         """(machine_datetime, human_datetime) of one datetime, aware or naive, never None."""
         aware = timezone.is_aware(when)
         local = when.astimezone(self._zone) if aware else when
-        # A whole DateFormat only for what the day and the minute don't fix (seconds, offsets).
-        words = dateformat.DateFormat(local) if self._other_clock else None
         day = self._days.get(local.date())
         if day is None:
-            words_of_day = words or dateformat.DateFormat(local)
-            day = self._days[local.date()] = {
-                char: str(getattr(words_of_day, char)()) for kind, char in self._pieces if kind == "day"
-            }
+            day = self._days[local.date()] = self._day(local)
+        date, parts = day
+        # A whole DateFormat only for what the day and the minute don't fix (seconds, offsets).
+        words = dateformat.DateFormat(local) if self._other_clock else None
         text = "".join(
-            char
-            if kind == "text"
-            else day[char]
-            if kind == "day"
-            else self._minute(local, char)
-            if kind == "minute"
-            else str(getattr(words, char)())
-            for kind, char in self._pieces
+            [
+                part
+                if isinstance(part, str)
+                else self._minute(local, part[1])
+                if part[0] == "minute"
+                else str(getattr(words, part[1])())
+                for part in parts
+            ]
         )
+        # _iso(local), with the date and the offset's text written once: the whole isoformat()
+        # of an aware datetime costs several times its clock's.
+        machine = f"{date}T{local.time().isoformat('seconds')}"
+        if not aware:
+            return machine, text.strip()
+        offset = local.utcoffset()
+        offset_text = self._offsets.get(offset)
+        if offset_text is None:
+            offset_text = self._offsets[offset] = _iso(local).removeprefix(machine)
         zone = ""
-        if aware and not _ambiguous_or_imaginary(local):
+        # Not for a wall-clock time that DST repeats or skips: Django's "T" writes no zone then.
+        if local.tzinfo.utcoffset(local.replace(fold=not local.fold)) == offset:
             zone = str(local.tzinfo.tzname(local))  # DateFormat's "T"
-        return _iso(local), f"{text} {zone}".strip()
-
-
-def _ambiguous_or_imaginary(local) -> bool:
-    """A wall-clock time that DST repeats or skips: Django's "T" writes no zone name for it."""
-    tz = local.tzinfo
-    return tz.utcoffset(local.replace(fold=not local.fold)) != tz.utcoffset(local)
+        return machine + offset_text, f"{text} {zone}".strip()
 
 
 @register.filter(name="display_name")
