@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Value
 
 from comments.models import Comment
+from core.prepared import Shape, prepared
 
 AVATAR_COLOURS = 8  # .avatar.c0 … .avatar.c7 in site.css; no inline styles under our CSP
 
@@ -160,7 +161,7 @@ _KIND = ThreadComment.FIELDS.index("kind")
 def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
     """The threads on one page of a post's discussion, as a tree, plus the mentions list."""
     per_page = settings.COMMENTS_THREADS_PER_PAGE
-    whole = list(public_comments(post_id).values_list(*ThreadComment.FIELDS)[: WHOLE_DISCUSSION_ROWS + 1])
+    whole = _whole_discussion(post_id=post_id, limit=WHOLE_DISCUSSION_ROWS + 1)
     if len(whole) > WHOLE_DISCUSSION_ROWS:
         whole, counts = None, _thread_counts(post_id)
     else:
@@ -185,6 +186,13 @@ def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
         comment.page_number = number
     tree = build_tree(comments, max_depth=settings.COMMENTS_MAX_THREAD_LEVEL)
     return ThreadPage(tree, mentions, threaded + len(mentions), number, num_pages, threaded, len(mentions))
+
+
+@prepared(post_id=int, limit=Shape)
+def _whole_discussion(post_id, limit):
+    """Every visible item of the discussion in thread order, up to `limit` (one past the most a
+    discussion read whole holds): compiled once per process (core.prepared)."""
+    return public_comments(post_id).values_list(*ThreadComment.FIELDS)[:limit]
 
 
 def _counted(rows: list[tuple]) -> list[tuple[int, int, int]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 
+from core.prepared import prepared
 from federation.models import Reaction
 
 NAMES_SHOWN = 5
@@ -28,9 +29,14 @@ def _people(reactions: list[Reaction]):
     return names
 
 
+@prepared(post_id=int)
+def _reactions(post_id):
+    return Reaction.objects.filter(post=post_id).select_related("actor").order_by("created_at", "pk")
+
+
 def reactions_row(post) -> str:
     """The row's HTML, or "" when nobody liked or shared the post."""
-    reactions = list(Reaction.objects.filter(post=post).select_related("actor").order_by("created_at", "pk"))
+    reactions = _reactions(post_id=post.pk)
     if not reactions:
         return ""
     likes = [r for r in reactions if r.kind == Reaction.Kind.LIKE]
