@@ -1,7 +1,7 @@
 """Prepared statements on PostgreSQL (DB_PREPARE, on by default; core/prepared.py).
 
-- The site's connections prepare a statement they run a third time, so the whole suite runs
-  with server-side binding and prepared statements, as production does.
+- The site's connections prepare a statement they run a third time: the whole suite runs with
+  server-side binding, and with prepared statements wherever a test repeats a query.
 - After a migration changes the type of a column a prepared statement returns, a query in
   autocommit (every read-only page) still answers; in a transaction one query fails, and the
   rollback heals the connection.
