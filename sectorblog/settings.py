@@ -186,11 +186,23 @@ DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "10000")
 if DATABASE_URL:
     from psycopg_pool import ConnectionPool
 
+    from core.statements import Cursor
+
+    # Server-side binding and prepared statements (core/statements.py), on the primary and the
+    # replicas: a statement a connection runs a third time is prepared, so it is parsed once and
+    # planned again only when its parameters call for it. DB_PREPARE=0 sends every query with its
+    # parameters inlined, as a transaction-mode pooler (PgBouncer before 1.21) needs.
+    _prepared_statements = (
+        {"server_side_binding": True, "cursor_factory": Cursor, "prepare_threshold": 2}
+        if env_bool("DB_PREPARE", True)
+        else {}
+    )
     _db = dj_database_url.parse(DATABASE_URL)
     if _db["ENGINE"] == "django.db.backends.postgresql":
         _db.setdefault("OPTIONS", {})
         _db["CONN_MAX_AGE"] = 0
         _db["OPTIONS"]["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+        _db["OPTIONS"].update(_prepared_statements)
         if env_bool("DB_POOL", not TESTING):
             _db["OPTIONS"]["pool"] = {
                 "min_size": int(os.environ.get("DB_POOL_MIN", "1")),
@@ -231,6 +243,7 @@ for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
         **_replica.get("OPTIONS", {}),
         "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
         "connect_timeout": 2,
+        **_prepared_statements,
     }
     if "pool" in _db.get("OPTIONS", {}):
         _replica["OPTIONS"]["pool"] = {**_db["OPTIONS"]["pool"], "timeout": 2}
