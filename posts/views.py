@@ -90,6 +90,24 @@ def listing_queryset():
     )
 
 
+class IdPagedPaginator(Paginator):
+    """Pages after the first select their posts by id, found in a subquery of their own.
+
+    PostgreSQL computes the cards' annotations (four subqueries) for every row it reads, the rows
+    an OFFSET skips too: page 2 ran them for 20 posts, page 50 for 500. The subquery walks the
+    list's index for the page's ids without them, and the list annotates those ten alone. The
+    first page skips nothing and plans faster as one plain query.
+
+    Needs a queryset whose SQL survives being nested: no raw SQL naming its tables (search's
+    rank does)."""
+
+    def page(self, number):
+        page = super().page(number)
+        if page.number > 1:
+            page.object_list = self.object_list.filter(pk__in=page.object_list.values("pk"))
+        return page
+
+
 def _page_url(url_name: str, url_kwargs: dict, number: int, query: str = "") -> str:
     """The path form of a list page: the list's own URL for page 1, `…/page/<n>/` after it."""
     if number == 1:
@@ -112,6 +130,7 @@ def _list(
     template: str = "posts/post_list.html",
     empty_is_404: bool = False,
     decorate=None,
+    paginator_class=IdPagedPaginator,
     **context,
 ):
     """Render one page of a post list, with path-form pagination links and SEO metadata."""
@@ -122,7 +141,7 @@ def _list(
     if page == 1:
         # /page/1/ is the list itself: one URL per page for readers and search engines.
         return HttpResponsePermanentRedirect(_page_url(url_name, url_kwargs, 1, query))
-    paginator = Paginator(queryset, PAGE_SIZE, allow_empty_first_page=True)
+    paginator = paginator_class(queryset, PAGE_SIZE, allow_empty_first_page=True)
     try:
         page_obj = paginator.page(1 if page is None else page)
     except (EmptyPage, PageNotAnInteger) as exc:
@@ -314,6 +333,8 @@ def search(request, page=None):
         queryset,
         page=page,
         decorate=(lambda posts: attach_snippets(posts, q)) if q else None,
+        # The rank's raw SQL names posts_post, which a subquery of the ids would rename.
+        paginator_class=Paginator,
         url_name="posts:search",
         query=urlencode({"q": q}) if q else "",
         title=title,
