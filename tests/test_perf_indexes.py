@@ -110,12 +110,21 @@ def test_main_list_queries_use_indexes_at_volume(volume):
             assert not re.search(rf"Seq Scan on {table}\b(?!_)", plan), f"{name}: seq scan on {table}\n{plan}"
 
 
+def explain_from_indexes(sql: str) -> str:
+    """The plan with sequential and bitmap scans priced out: whether an index can serve a query
+    alone, whatever the visibility map (kept by VACUUM, which a test's transaction cannot run)
+    makes the planner prefer on the day."""
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cur.fetchall())
+
+
 def test_feed_state_reads_the_date_index_alone(volume):
     """The feeds' conditional-GET state (count, newest, last change) needs every published
     post's dates: post_date_order_idx carries updated_at, so it can answer without reading the
-    table. Whether the planner takes that path depends on the visibility map, which VACUUM
-    (autovacuum, bench/cold.py) keeps and a test's transaction cannot: sequential scans are
-    (and bitmap) scans are priced out here, and the index must serve the query alone."""
+    table."""
     from feeds.posts import PostFeed
 
     feed = PostFeed()
@@ -123,9 +132,5 @@ def test_feed_state_reads_the_date_index_alone(volume):
     with CaptureQueriesContext(connection) as queries:
         feed.feed_state(None)
     (state,) = queries
-    with connection.cursor() as cur:
-        cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute("SET LOCAL enable_bitmapscan = off")
-        cur.execute("EXPLAIN " + state["sql"])
-        plan = "\n".join(row[0] for row in cur.fetchall())
+    plan = explain_from_indexes(state["sql"])
     assert "Index Only Scan using post_date_order_idx" in plan, plan
