@@ -159,7 +159,9 @@ class Comment(XtdComment):
         ]
         indexes = [
             models.Index(fields=["kind", "source_url"], name="linkback_source_idx"),
-            models.Index(fields=["post", "kind"], name="comment_post_kind_idx"),
+            # The lists' counts per post (comments/counts.py) read what they filter on and the
+            # id they check visibility by from the index, not the rows.
+            models.Index(fields=["post", "kind", "is_spam", "xtdcomment_ptr"], name="comment_post_kind_idx"),
         ]
 
     def get_absolute_url(self, anchor_pattern: str = "#c%(id)s") -> str:
