@@ -82,9 +82,10 @@ def _listing_shape() -> QuerySet:
     )
 
 
-def listing_queryset(now: dt.datetime | None = None):
-    """Published posts with everything a list shows, in a fixed number of queries."""
-    return _listing(now).prefetch_related(Prefetch("authorships", queryset=_byline_authors().all()))
+def listing_queryset():
+    """Published posts with everything a list shows, in a fixed number of queries (search's list;
+    the others are PreparedLists)."""
+    return _listing().prefetch_related(Prefetch("authorships", queryset=_byline_authors().all()))
 
 
 def _listing(now: dt.datetime | None = None):
