@@ -15,7 +15,21 @@ from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db import router
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -484,8 +498,8 @@ def _published_post_and_translations(request, year, month, day, slug):
 
 def _post_and_translations(now, slug, start, end) -> list[Post]:
     """The post at this permalink and its published translations, each with its authorships (their
-    users and profiles), categories and tags, as `_post_queryset()` prefetches them: four queries,
-    each compiled once per process (core.prepared)."""
+    users and profiles), categories and tags, as `_post_queryset()` prefetches them: three queries
+    (the categories and tags share one), each compiled once per process (core.prepared)."""
     rows = _group_rows(now=now, slug=slug, start=start, end=end)
     if not rows:
         return rows
@@ -497,10 +511,12 @@ def _post_and_translations(now, slug, start, end) -> list[Post]:
         post = posts[authorship.post_id]
         PostAuthor.post.field.set_cached_value(authorship, post)
         post._prefetched_objects_cache["authorships"].append(authorship)
-    for filed in _group_categories(now=now, group=group):
-        posts[filed.post_id]._prefetched_objects_cache["categories"].append(filed.category)
-    for filed in _group_tags(now=now, group=group):
-        posts[filed.post_id]._prefetched_objects_cache["tags"].append(filed.tag)
+    alias = router.db_for_read(Category)
+    for kind, post_id, *term in _group_terms(now=now, group=group):
+        if kind == "c":
+            posts[post_id]._prefetched_objects_cache["categories"].append(Category.from_db(alias, None, term))
+        else:
+            posts[post_id]._prefetched_objects_cache["tags"].append(Tag.from_db(alias, None, term[:4]))
     for post in rows:
         cache = post._prefetched_objects_cache
         cache["authorships"] = _as_prefetched(PostAuthor, cache["authorships"])
@@ -538,15 +554,37 @@ def _group_authorships(now, group):
 
 
 @prepared(now=dt.datetime, group=uuid.UUID)
-def _group_categories(now, group):
-    filed = Post.categories.through.objects.select_related("category")
-    return filed.filter(post__in=_in_group(now, group)).order_by("category__name", "category_id")
-
-
-@prepared(now=dt.datetime, group=uuid.UUID)
-def _group_tags(now, group):
-    filed = Post.tags.through.objects.select_related("tag")
-    return filed.filter(post__in=_in_group(now, group)).order_by("tag__name", "tag_id")
+def _group_terms(now, group):
+    """The group's categories and tags, one query for both: (kind, post id, then the term's
+    columns in its model's field order: id, name, slug, description, and a category's parent),
+    the categories ("c") then the tags ("t"), each by name then id, as the models order them."""
+    in_group = _in_group(now, group)
+    columns = ("kind", "post_id", "term", "name", "slug", "description", "parent")
+    filed = (
+        Post.categories.through.objects.filter(post__in=in_group)
+        .annotate(
+            kind=Value("c"),
+            term=F("category_id"),
+            name=F("category__name"),
+            slug=F("category__slug"),
+            description=F("category__description"),
+            parent=F("category__parent_id"),
+        )
+        .values_list(*columns)
+    )
+    tagged = (
+        Post.tags.through.objects.filter(post__in=in_group)
+        .annotate(
+            kind=Value("t"),
+            term=F("tag_id"),
+            name=F("tag__name"),
+            slug=F("tag__slug"),
+            description=F("tag__description"),
+            parent=Value(None, output_field=BigIntegerField()),
+        )
+        .values_list(*columns)
+    )
+    return filed.union(tagged, all=True).order_by("kind", "name", "term")
 
 
 @reads

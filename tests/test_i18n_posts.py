@@ -117,3 +117,25 @@ def test_lists_keep_post_language_and_interface_language_apart(client, pair, lan
         assert card.select_one("p.meta")["lang"] == lang
     archive_links = [a.get_text() for a in html.select(".widget-archives a")]
     assert archive_links == [month]
+
+
+def test_each_translation_shows_its_own_categories_and_tags_in_name_order(client, pair):
+    """The post and its translations' categories and tags are read in one query for the whole
+    group (posts/views.py _group_terms): each page still shows only its own, by name, whatever
+    order they were created in, and a category's link leads to its page."""
+    english, spanish = pair
+    zebra = factories.CategoryFactory(name="Zebra crossings")
+    alpha = factories.CategoryFactory(name="Alpha sites")
+    english.categories.set([zebra, alpha])
+    spanish.categories.set([factories.CategoryFactory(name="Saneamiento")])
+    english.tags.set([factories.TagFactory(name="wells"), factories.TagFactory(name="boreholes")])
+    spanish.tags.set([factories.TagFactory(name="bombas")])
+
+    en = page(client, english.get_absolute_url(), "en")
+    assert [a.get_text() for a in en.select(".categories a")] == ["Alpha sites", "Zebra crossings"]
+    assert en.select_one(".categories a")["href"] == alpha.get_absolute_url()
+    assert [a.get_text() for a in en.select(".tags a")] == ["boreholes", "wells"]
+
+    es = page(client, spanish.get_absolute_url(), "es")
+    assert [a.get_text() for a in es.select(".categories a")] == ["Saneamiento"]
+    assert [a.get_text() for a in es.select(".tags a")] == ["bombas"]

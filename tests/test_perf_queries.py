@@ -25,13 +25,14 @@ pytestmark = pytest.mark.usefixtures("uncached_render")
 # Lists: 2 for the posts and their count (each card's first category within), 1 prefetch
 # (authors), 3 for the chrome (recent posts; the categories and tags, one query for the header and
 # the sidebar; the months) (+1 for the taxonomy or author object; a category page's is the whole
-# category table, read once). Post: the post with its translations, its prefetches, both
-# neighbours (one query), related posts, the chrome, the whole discussion and its fediverse likes
-# and boosts row. Pages only read: no request transaction (core.reads).
+# category table, read once). Post: the post with its translations, its authorships, its
+# categories and tags (one query), both neighbours (one query), related posts, the chrome, the
+# whole discussion and its fediverse likes and boosts row. Pages only read: no request
+# transaction (core.reads).
 PINNED = {
     "home": 6,
     "home page 2": 6,
-    "post": 11,
+    "post": 10,
     "category": 7,
     "tag": 7,
     "author": 7,
