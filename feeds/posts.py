@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import mimetypes
-import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -20,22 +19,20 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from core.cache import fragments
 from core.origin import absolute_url, public_origin
 from core.prepared import Many, PreparedQuery, Shape, prepared, totals
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
-from posts.converters import PostSlug
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
+from posts.permalinks import PATH_SAFE as _URL_SAFE
+from posts.permalinks import SLUG as _SLUG
 
 # --- post feeds -------------------------------------------------------------------------------
 
 
-_SLUG = re.compile(PostSlug.regex)
 _SLUG_MARKER = "feed-slug-marker"
-_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
 _url_shapes: dict[tuple, tuple[str, str] | None] = {}
 
 

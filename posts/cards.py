@@ -18,38 +18,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from urllib.parse import quote
 
-from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language, gettext, ngettext
 
 from core.cache import deps
-from posts import images
-from posts.chrome import PATH_SAFE, escape, value_url
-from posts.converters import PostSlug
+from posts import images, permalinks
+from posts.chrome import escape, value_url
 from posts.models import Post, display_name
 
-_SLUG = re.compile(PostSlug.regex)
 _USERNAME = re.compile(r"[^/]+")  # the <str:username> converter
-_MARKER = "cards-url-marker"
 # The format characters that depend on the day alone: DATE_FORMAT's text is then made once a day.
 _DAY_FORMAT_CHARS = frozenset("bdDEFjlLmMnNoStwWyYz")
 CARD_IMAGE_SIZES = "(max-width: 44rem) 100vw, (max-width: 72rem) 50vw, 24rem"
 
 
 def _post_url() -> Callable[[Post, object], str]:
-    """Post.get_absolute_url() for many posts, given each post's local publication time:
-    `…/yyyy/mm/dd/slug/` with the pattern reversed once."""
-    probe = reverse("posts:detail", kwargs={"year": "1970", "month": "01", "day": "01", "slug": _MARKER})
-    prefix, found, suffix = probe.partition(f"1970/01/01/{_MARKER}")
+    """Post.get_absolute_url() for many posts, given each post's local publication time."""
 
     def url(post: Post, local) -> str:
-        if not found or local is None or not _SLUG.fullmatch(post.slug):
-            return post.get_absolute_url()
-        slug = quote(post.slug, safe=PATH_SAFE)
-        return f"{prefix}{local.year:04d}/{local.month:02d}/{local.day:02d}/{slug}{suffix}"
+        return (local is not None and permalinks.post_path(local, post.slug)) or post.get_absolute_url()
 
     return url
 
@@ -97,7 +86,7 @@ class CardWriter:
 
     def category_url(self, slug: str) -> str:
         if self._category_url is None:
-            self._category_url = value_url("posts:category", "slug", _SLUG)
+            self._category_url = value_url("posts:category", "slug", permalinks.SLUG)
         return self._category_url(slug)
 
     def byline(self, post: Post, local=None) -> str:

@@ -25,14 +25,12 @@ from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext, ngettext
 
-from posts.converters import PostSlug
 from posts.models import Category, Post, Tag
+from posts.permalinks import PATH_SAFE
+from posts.permalinks import SLUG as _SLUG
 
-_SLUG = re.compile(PostSlug.regex)
-PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a path
 _MARKER = "chrome-url-marker"
 
 

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.markup import excerpt_text, plain_text, render_markdown
-from posts import embeds, images
+from posts import embeds, images, permalinks
 from posts.media import validate_library_image
 from posts.oldurls import normalize_path
 from posts.search import search_posts
@@ -305,7 +305,8 @@ class Post(models.Model):
             self._redirect_old_url(*loaded)
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:detail", kwargs=self._date_kwargs())
+        when = timezone.localtime(self.published_at or self.created_at or timezone.now())
+        return permalinks.post_path(when, self.slug) or reverse("posts:detail", kwargs=self._date_kwargs())
 
     # What the post's public URL was made of when it was loaded or last saved: a slug or date
     # change then leaves the old URL behind as a redirect (as WordPress's old-slug redirect does).
