@@ -24,14 +24,16 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from django.urls import reverse
-from django.utils.translation import gettext, ngettext
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language, gettext, ngettext
 
 from posts.models import Category, Post, Tag
 from posts.permalinks import PATH_SAFE
 from posts.permalinks import SLUG as _SLUG
 
 _MARKER = "chrome-url-marker"
+_shapes: dict[tuple, tuple[str, str, str]] = {}
 
 
 def escape(text) -> str:
@@ -42,8 +44,13 @@ def escape(text) -> str:
 def value_url(name: str, kwarg: str, pattern: re.Pattern) -> Callable[[str], str]:
     """`reverse(name, kwargs={kwarg: value})` for many values: reversed once, then each value
     quoted as reverse() quotes it. A value the URL pattern would refuse still goes through
-    reverse() (and fails there as it would have)."""
-    prefix, _sep, suffix = reverse(name, kwargs={kwarg: _MARKER}).partition(_MARKER)
+    reverse() (and fails there as it would have). The pattern is reversed once per process,
+    URLconf, script prefix and language."""
+    key = (name, kwarg, settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), get_language())
+    shape = _shapes.get(key)
+    if shape is None:
+        shape = _shapes[key] = reverse(name, kwargs={kwarg: _MARKER}).partition(_MARKER)
+    prefix, _sep, suffix = shape
 
     def url(value: str) -> str:
         if pattern.fullmatch(value):

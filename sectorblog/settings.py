@@ -173,6 +173,8 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "federation.context_processors.fediverse",
             ],
+            # {% url %} with argument-less names reversed once per process (core/templatetags/urls.py).
+            "builtins": ["core.templatetags.urls"],
         },
     }
 ]

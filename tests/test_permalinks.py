@@ -50,3 +50,17 @@ def test_links_follow_a_changed_urlconf(settings):
     assert post.get_absolute_url() == "/2026/03/14/hand-pumps/"
     settings.ROOT_URLCONF = "tests.urls_mounted"
     assert post.get_absolute_url() == "/journal/2026/03/14/hand-pumps/" == reversed_url(post)
+
+
+def test_taxonomy_links_follow_the_script_prefix_and_urlconf(settings):
+    """posts/chrome.py value_url keeps each pattern's reversed shape per URLconf and prefix."""
+    from posts.chrome import slug_url
+
+    assert slug_url("posts:tag")("agua-ñ") == reverse("posts:tag", kwargs={"slug": "agua-ñ"})
+    set_script_prefix("/blog/")
+    try:
+        assert slug_url("posts:tag")("wells") == "/blog/tag/wells/"
+    finally:
+        set_script_prefix("/")
+    settings.ROOT_URLCONF = "tests.urls_mounted"
+    assert slug_url("posts:category")("pumps") == "/journal/category/pumps/"
