@@ -56,11 +56,11 @@ def test_whole_thread_in_a_constant_number_of_queries(
     assert page.select_one("#comments-heading").get_text(strip=True) == expected
 
 
-# The post page itself: the post with its translations, authors, taxonomy, both neighbours in one
-# query and the chrome's 3 (recent posts; categories with the tag cloud; months); this post has no
+# The post page itself: the post with its translations, authors, taxonomy (categories and tags in
+# one query), both neighbours in one query and the chrome's 3 (recent posts; categories with the tag cloud; months); this post has no
 # tags, so no related posts query. Then 1 for the whole discussion and 1 for the fediverse likes
 # and boosts row above it (federation). The page only reads: no request transaction (core.reads).
-PAGE_QUERIES = 10
+PAGE_QUERIES = 9
 
 
 def test_query_count_is_the_same_for_a_moderator(
