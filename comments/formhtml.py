@@ -314,13 +314,29 @@ class _Layout:
         return "".join(out)
 
 
-_layouts: dict[tuple, _Layout | None] = {}
+_layouts: dict[tuple, _Layout | SafeString | None] = {}
 
 
 @receiver(setting_changed)
 def _forget_layouts(**_signal_kwargs) -> None:
     """Labels, help texts, limits and links come from settings: a change lays the form out anew."""
     _layouts.clear()
+
+
+def form_opening_html() -> SafeString:
+    """The comment form's <form> tag, as templates/comments/_form.html wrote it (its action from
+    reverse(), the reply note's sentence for the page's script): once per language."""
+    key = ("opening", get_language(), get_script_prefix())
+    html_ = _layouts.get(key)
+    if html_ is None:
+        # As {% blocktranslate with name='{name}' %}: the translated sentence as it is, the
+        # placeholder escaped (it has nothing to escape).
+        replying = gettext("Replying to %(name)s.") % {"name": "{name}"}
+        html_ = _layouts[key] = mark_safe(  # noqa: S308 (the link is escaped, the sentence is the catalogue's)
+            f'<form class="comment-form" id="comment-form" method="post" '
+            f'action="{escape(reverse("comments:post"))}" novalidate data-replying="{replying}">'
+        )
+    return html_
 
 
 def comment_form_html(form, reply_to=None) -> SafeString:

@@ -14,8 +14,10 @@ import django_comments.forms
 import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
+from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import set_script_prefix
 from django.utils import translation
 
 from comments import formhtml
@@ -201,3 +203,27 @@ def test_post_pages_draw_the_form_only_while_comments_are_open(client, post, clo
     post.save()
     closed = BeautifulSoup(client.get(post.get_absolute_url()).content, "html.parser")
     assert closed.select_one("form#comment-form") is None and closed.select_one("p.closed")
+
+
+OLD_OPENING = (
+    "{% load i18n %}"
+    '<form class="comment-form" id="comment-form" method="post" '
+    "action=\"{% url 'comments:post' %}\" novalidate "
+    "data-replying=\"{% blocktranslate with name='{name}' %}Replying to {{ name }}.{% endblocktranslate %}\">"
+)
+
+
+def test_the_forms_opening_tag_is_the_templates_in_every_language(settings):
+    """templates/comments/_form.html drew it with {% url %} and {% blocktranslate %}."""
+    drawn = {}
+    for lang in LANGUAGES:
+        with translation.override(lang):
+            drawn[lang] = str(formhtml.form_opening_html())
+            assert drawn[lang] == Template(OLD_OPENING).render(Context())
+    assert len(set(drawn.values())) == len(LANGUAGES)  # each in its own language
+    settings.FORCE_SCRIPT_NAME = "/blog/"
+    set_script_prefix("/blog/")
+    try:
+        assert 'action="/blog/comments/post/"' in formhtml.form_opening_html()
+    finally:
+        set_script_prefix("/")

@@ -250,6 +250,12 @@ def in_reply_to(answered) -> str:
     return mark_safe(escape(gettext("In reply to %(name)s")) % {"name": link})  # noqa: S308
 
 
+@register.simple_tag
+def comment_form_opening():
+    """The comment form's <form> tag (comments/formhtml.py): no reverse() or translation per page."""
+    return formhtml.form_opening_html()
+
+
 @register.simple_tag(takes_context=True)
 def comment_form_fields(context):
     """The comment form's fields (comments/formhtml.py): the same HTML as
