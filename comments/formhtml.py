@@ -28,7 +28,8 @@ Three parts:
       CommentForm + form_fields_html()          5,041 calls   0.533 ms
       comment_form_html(BlankForm)                158 calls   0.015 ms
 
-  Any other form (bound, with errors) goes to form_fields_html().
+  Any other form (bound, with errors) goes to form_fields_html(). `form_opening_html()` is the
+  <form> tag of templates/comments/_form.html, made once per language in the same way.
 
 Everything is escaped as the templates escape it: conditional_escape() of each value, translated
 interface text as {% translate %} and {% blocktranslate %} give it (a translated literal is not
