@@ -38,6 +38,7 @@ escaped). Change the templates and this module together.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 
@@ -378,12 +379,14 @@ def _blank_html(target_object, user, initial, reply_to, security) -> SafeString 
         followup = ""  # ChoiceWidget.format_value(None): the blank choice ("No emails")
     elif not isinstance(followup, str):
         return None
+    if followup not in _followup_values():
+        followup = _NO_CHOICE  # typed by anyone (an expired form's post): one kind for them all
     remember = initial.get("remember")
     if signed_in:
         remember = False  # a signed-in user's form has no such box
-    elif remember not in (None, False, True, ""):
-        return None  # CheckboxInput would also show this value
-    key = (get_language(), get_script_prefix(), signed_in, reply_to is not None, followup, bool(remember))
+    elif not (remember is None or remember is True or remember is False or remember == ""):
+        return None  # CheckboxInput would tick it (0, 1) or show it as a value ("on")
+    key = (get_language(), get_script_prefix(), signed_in, reply_to is not None, followup, remember is True)
     try:
         layout = _layouts[key]
     except KeyError:
@@ -403,6 +406,14 @@ def _blank_html(target_object, user, initial, reply_to, security) -> SafeString 
     return mark_safe(layout.fill(values))  # noqa: S308 (the layout is drawn HTML, every value escaped)
 
 
+@functools.cache
+def _followup_values() -> frozenset[str]:
+    """The follow-up choices' values, as the radio buttons show them."""
+    from comments.forms import FOLLOWUP_CHOICES
+
+    return frozenset(str(value) for value, _label in FOLLOWUP_CHOICES)
+
+
 def _security_data(target_object) -> dict:
     """django_comments' security fields for a form on target_object (its generate_security_data(),
     which reads nothing but the target, the clock and the secret key)."""
@@ -417,11 +428,8 @@ def _lay_out(target_object, key) -> _Layout | None:
     """Build one kind of blank form with markers for its values and cut it at them; None when a
     marker does not come out exactly once where expected (the full path draws that kind)."""
     _language, _prefix, signed_in, replying, followup, remember = key
-    from comments.forms import FOLLOWUP_CHOICES
-
-    choices = {str(value) for value, _label in FOLLOWUP_CHOICES}
     initial = {name: _MARK.format(name) for name in (*_INPUT_VALUES, *_TEXT_VALUES)}
-    initial["followup"] = followup if followup in choices else _NO_CHOICE
+    initial["followup"] = followup  # a choice's value, or _NO_CHOICE
     if remember:
         initial["remember"] = True
     user = types.SimpleNamespace(is_authenticated=True) if signed_in else None

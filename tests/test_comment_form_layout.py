@@ -178,10 +178,28 @@ def test_a_form_with_errors_is_drawn_through_its_fields(post, clock):
 
 
 def test_values_the_layout_cannot_take_are_drawn_through_the_form(post, clock):
-    initial = {"name": lambda: "Called", "remember": "on", "honeypot": "x"}
-    for unusual in ({"name": initial["name"]}, {"remember": "on"}, {"honeypot": "x"}):
+    def called():
+        return "Called"
+
+    for unusual in (
+        {"name": called},
+        {"remember": "on"},
+        {"remember": 0},
+        {"remember": 1},
+        {"honeypot": "x"},
+    ):
         assert laid_out(post, initial=unusual) == the_old_way(post, initial=unusual)
-    assert 'value="Called"' in laid_out(post, initial={"name": initial["name"]})
+    assert 'value="Called"' in laid_out(post, initial={"name": called})
+    assert "checked" in laid_out(post, initial={"remember": 0}).split('name="remember"')[1][:40]
+
+
+def test_follow_up_values_typed_by_anyone_share_one_layout(post, clock):
+    """An expired form keeps the follow-up value that was posted, whatever it was: the layouts
+    stay one per choice and one for none of them."""
+    formhtml._layouts.clear()
+    for typed in ("on", "x" * 30, "<b>", "ALL", "all ", "no"):
+        assert laid_out(post, initial={"followup": typed}) == the_old_way(post, initial={"followup": typed})
+    assert len(formhtml._layouts) == 1
 
 
 def test_a_settings_change_lays_the_form_out_anew(post, clock, settings):
