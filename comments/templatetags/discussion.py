@@ -21,7 +21,6 @@ from django.utils.translation import get_language, gettext, ngettext
 from comments import formhtml, render
 from comments.commenter import JUST_POSTED_TAG
 from comments.extensions import thread_header_html
-from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import MODERATE_PERMISSION, comments_open
 from comments.thread import thread_page
@@ -131,7 +130,8 @@ def render_discussion(context, post):
         "csp_nonce": context.get("csp_nonce"),
         "post": post,
         "comments_open": is_open,
-        "form": CommentForm(post, user=user) if is_open else None,
+        # Drawn from the form laid out once (comments/formhtml.py): no CommentForm to build.
+        "form": formhtml.BlankForm(post, user=user) if is_open else None,
         "can_moderate": can_moderate,
         # A blank form for an anonymous reader is the same for everyone for a while: its
         # security timestamp is good for two hours, so its HTML (without the CSRF field) is
@@ -250,11 +250,18 @@ def in_reply_to(answered) -> str:
     return mark_safe(escape(gettext("In reply to %(name)s")) % {"name": link})  # noqa: S308
 
 
+@register.simple_tag
+def comment_form_opening():
+    """The comment form's <form> tag (comments/formhtml.py): no reverse() or translation per page."""
+    return formhtml.form_opening_html()
+
+
 @register.simple_tag(takes_context=True)
 def comment_form_fields(context):
     """The comment form's fields (comments/formhtml.py): the same HTML as
-    {% include "comments/_form_fields.html" %}, the readable copy, without a template per widget."""
-    return formhtml.form_fields_html(context["form"], context.get("reply_to"))
+    {% include "comments/_form_fields.html" %}, the readable copy, without a template per widget;
+    a blank form without a form at all."""
+    return formhtml.comment_form_html(context["form"], context.get("reply_to"))
 
 
 @register.simple_tag(takes_context=True)
