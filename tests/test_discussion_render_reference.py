@@ -209,6 +209,15 @@ def discussion(post, author, make_comment, settings):
         comment="The first word",
     )
     reply = make_comment(post, parent=root, when=yesterday, user_name="bea", comment="A *reply* with `code`")
+    make_comment(  # Ana again: a commenter's face and name are made once per render
+        post,
+        parent=reply,
+        when=today,
+        user_name='Ana <b>"quoted"</b> & co',
+        user_url="https://ana.example/?a=1&b=2",
+        user_email="Ana@Example.org ",
+        comment="Ana answers",
+    )
     deeper = make_comment(
         post, parent=reply, when=yesterday, user_name="Cai Ōta", user_url="HTTP://cai.example", comment="Cai"
     )
@@ -264,6 +273,7 @@ def discussion(post, author, make_comment, settings):
         user_url="javascript:alert(1)",
         comment="By No site",
     )
+    make_comment(post, parent=fedi, when=today, user_name="Eve", user_email="", comment="Eve, not from afar")
     gone = make_comment(post, when=yesterday, user_name="Gone", is_removed=True, comment="By Gone")
     make_comment(post, parent=gone, when=today, user_name="Orphan", comment="My parent was removed")
 
@@ -323,7 +333,7 @@ def test_the_thread_is_drawn_as_before(discussion, settings, lang, zone, comment
     assert without_csrf(thread) == without_csrf(old_thread)
     assert mentions == old_mentions
     # The comparison saw what it claims to: every visible item, none of the hidden ones.
-    assert thread.count('class="comment ') == 11 and thread.count('class="in-reply-to"') == 3
+    assert thread.count('class="comment ') == 13 and thread.count('class="in-reply-to"') == 3
     assert mentions.count('class="comment mention ') == 3
     assert "Removed" not in thread and "Held" not in thread and "Spam" not in thread
     assert "My parent was removed" in thread and "author, signed in" in thread
@@ -349,4 +359,47 @@ def test_a_later_page_with_linkbacks_in_the_thread_and_gravatars(discussion, set
                 seen.append(thread)
                 if page > 1:  # a later page's permalinks name it, a linkback's don't need to
                     assert f"?cpage={page}#c" in thread or thread.count("comment-head linkback") == 1
-    assert "gravatar.com/avatar/" in seen[0] and sum(t.count('class="comment ') for t in seen) == 2 * 14
+    assert "gravatar.com/avatar/" in seen[0] and sum(t.count('class="comment ') for t in seen) == 2 * 16
+
+
+def test_a_thread_item_holds_its_comments_values(discussion):
+    """ThreadComment reads its row by position: each field must land on its own name."""
+    from comments.thread import ThreadComment
+
+    drawn = thread_page(discussion.pk, 1)
+    items = [*drawn.mentions]
+    nodes = list(drawn.tree)
+    while nodes:
+        node = nodes.pop()
+        items.append(node.comment)
+        nodes.extend(node.children)
+    stored = {c.pk: c for c in Comment.objects.filter(pk__in=[i.pk for i in items])}
+    assert len(stored) == len(items) == 16
+    for item in items:
+        for name in ThreadComment.FIELDS:
+            assert getattr(item, name) == getattr(stored[item.pk], name), name
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"])
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+def test_the_threads_time_elements_read_as_the_filters_write_them(zone, lang):
+    """HumanDatetimes.time_html, the thread's <time>: machine_datetime in the attribute and
+    human_datetime, escaped, as its text, for every minute of a day, across DST changes (an
+    ambiguous hour drops the zone's name) and naive times, many days in one render."""
+    from posts.templatetags.blog import HumanDatetimes
+
+    start = dt.datetime(2026, 3, 7, tzinfo=dt.UTC)
+    whens = [start + dt.timedelta(minutes=37 * n) for n in range(0, 60 * 24 * 300 // 37, 11)]
+    whens += [start + dt.timedelta(minutes=n, seconds=n % 60) for n in range(0, 60 * 24)]
+    whens += [
+        dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC),  # 1:30 twice in New York
+        dt.datetime(2026, 4, 4, 14, 45, tzinfo=dt.UTC),  # 1:45 twice on Lord Howe
+        dt.datetime(2026, 6, 1, 9, 5, 59, 999_999),
+        dt.datetime(2026, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=45))),
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)), translation.override(lang):
+        dates = HumanDatetimes()
+        expected = [
+            f'<time datetime="{machine_datetime(w)}">{escape(human_datetime(w))}</time>' for w in whens
+        ]
+        assert [dates.time_html(when) for when in whens] == expected
