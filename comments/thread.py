@@ -15,7 +15,9 @@ says so) is read in two more:
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import html
 import math
 from dataclasses import dataclass, field
 from functools import reduce
@@ -98,14 +100,40 @@ class ThreadComment:
         "author_handle",
         "author_avatar_url",
     )
-    __slots__ = (*FIELDS, "avatar", "page_number")
+    __slots__ = (*FIELDS, "_avatar", "page_number")
     Kind = Comment.Kind
     LINKBACK_KINDS = Comment.LINKBACK_KINDS
     _KIND_LABELS = dict(Comment.Kind.choices)
 
     def __init__(self, row: tuple):
-        for name, value in zip(self.FIELDS, row, strict=True):
-            setattr(self, name, value)
+        # One unpacking, not a setattr() per field: a long thread makes 150 of these per page.
+        (
+            self.pk,
+            self.kind,
+            self.thread_id,
+            self.parent_id,
+            self.level,
+            self.submit_date,
+            self.user_name,
+            self.user_email,
+            self.user_url,
+            self.body_html,
+            self.source_url,
+            self.source_title,
+            self.source_icon,
+            self.author_handle,
+            self.author_avatar_url,
+        ) = row
+        self._avatar = None
+        self.page_number = 1
+
+    @property
+    def avatar(self) -> dict[str, str | int]:
+        """avatar_for(this comment), worked out when first read: the Python renderer reads it
+        once per commenter, not per comment."""
+        if self._avatar is None:
+            self._avatar = avatar_for(self)
+        return self._avatar
 
     safe_user_url = Comment.safe_user_url
     safe_source_url = Comment.safe_source_url
@@ -181,9 +209,9 @@ def thread_page(post_id: int, page: int | str | None = 1) -> ThreadPage:
         rows = _page_rows(post_id, chosen, linked=bool(linked))
     comments, mentions = split_linkbacks([ThreadComment(row) for row in rows])
     mentions.sort(key=lambda c: (c.submit_date, c.pk))
-    for comment in comments + mentions:
-        comment.avatar = avatar_for(comment)
-        comment.page_number = number
+    if number > 1:  # 1 unless told
+        for comment in comments + mentions:
+            comment.page_number = number
     tree = build_tree(comments, max_depth=settings.COMMENTS_MAX_THREAD_LEVEL)
     return ThreadPage(tree, mentions, threaded + len(mentions), number, num_pages, threaded, len(mentions))
 
@@ -265,24 +293,62 @@ def _drawn(siblings: list[Node], depth: int, max_depth: int) -> list[Node]:
 def split_linkbacks(comments: list[ThreadComment]) -> tuple[list[ThreadComment], list[ThreadComment]]:
     if settings.COMMENTS_LINKBACKS_IN_THREAD:
         return comments, []
-    return [c for c in comments if not c.is_linkback], [c for c in comments if c.is_linkback]
+    kinds = _LINKBACK_VALUES
+    return [c for c in comments if c.kind not in kinds], [c for c in comments if c.kind in kinds]
+
+
+_LINKBACK_VALUES = frozenset(kind.value for kind in Comment.LINKBACK_KINDS)  # is_linkback's
 
 
 def initials_avatar(name: str, email: str) -> dict[str, str | int]:
     """A deterministic local avatar: initials on a colour derived from a hash of the email."""
+    initials, colour = _initials_and_colour(name, email)
+    return {"initials": initials, "colour": colour}
+
+
+@functools.lru_cache(maxsize=4096)
+def _initials_and_colour(name: str, email: str) -> tuple[str, int]:
+    """A commenter's initials and colour, remembered per process: the same people write much of
+    a site's discussion, and the split and the hash cost more than the rest of an avatar."""
     words = [w for w in (name or "?").split() if w[:1].isalnum()]
     initials = "".join(w[0] for w in words[:2]).upper() or "?"
     digest = hashlib.sha256((email or name or "").strip().lower().encode()).digest()
-    return {"initials": initials, "colour": digest[0] % AVATAR_COLOURS}
+    return initials, digest[0] % AVATAR_COLOURS
 
 
-def avatar_for(comment: ThreadComment) -> dict[str, str | int]:
-    """The local initials avatar, or a Gravatar URL when COMMENTS_USE_GRAVATAR is on."""
+def avatar_url(comment: ThreadComment | Comment) -> str:
+    """The picture shown instead of the initials, or "": a fediverse sender's avatar copied to our
+    own storage (never hot-linked), else a Gravatar when COMMENTS_USE_GRAVATAR is on."""
+    return avatar_urls()(comment)
+
+
+def avatar_urls():
+    """avatar_url with the settings read once, for a render of many comments."""
+    media_url, gravatar = settings.MEDIA_URL, settings.COMMENTS_USE_GRAVATAR
+    fediverse = Comment.Kind.FEDIVERSE.value
+
+    def avatar_url(comment: ThreadComment | Comment) -> str:
+        if comment.kind == fediverse and comment.author_avatar_url.startswith(media_url):
+            return comment.author_avatar_url
+        if gravatar and comment.user_email:
+            digest = hashlib.sha256(comment.user_email.strip().lower().encode()).hexdigest()
+            return f"https://www.gravatar.com/avatar/{digest}?s=48&d=identicon"
+        return ""
+
+    return avatar_url
+
+
+@functools.lru_cache(maxsize=4096)
+def initials_html(name: str, email: str) -> str:
+    """The initials avatar as the thread draws it, per commenter (see _initials_and_colour)."""
+    initials, colour = _initials_and_colour(name, email)
+    return f'<span class="avatar c{colour}" aria-hidden="true">{html.escape(initials)}</span>'
+
+
+def avatar_for(comment: ThreadComment | Comment) -> dict[str, str | int]:
+    """The local initials avatar, and its picture's "url" when there is one (avatar_url)."""
     avatar = initials_avatar(comment.user_name, comment.user_email or comment.author_handle)
-    if comment.is_remote_reply and comment.author_avatar_url.startswith(settings.MEDIA_URL):
-        # A fediverse sender's avatar, copied to our own storage (never hot-linked).
-        avatar["url"] = comment.author_avatar_url
-    elif settings.COMMENTS_USE_GRAVATAR and comment.user_email:
-        digest = hashlib.sha256(comment.user_email.strip().lower().encode()).hexdigest()
-        avatar["url"] = f"https://www.gravatar.com/avatar/{digest}?s=48&d=identicon"
+    url = avatar_url(comment)
+    if url:
+        avatar["url"] = url
     return avatar
