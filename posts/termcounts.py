@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Min, QuerySet
 from django.utils import timezone
 
@@ -50,6 +51,7 @@ WATCHED: dict[str, tuple[str, ...] | None] = {
     Category._meta.db_table: None,
     Tag._meta.db_table: None,
 }
+logger = logging.getLogger(__name__)
 # A far future for the publication rule: the posts that it will show some day.
 _END_OF_TIME = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
@@ -127,6 +129,8 @@ def after_migrate(*, using: str = PRIMARY, **_signal_kwargs) -> None:
     """post_migrate (posts): make sure the triggers exist, then count, so a deploy starts with
     current counts. Nothing to do before migration 0016 (migrated backwards)."""
     connection = connections[using]
+    if not router.allow_migrate_model(using, TermCountState):
+        return  # a replica: it has the primary's
     if TermCountState._meta.db_table not in connection.introspection.table_names():
         return
     install_triggers(connection)
@@ -155,9 +159,7 @@ def refresh_after_commit(*, using: str) -> None:
     if not connection.in_atomic_block:
         _owed.aliases |= {using}
     elif not any(entry[1] is _refresh_on_commit for entry in getattr(connection, "run_on_commit", [])):
-        # robust: the write has committed; a failed refresh leaves the counts stale (readers
-        # count live), it must not turn the write into an error page.
-        transaction.on_commit(_refresh_on_commit, using=using, robust=True)
+        transaction.on_commit(_refresh_on_commit, using=using)
 
 
 def refresh_owed(connection=None, **_signal_kwargs) -> None:
@@ -168,17 +170,21 @@ def refresh_owed(connection=None, **_signal_kwargs) -> None:
         return
     if connection is not None and connection.alias not in _owed.aliases:
         return
-    for using in sorted(_owed.aliases):
-        if connections[using].in_atomic_block:
-            refresh_after_commit(using=using)
-        else:
-            _refresh_on_commit()
+    waiting = [using for using in _owed.aliases if connections[using].in_atomic_block]
     _owed.aliases = frozenset()
+    for using in waiting:
+        refresh_after_commit(using=using)
+    if not waiting:
+        _refresh_on_commit()
 
 
 def _refresh_on_commit() -> None:
     _owed.aliases = frozenset()  # this refresh covers them, and must not recurse into itself
-    refresh()
+    try:
+        refresh()
+    except DatabaseError:
+        # As on_commit(robust=True): the write has committed; stale counts are only slower.
+        logger.exception("term counts: refresh failed; readers count live until the next one")
 
 
 @contextlib.contextmanager
