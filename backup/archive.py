@@ -71,6 +71,8 @@ EXCLUDED: dict[str, str] = {
     "axes.accessattemptexpiration": "sign-in lockout expiry times, which go with the counters",
     "axes.accessfailurelog": "the sign-in failure log of the lockout, a short-lived security log",
     "axes.accesslog": "the sign-in access log, a short-lived security log",
+    "posts.termcount": "the categories' and tags' post counts, counted again after the restore",
+    "posts.termcountstate": "whether those counts are current (posts/termcounts.py)",
 }
 
 # Rows that `migrate` itself creates (content types, permissions, the roles' groups, the site):

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,7 @@ class PostsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.cache import version, watcher
-        from posts import converters  # app-loading order, as every ready() import
+        from posts import converters, termcounts  # app-loading order, as every ready() import
         from posts.models import AuthorProfile, MediaImage, Post, next_scheduled_publication
         from posts.tasks import image_variants_queue
 
@@ -51,6 +52,14 @@ class PostsConfig(AppConfig):
         # Saved posts, taxonomy and authors renew the page cache's content version by themselves:
         # core.cache.watcher watches every write to the tables registered here. Bylines fall back
         # to the user's name, so the user table counts too, but not its last_login stamp.
-        watcher.register_content(self.label, schedule=True)
+        # The stored term counts (posts.termcounts) are what readers see only through the pages
+        # the writes they derive from have renewed already: refreshing them is no change.
+        watcher.register_content(
+            self.label, schedule=True, quiet_models=("posts.TermCount", "posts.TermCountState")
+        )
+        watcher.on_write(termcounts.WATCHED, termcounts.refresh_after_commit)
+        watcher.before_statement(termcounts.refresh_owed)
+        request_finished.connect(termcounts.refresh_owed, dispatch_uid="posts-termcounts-owed")
+        post_migrate.connect(termcounts.after_migrate, sender=self, dispatch_uid="posts-termcounts")
         watcher.register_content_model(settings.AUTH_USER_MODEL, quiet_columns=("last_login",))
         version.register_schedule(next_scheduled_publication)

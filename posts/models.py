@@ -160,6 +160,54 @@ class Tag(models.Model):
         return reverse("posts:tag", kwargs={"slug": self.slug})
 
 
+class TermCount(models.Model):
+    """How many visible posts a category (its whole subtree, each post once) or a tag has, as the
+    live statement in posts/termcounts.py counts them: the sidebar and header read these instead
+    of counting on every cold page, as WordPress keeps wp_term_taxonomy.count. Only terms with at
+    least one visible post have a row. Rewritten by posts.termcounts.refresh(); whether they may
+    be read is TermCountState's to say."""
+
+    class Taxonomy(models.TextChoices):
+        CATEGORY = "c", _("category")
+        TAG = "t", _("tag")
+
+    taxonomy = models.CharField(_("taxonomy"), max_length=1, choices=Taxonomy.choices)
+    # The category's or tag's id. No foreign key: a term deleted by raw SQL needs no cascade here,
+    # its deletion makes the counts stale (a trigger), and readers join the live term tables.
+    term_id = models.BigIntegerField(_("term"))
+    posts = models.PositiveIntegerField(_("visible posts"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["taxonomy", "term_id"], name="termcount_term_uniq")]
+        verbose_name = _("term count")
+        verbose_name_plural = _("term counts")
+
+    def __str__(self) -> str:
+        return f"{self.taxonomy}{self.term_id}: {self.posts}"
+
+
+class TermCountState(models.Model):
+    """The one row (pk 1) saying whether the stored TermCounts are current.
+
+    `generation` is bumped by database triggers (migration 0016) in the same transaction as every
+    write to a table the counts come from; `computed_generation` is the generation the stored
+    counts were computed at, at `computed_at`; `valid_until` is when the next scheduled post goes
+    live (None: none is scheduled). Readers use the stored counts only while generation ==
+    computed_generation and computed_at <= now < valid_until, else they count live."""
+
+    generation = models.BigIntegerField(default=1)
+    computed_generation = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("term count state")
+        verbose_name_plural = _("term count state")
+
+    def __str__(self) -> str:
+        return f"generation {self.generation}, counts of {self.computed_generation}"
+
+
 class PostQuerySet(models.QuerySet):
     def published(self, now: datetime | None = None) -> PostQuerySet:
         """The one publication rule (`published_filter`): published status and a publication

@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 
 from core.mail import templated_email
 from core.origin import absolute_url
-from posts import images
+from posts import images, termcounts
 from posts.models import AuthorProfile, MediaImage, Post, ReviewNote, display_name
 from posts.roles import editors
 
@@ -147,3 +147,11 @@ def image_variants_queue(sender, instance, **kwargs) -> None:
     if image_variants_needed(instance):
         model, pk = _image_and_meta(instance)[0], instance.pk
         transaction.on_commit(lambda: image_variants_make.enqueue(model=model, pk=pk))
+
+
+@task
+def term_counts_refresh() -> bool:
+    """Count the categories' and tags' visible posts again when a scheduled post goes live (no
+    write marks the stored counts stale then; they say until when they hold): posts.termcounts.
+    Queued for that time by the refresh that saw the post scheduled; True if it stored counts."""
+    return termcounts.refresh()

@@ -226,7 +226,9 @@ def test_truncated_file(small_archive, tmp_path):
     data = small_archive.read_bytes()
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(data[: len(data) * 2 // 3])
-    restore_fails(cut, "corrupt or truncated")
+    # Cut inside a member's data ("corrupt or truncated") or where the gzip stream still reads
+    # to whole members ("the archive is truncated: … missing"), depending on the archive's size.
+    restore_fails(cut, "truncated")
 
 
 def test_a_missing_member_is_truncation(small_archive, tmp_path):

@@ -15,6 +15,11 @@ often; `quiet_columns` are columns readers never see (an UPDATE setting only tho
 (core.cache.deps.changing): inside such a block they renew those tags, not the version.
 `schedule=True` marks a table whose rows carry publication times: a write to it also looks up the
 next scheduled publication (core.cache.version.register_schedule).
+
+Apps that keep something derived from content tables can ask to hear of writes to some of them:
+
+    watcher.on_write(termcounts.WATCHED, termcounts.refresh_after_commit)  # called with using=
+    watcher.before_statement(termcounts.refresh_owed)  # called with the connection
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ _scoped: set[str] = set()  # model labels whose writes core.cache.deps.changing(
 _models: set[str] = set()
 _quiet_columns: set[str] = set()
 _schedule_labels: set[str] = set()  # app or model labels whose tables hold publication times
+_listeners: list[tuple[frozenset[str], object]] = []  # (table names, callback(using=alias))
+_before: list = []  # callback(connection), before every statement
 
 # The statement's first word, after any leading comments (query-tagging tools add them).
 _FIRST_WORD = re.compile(r"(?:\s|/\*.*?\*/|--[^\n]*\n)*(\w+)", re.DOTALL)
@@ -62,6 +69,21 @@ def register_content_model(model_label: str, *, quiet_columns=()) -> None:
     _models.add(model_label)
     _quiet_columns.update(quiet_columns)
     watcher.forget()
+
+
+def on_write(tables, callback) -> None:
+    """Call `callback(using=alias)` after each write naming one of these content tables (the
+    watcher's own test: a write that merely mentions one counts too; not while migrating)."""
+    entry = (frozenset(tables), callback)
+    if entry not in _listeners:
+        _listeners.append(entry)
+
+
+def before_statement(callback) -> None:
+    """Call `callback(connection)` before every statement (not while migrating): work a write
+    left for later, once its statement is done. It must cost next to nothing when idle."""
+    if callback not in _before:
+        _before.append(callback)
 
 
 def content_tables() -> frozenset[str]:
@@ -119,6 +141,9 @@ class ContentWriteWatcher:
         return self._names
 
     def __call__(self, execute, sql, params, many, context):
+        if _before and not self.paused:
+            for callback in _before:
+                callback(context["connection"])
         result = execute(sql, params, many, context)
         if not self.paused and isinstance(sql, str) and _is_write(sql):
             named = set(self._tables().findall(sql))
@@ -129,6 +154,9 @@ class ContentWriteWatcher:
                     schedule_changed=bool(named & self._schedule),
                     tags=tags,
                 )
+                for tables, callback in _listeners:
+                    if named & tables:
+                        callback(using=context["connection"].alias)
         return result
 
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from core.origin import public_origin
 from core.prepared import Shape, prepared
-from posts import chrome, images
+from posts import chrome, images, termcounts
 from posts.models import Category, Post, Tag, display_name
 
 register = template.Library()
@@ -125,58 +125,9 @@ def taxonomy(request=None) -> Taxonomy:
 
 
 def _taxonomy_sql() -> tuple[str, list, str]:
-    """One statement, two parts:
-    - every category with the number of distinct visible posts in its subtree, aggregated in the
-      database, one row per category: the (category, visible post) pairs are paired with every
-      ancestor through a recursive common table expression that pairs each category with itself
-      and its descendants (UNION, not UNION ALL, so a broken cyclic parent link ends), made
-      distinct per ancestor (a post filed under a category and its child counts once) and counted;
-    - the most used tags with their counts, counted per tag before the tags' names are joined.
-    Both count m2m rows inner-joined to the visible posts, so PostgreSQL reads post ids from the
-    public lists' partial index (post_date_order_idx, an index-only scan) instead of the posts
-    table, and leaves out categories and tags without one before it aggregates. The visible posts
-    are the publication rule (`Post.objects.published()`), compiled once per process by the ORM
-    for the database the router reads from (core.prepared), and inlined into both parts (NOT
-    MATERIALIZED, so each part is planned as a plain join). PostgreSQL and SQLite."""
-    visible_sql, visible_params, alias = _visible_posts.sql(now=timezone.now())
-    quote = connections[alias].ops.quote_name
-    category, tag = quote(Category._meta.db_table), quote(Tag._meta.db_table)
-    filed, tagged = quote(Post.categories.through._meta.db_table), quote(Post.tags.through._meta.db_table)
-    sql = f"""
-        WITH RECURSIVE subtree (root_id, category_id) AS (
-            SELECT id, id FROM {category}
-            UNION
-            SELECT subtree.root_id, child.id FROM {category} child
-            JOIN subtree ON child.parent_id = subtree.category_id
-        ), visible (id) AS NOT MATERIALIZED ({visible_sql})
-        SELECT 'c', cat.id, cat.parent_id, cat.name, cat.slug, counts.n FROM {category} cat
-        JOIN (
-            SELECT pairs.root_id, COUNT(*) AS n FROM (
-                SELECT DISTINCT subtree.root_id, filed.post_id FROM subtree
-                JOIN {filed} filed ON filed.category_id = subtree.category_id
-                JOIN visible ON visible.id = filed.post_id
-            ) pairs
-            GROUP BY pairs.root_id
-        ) counts ON counts.root_id = cat.id
-        UNION ALL
-        SELECT 't', pk, NULL, name, slug, n FROM (
-            SELECT tag.id AS pk, tag.name, tag.slug, counted.n FROM {tag} tag
-            JOIN (
-                SELECT tagged.tag_id, COUNT(*) AS n FROM {tagged} tagged
-                JOIN visible ON visible.id = tagged.post_id
-                GROUP BY tagged.tag_id
-            ) counted ON counted.tag_id = tag.id
-            ORDER BY counted.n DESC, tag.name
-            LIMIT %s
-        ) cloud
-        ORDER BY 1, 4, 2
-    """
-    return sql, [*visible_params, TAG_CLOUD_SIZE], alias
-
-
-@prepared(now=datetime)
-def _visible_posts(now) -> QuerySet[Post]:
-    return Post.objects.published(now).filter(is_page=False).values("pk").order_by()
+    """The category tree's and the tag cloud's one statement (posts.termcounts.chrome_sql): the
+    stored term counts when they are current, else counted live, the same rows either way."""
+    return termcounts.chrome_sql(timezone.now(), TAG_CLOUD_SIZE)
 
 
 def _taxonomy() -> Taxonomy:
