@@ -57,9 +57,10 @@ def test_whole_thread_in_a_constant_number_of_queries(
 
 
 # The post page itself: the post with its translations, authors, taxonomy (categories and tags in
-# one query), both neighbours in one query and the chrome's 3 (recent posts; categories with the tag cloud; months); this post has no
-# tags, so no related posts query. Then 1 for the whole discussion and 1 for the fediverse likes
-# and boosts row above it (federation). The page only reads: no request transaction (core.reads).
+# one query), both neighbours in one query and the chrome's 3 (recent posts; categories with the
+# tag cloud; months); this post has no tags, so no related posts query. Then 1 for the whole
+# discussion and 1 for the fediverse likes and boosts row above it (federation). The page only
+# reads: no request transaction (core.reads).
 PAGE_QUERIES = 9
 
 
