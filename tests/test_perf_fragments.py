@@ -275,6 +275,7 @@ def test_query_pins_with_warm_fragments(client, site, make_comment, url, warm_qu
     for n in range(5):  # more comments cost no more queries, warm or cold
         make_comment(post, user_name=f"Reader {n}", user_email=f"r{n}@example.net")
     url = post.get_absolute_url() if url == "post" else url
+    factories.commit_term_counts()
     queries_for(client, url, **BYPASS)  # fills the fragments
     warm, _ = queries_for(client, url, **BYPASS)
     cold, _ = queries_for(client, url, **COLD)

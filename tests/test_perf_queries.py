@@ -126,12 +126,16 @@ def count_queries(client, url: str) -> int:
 
 @pytest.fixture
 def small(db, author):
-    return build_site(author, posts=12, comments=1, tags=1, authors=1)
+    site = build_site(author, posts=12, comments=1, tags=1, authors=1)
+    factories.commit_term_counts()
+    return site
 
 
 @pytest.fixture
 def large(db, author):
-    return build_site(author, posts=20, comments=500, tags=6, authors=3)
+    site = build_site(author, posts=20, comments=500, tags=6, authors=3)
+    factories.commit_term_counts()
+    return site
 
 
 def test_pages_take_the_pinned_number_of_queries_at_small_volume(client, small, django_assert_num_queries):

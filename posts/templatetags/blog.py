@@ -17,7 +17,6 @@ from urllib.parse import quote, urlencode, urljoin
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
@@ -124,20 +123,12 @@ def taxonomy(request=None) -> Taxonomy:
     return found
 
 
-def _taxonomy_sql() -> tuple[str, list, str]:
-    """The category tree's and the tag cloud's one statement (posts.termcounts.chrome_sql): the
-    stored term counts when they are current, else counted live, the same rows either way."""
-    return termcounts.chrome_sql(timezone.now(), TAG_CLOUD_SIZE)
-
-
 def _taxonomy() -> Taxonomy:
-    sql, params, alias = _taxonomy_sql()
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    """The category tree and the tag cloud: the stored term counts when they are current, else
+    counted live, the same rows either way (posts.termcounts.chrome_rows)."""
     categories: dict[int, Category] = {}
     tags: list[Tag] = []
-    for kind, pk, parent_id, name, slug, count in rows:
+    for kind, pk, parent_id, name, slug, count in termcounts.chrome_rows(timezone.now(), TAG_CLOUD_SIZE):
         if kind == "c":
             categories[pk] = Category(pk=pk, parent_id=parent_id, name=name, slug=slug)
             categories[pk].post_count = count
