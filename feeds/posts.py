@@ -11,13 +11,12 @@ import mimetypes
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Count, F, Max, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,45 +24,23 @@ from core.cache import fragments
 from core.origin import absolute_url, public_origin
 from core.prepared import Many, PreparedQuery, Shape, prepared, totals
 from feeds.framework import FEED_ITEMS, AtomMixin, SiteFeed, absolutize_html
+from posts import permalinks
 from posts.models import Category, Post, PostAuthor, Tag, display_name, public_authors
-from posts.permalinks import PATH_SAFE as _URL_SAFE
-from posts.permalinks import SLUG as _SLUG
 
 # --- post feeds -------------------------------------------------------------------------------
 
 
-_SLUG_MARKER = "feed-slug-marker"
-_url_shapes: dict[tuple, tuple[str, str] | None] = {}
-
-
 def post_url_maker() -> Callable[[dt.datetime, str], str]:
     """`absolute_url(post.get_absolute_url())` from a published post's date and slug, for many
-    posts: the permalink reversed once (per process, URLconf, script prefix and origin), then each
-    date and slug written in as reverse() writes them (the slug quoted as reverse() quotes it). A
-    slug the URL pattern would refuse still goes through reverse()."""
-    key = (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), public_origin())
-    if key not in _url_shapes:
-        sample = reverse(
-            "posts:detail", kwargs={"year": "1970", "month": "01", "day": "02", "slug": _SLUG_MARKER}
-        )
-        head, _sep, suffix = sample.partition(_SLUG_MARKER)
-        dated = "/1970/01/02/"
-        # Past the script prefix and origin only digits and a quoted slug follow: no dot
-        # segments for urljoin to resolve, so origin + path is absolute_url(path).
-        shape = None
-        if head.endswith(dated) and head.startswith("/") and not head.startswith("//"):
-            shape = (absolute_url(head[: -len(dated)] + "/").rstrip("/"), suffix)
-        _url_shapes[key] = shape
-    shape = _url_shapes[key]
+    posts: the public origin read once, then each permalink written as posts.permalinks writes
+    it. A slug the URL pattern would refuse still goes through reverse()."""
+    origin = public_origin()
 
     def url(published_at: dt.datetime, slug: str) -> str:
-        if shape is None or published_at is None or not _SLUG.fullmatch(slug):
-            return absolute_url(Post(published_at=published_at, slug=slug).get_absolute_url())
-        when = timezone.localtime(published_at)
-        return (
-            f"{shape[0]}/{when.year:04d}/{when.month:02d}/{when.day:02d}/"
-            f"{quote(slug, safe=_URL_SAFE)}{shape[1]}"
-        )
+        path = published_at is not None and permalinks.post_path(timezone.localtime(published_at), slug)
+        if not path or path.startswith("//"):  # "//…" would name another host: urljoin decides
+            return absolute_url(path or Post(published_at=published_at, slug=slug).get_absolute_url())
+        return origin + path  # absolute_url(path) for a path under the origin, without urljoin
 
     return url
 

@@ -559,31 +559,23 @@ def _group_terms(now, group):
     columns in its model's field order: id, name, slug, description, and a category's parent),
     the categories ("c") then the tags ("t"), each by name then id, as the models order them."""
     in_group = _in_group(now, group)
-    columns = ("kind", "post_id", "term", "name", "slug", "description", "parent")
-    filed = (
-        Post.categories.through.objects.filter(post__in=in_group)
-        .annotate(
-            kind=Value("c"),
-            term=F("category_id"),
-            name=F("category__name"),
-            slug=F("category__slug"),
-            description=F("category__description"),
-            parent=F("category__parent_id"),
+
+    def links(through, term: str, kind: str, parent):
+        return (
+            through.objects.filter(post__in=in_group)
+            .annotate(
+                kind=Value(kind),
+                term=F(f"{term}_id"),
+                name=F(f"{term}__name"),
+                slug=F(f"{term}__slug"),
+                description=F(f"{term}__description"),
+                parent=parent,
+            )
+            .values_list("kind", "post_id", "term", "name", "slug", "description", "parent")
         )
-        .values_list(*columns)
-    )
-    tagged = (
-        Post.tags.through.objects.filter(post__in=in_group)
-        .annotate(
-            kind=Value("t"),
-            term=F("tag_id"),
-            name=F("tag__name"),
-            slug=F("tag__slug"),
-            description=F("tag__description"),
-            parent=Value(None, output_field=BigIntegerField()),
-        )
-        .values_list(*columns)
-    )
+
+    filed = links(Post.categories.through, "category", "c", F("category__parent_id"))
+    tagged = links(Post.tags.through, "tag", "t", Value(None, output_field=BigIntegerField()))
     return filed.union(tagged, all=True).order_by("kind", "name", "term")
 
 
